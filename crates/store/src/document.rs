@@ -1,0 +1,335 @@
+//! Reading the TOML configuration document into a validated [`Config`].
+//!
+//! The document is parsed to a plain TOML table and walked field by field (see
+//! [`crate::walker`]) so that every problem is reported at once; plain passwords are checked
+//! for strength and hashed here, so they never reach the model. See the crate documentation
+//! for the document's layout.
+
+use crate::error::ConfigErrors;
+use crate::model::{
+    Admin, Config, Credentials, Extension, RegistrarSettings, SecuritySettings, SystemSettings,
+    User,
+};
+use crate::secrets::{check_password_strength, hash_admin_password};
+use crate::validate::{
+    self, AUTH_FAILURES, BLOCK_SECS, EXPIRES_CEILING, FAILURE_WINDOW, MAX_CONTACTS, MIN_EXPIRES,
+    NONCE_LIFETIME, SLOW_DOWN_AFTER,
+};
+use crate::walker::{syntax_error, Fields};
+use std::collections::HashSet;
+use toml::Table;
+
+/// Everything collected while reading, beyond the typed values.
+#[derive(Default)]
+struct Reading {
+    errs: ConfigErrors,
+    /// Paths holding placeholders because their input was missing or wrong; validation
+    /// must not complain about them a second time.
+    placeholders: HashSet<String>,
+    /// Document indices of extensions whose credentials came from a plain `password`.
+    plain_passwords: HashSet<usize>,
+}
+
+impl Config {
+    /// Parses and validates a configuration document.
+    ///
+    /// A document with any problem is rejected whole, and every problem is listed with its
+    /// field path. `previous` is the configuration in force, if any: an extension or
+    /// administrator given without any password keeps the one it has there, and a change of
+    /// `system.realm` is refused unless every extension supplies a plain `password` (HA1
+    /// hashes are bound to the realm).
+    pub fn from_toml(text: &str, previous: Option<&Config>) -> Result<Config, ConfigErrors> {
+        let root: Table = text.parse().map_err(|e| syntax_error(text, &e))?;
+        let mut r = Reading::default();
+        let mut doc = Fields::new(&root, "");
+        let system = match doc.table("system", &mut r.errs) {
+            Some(t) => read_system(Fields::new(t, "system"), &mut r.errs),
+            None => SystemSettings::default(),
+        };
+        let registrar = match doc.table("registrar", &mut r.errs) {
+            Some(t) => read_registrar(Fields::new(t, "registrar"), &mut r.errs),
+            None => RegistrarSettings::default(),
+        };
+        let security = match doc.table("security", &mut r.errs) {
+            Some(t) => read_security(Fields::new(t, "security"), &mut r.errs),
+            None => SecuritySettings::default(),
+        };
+        let users = doc
+            .tables("users", &mut r.errs)
+            .into_iter()
+            .map(|(path, t)| read_user(Fields::new(t, path), &mut r))
+            .collect();
+        let extensions = doc
+            .tables("extensions", &mut r.errs)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, t))| {
+                read_extension(i, Fields::new(t, path), &system, previous, &mut r)
+            })
+            .collect();
+        let admins = doc
+            .tables("admins", &mut r.errs)
+            .into_iter()
+            .map(|(path, t)| read_admin(Fields::new(t, path), previous, &mut r))
+            .collect();
+        doc.finish(&mut r.errs);
+
+        let config = Config {
+            system,
+            registrar,
+            security,
+            users,
+            extensions,
+            admins,
+        };
+        if let Some(prev) = previous {
+            check_realm_change(prev, &config, &mut r);
+        }
+        let mut failed = r.placeholders;
+        failed.extend(r.errs.errors().iter().map(|e| e.path.clone()));
+        validate::check(&config, &failed, &mut r.errs);
+        r.errs.into_result().map(|()| config)
+    }
+}
+
+fn read_system(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SystemSettings {
+    let d = SystemSettings::default();
+    let s = SystemSettings {
+        name: f.string("name", errs).map_or(d.name, str::to_owned),
+        realm: f.string("realm", errs).map_or(d.realm, str::to_owned),
+    };
+    f.finish(errs);
+    s
+}
+
+fn read_registrar(mut f: Fields<'_>, errs: &mut ConfigErrors) -> RegistrarSettings {
+    let d = RegistrarSettings::default();
+    // Only the fixed bounds are checked here; the bounds that depend on other fields are
+    // checked with the typed values in `validate`.
+    let s = RegistrarSettings {
+        min_expires: f
+            .uint("min_expires", MIN_EXPIRES, errs)
+            .unwrap_or(d.min_expires),
+        max_expires: f
+            .uint("max_expires", 1..=EXPIRES_CEILING, errs)
+            .unwrap_or(d.max_expires),
+        default_expires: f
+            .uint("default_expires", 1..=EXPIRES_CEILING, errs)
+            .unwrap_or(d.default_expires),
+        max_contacts: f
+            .uint("max_contacts", MAX_CONTACTS, errs)
+            .unwrap_or(d.max_contacts),
+    };
+    f.finish(errs);
+    s
+}
+
+fn read_security(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SecuritySettings {
+    let d = SecuritySettings::default();
+    let s = SecuritySettings {
+        auth_failures_before_block: f
+            .uint("auth_failures_before_block", AUTH_FAILURES, errs)
+            .unwrap_or(d.auth_failures_before_block),
+        failure_window_secs: f
+            .uint("failure_window_secs", FAILURE_WINDOW, errs)
+            .unwrap_or(d.failure_window_secs),
+        block_secs: f
+            .uint("block_secs", BLOCK_SECS, errs)
+            .unwrap_or(d.block_secs),
+        nonce_lifetime_secs: f
+            .uint("nonce_lifetime_secs", NONCE_LIFETIME, errs)
+            .unwrap_or(d.nonce_lifetime_secs),
+        slow_down_after: f
+            .uint("slow_down_after", SLOW_DOWN_AFTER, errs)
+            .unwrap_or(d.slow_down_after),
+    };
+    f.finish(errs);
+    s
+}
+
+fn read_user(mut f: Fields<'_>, r: &mut Reading) -> User {
+    let user = User {
+        name: f
+            .required_string("name", &mut r.errs)
+            .unwrap_or_default()
+            .to_owned(),
+        full_name: f
+            .string("full_name", &mut r.errs)
+            .unwrap_or_default()
+            .to_owned(),
+        extension: f.string("extension", &mut r.errs).map(str::to_owned),
+    };
+    f.finish(&mut r.errs);
+    user
+}
+
+fn read_extension(
+    index: usize,
+    mut f: Fields<'_>,
+    system: &SystemSettings,
+    previous: Option<&Config>,
+    r: &mut Reading,
+) -> Extension {
+    let number = f
+        .required_string("number", &mut r.errs)
+        .unwrap_or_default()
+        .to_owned();
+    let password = f.string("password", &mut r.errs);
+    let md5 = f.string("ha1_md5", &mut r.errs);
+    let sha256 = f.string("ha1_sha256", &mut r.errs);
+    let direct_media = f.boolean("direct_media", &mut r.errs).unwrap_or(false);
+    let has_hash_field = f.has("ha1_md5") || f.has("ha1_sha256");
+    let has_password_field = f.has("password");
+
+    let credentials = match (password, md5, sha256) {
+        (Some(_), _, _) if has_hash_field => {
+            r.errs.push(
+                f.path_of("password"),
+                "give either password or ha1_md5 and ha1_sha256, not both",
+            );
+            None
+        }
+        (Some(pw), _, _) => match check_password_strength(pw, &number, "the extension number") {
+            Ok(()) => {
+                r.plain_passwords.insert(index);
+                Some(Credentials::from_password(&number, &system.realm, pw))
+            }
+            Err(problem) => {
+                r.errs.push(f.path_of("password"), problem.to_string());
+                None
+            }
+        },
+        (None, Some(md5), Some(sha256)) => Some(Credentials::Ha1 {
+            // Hex case carries no meaning; the model holds lower case.
+            md5: md5.to_ascii_lowercase(),
+            sha256: sha256.to_ascii_lowercase(),
+        }),
+        // Present but of the wrong type: already reported.
+        (None, None, None) if has_hash_field || has_password_field => None,
+        (None, None, None) => {
+            let carried = previous.and_then(|p| p.extension(&number));
+            if carried.is_none() && !r.errs.has_path(&f.path_of("number")) {
+                r.errs.push(
+                    f.path_of("password"),
+                    "required field missing (or ha1_md5 and ha1_sha256, as exported)",
+                );
+            }
+            carried.map(|e| e.credentials.clone())
+        }
+        (None, md5, _) => {
+            let missing = if md5.is_none() {
+                "ha1_md5"
+            } else {
+                "ha1_sha256"
+            };
+            if !f.has(missing) {
+                r.errs.push(
+                    f.path_of(missing),
+                    "required field missing (ha1_md5 and ha1_sha256 go together)",
+                );
+            }
+            None
+        }
+    };
+    let credentials = credentials.unwrap_or_else(|| {
+        r.placeholders.insert(f.path_of("ha1_md5"));
+        r.placeholders.insert(f.path_of("ha1_sha256"));
+        Credentials::Ha1 {
+            md5: String::new(),
+            sha256: String::new(),
+        }
+    });
+    f.finish(&mut r.errs);
+    Extension {
+        number,
+        credentials,
+        direct_media,
+    }
+}
+
+fn read_admin(mut f: Fields<'_>, previous: Option<&Config>, r: &mut Reading) -> Admin {
+    let name = f
+        .required_string("name", &mut r.errs)
+        .unwrap_or_default()
+        .to_owned();
+    let password = f.string("password", &mut r.errs);
+    let hash = f.string("password_hash", &mut r.errs);
+    let prev_admin = previous.and_then(|p| p.admin(&name));
+    let password_hash = match (password, hash) {
+        (Some(_), Some(_)) => {
+            r.errs.push(
+                f.path_of("password"),
+                "give either password or password_hash, not both",
+            );
+            None
+        }
+        (Some(pw), None) => match check_password_strength(pw, &name, "the login name") {
+            // Re-applying the same document keeps the stored hash instead of re-salting it,
+            // so the change summary does not claim a password change that did not happen.
+            Ok(()) => Some(match prev_admin {
+                Some(a) if a.verify_password(pw) => a.password_hash.clone(),
+                _ => hash_admin_password(pw),
+            }),
+            Err(problem) => {
+                r.errs.push(f.path_of("password"), problem.to_string());
+                None
+            }
+        },
+        (None, Some(h)) => Some(h.to_owned()),
+        (None, None) => {
+            let wrong_types = f.has("password") || f.has("password_hash");
+            if prev_admin.is_none() && !wrong_types && !r.errs.has_path(&f.path_of("name")) {
+                r.errs.push(
+                    f.path_of("password"),
+                    "required field missing (or password_hash, as exported)",
+                );
+            }
+            prev_admin.map(|a| a.password_hash.clone())
+        }
+    };
+    let password_hash = password_hash.unwrap_or_else(|| {
+        r.placeholders.insert(f.path_of("password_hash"));
+        String::new()
+    });
+    f.finish(&mut r.errs);
+    Admin {
+        name,
+        password_hash,
+    }
+}
+
+/// HA1 hashes are bound to the realm: after a realm change, hashes carried over or given
+/// as exported would never match again, and every phone would fail to register.
+fn check_realm_change(previous: &Config, config: &Config, r: &mut Reading) {
+    let (old, new) = (&previous.system.realm, &config.system.realm);
+    if old == new {
+        return;
+    }
+    let missing: Vec<&str> = config
+        .extensions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !r.plain_passwords.contains(i))
+        .map(|(_, e)| e.number.as_str())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let mut list = missing
+        .iter()
+        .take(10)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if missing.len() > 10 {
+        list.push_str(&format!(" and {} more", missing.len() - 10));
+    }
+    r.errs.push(
+        "system.realm",
+        format!(
+            "changed from {old:?} to {new:?}: stored password hashes (HA1) are bound to the \
+             realm, so every extension must give a plain password in the same document \
+             (missing for {list})"
+        ),
+    );
+}

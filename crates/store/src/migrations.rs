@@ -1,0 +1,76 @@
+//! The database schema, as an ordered list of migrations tracked by `PRAGMA user_version`.
+//!
+//! Migrations are only ever appended: migration N takes a database from schema N-1 to N.
+//! Each runs in its own `BEGIN IMMEDIATE` transaction that re-reads the version first, so
+//! two processes opening a new database at once (the server and the CLI) do not both run it.
+
+use crate::error::{SqlContext, StoreError};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+/// The schema steps; index i holds the SQL taking schema i to schema i+1.
+const MIGRATIONS: &[&str] = &[
+    // 1: configuration versions and the audit trail.
+    "CREATE TABLE config_versions (
+         version    INTEGER PRIMARY KEY,
+         applied_at INTEGER NOT NULL,   -- unix seconds
+         author     TEXT NOT NULL,
+         source     TEXT NOT NULL,
+         document   TEXT NOT NULL       -- the exported TOML document
+     );
+     CREATE TABLE audit (
+         id             INTEGER PRIMARY KEY AUTOINCREMENT,
+         at             INTEGER NOT NULL, -- unix seconds
+         actor          TEXT NOT NULL,
+         source         TEXT NOT NULL,
+         action         TEXT NOT NULL,
+         detail         TEXT NOT NULL,
+         config_version INTEGER REFERENCES config_versions(version)
+     );
+     CREATE INDEX audit_at ON audit(at);",
+];
+
+/// The schema version this program writes.
+pub(crate) fn latest() -> i64 {
+    // The list is short; the conversion cannot overflow.
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .ctx("reading the schema version")
+}
+
+/// Brings the database at `path` to the latest schema.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    loop {
+        let found = user_version(conn)?;
+        if found > latest() {
+            return Err(StoreError::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                supported: latest(),
+            });
+        }
+        if found == latest() {
+            return Ok(());
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting a schema migration")?;
+        // Another process may have migrated while we waited for the write lock.
+        let current = user_version(&tx)?;
+        if current == found {
+            let step = usize::try_from(current).unwrap_or(usize::MAX);
+            let Some(sql) = MIGRATIONS.get(step) else {
+                return Ok(());
+            };
+            tx.execute_batch(sql).ctx("running a schema migration")?;
+            // PRAGMA takes no bound parameters; the value is our own integer.
+            tx.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
+                .ctx("recording the schema version")?;
+            tracing::info!(schema = current + 1, "database schema migrated");
+        }
+        tx.commit().ctx("committing a schema migration")?;
+    }
+}

@@ -1,0 +1,182 @@
+//! The configuration model: the typed form of the one TOML document that configures a whole
+//! system. Values held here have been validated (see [`crate::validate`]); plain passwords are
+//! never held, only their hashes.
+
+/// The whole configuration of a system.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Name and SIP realm.
+    pub system: SystemSettings,
+    /// Registration timing and limits.
+    pub registrar: RegistrarSettings,
+    /// Defences against password guessing.
+    pub security: SecuritySettings,
+    /// People.
+    pub users: Vec<User>,
+    /// Registration identities of devices.
+    pub extensions: Vec<Extension>,
+    /// Administrator accounts of the web manager and the API.
+    pub admins: Vec<Admin>,
+}
+
+impl Config {
+    /// The extension with `number`, if any.
+    pub fn extension(&self, number: &str) -> Option<&Extension> {
+        self.extensions.iter().find(|e| e.number == number)
+    }
+
+    /// The user with login `name`, if any.
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// The administrator with login `name`, if any.
+    pub fn admin(&self, name: &str) -> Option<&Admin> {
+        self.admins.iter().find(|a| a.name == name)
+    }
+}
+
+/// The `[system]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemSettings {
+    /// The system's display name.
+    pub name: String,
+    /// The SIP digest realm. Extension HA1 hashes are bound to it.
+    pub realm: String,
+}
+
+impl Default for SystemSettings {
+    fn default() -> Self {
+        Self {
+            name: "Strowger".to_owned(),
+            realm: "strowger".to_owned(),
+        }
+    }
+}
+
+/// The `[registrar]` section (seconds unless said otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarSettings {
+    /// Registrations asking for less are answered 423 Interval Too Brief (1..=3600).
+    pub min_expires: u32,
+    /// Longer requests are shortened to this (min_expires..=86400).
+    pub max_expires: u32,
+    /// Used when the phone asks for no particular time (min_expires..=max_expires).
+    pub default_expires: u32,
+    /// Contacts kept per extension (1..=20).
+    pub max_contacts: u32,
+}
+
+impl Default for RegistrarSettings {
+    fn default() -> Self {
+        Self {
+            min_expires: 60,
+            max_expires: 3600,
+            default_expires: 3600,
+            max_contacts: 3,
+        }
+    }
+}
+
+/// The `[security]` section: limits on authentication failures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// Failures from one source address, or for one extension, within the window that
+    /// lead to a block (1..=1000).
+    pub auth_failures_before_block: u32,
+    /// The window in which failures are counted (1..=86400).
+    pub failure_window_secs: u32,
+    /// How long a block lasts; 0 disables blocking (0..=604800).
+    pub block_secs: u32,
+    /// How long a digest nonce stays valid (10..=3600).
+    pub nonce_lifetime_secs: u32,
+    /// Failures after which answers are delayed; 0 disables the delay (0..=1000).
+    pub slow_down_after: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            auth_failures_before_block: 10,
+            failure_window_secs: 60,
+            block_secs: 300,
+            nonce_lifetime_secs: 300,
+            slow_down_after: 3,
+        }
+    }
+}
+
+/// A person (`[[users]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name: `[a-z0-9._-]{1,32}`, unique.
+    pub name: String,
+    /// Display name (may be empty).
+    pub full_name: String,
+    /// The extension this user is on by default; at most one user per extension.
+    pub extension: Option<String>,
+}
+
+/// A device's registration identity (`[[extensions]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// Digits only, 2..=15 of them, unique.
+    pub number: String,
+    /// What the registrar checks digest responses against.
+    pub credentials: Credentials,
+    /// Whether media may flow directly between endpoints (reserved for calls).
+    pub direct_media: bool,
+}
+
+/// How an extension's password is held: never in plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// Digest HA1 = H(number ":" realm ":" password), lowercase hex, for both algorithms
+    /// (RFC 7616). Bound to the realm it was computed with.
+    Ha1 {
+        /// MD5 HA1, 32 hex digits.
+        md5: String,
+        /// SHA-256 HA1, 64 hex digits.
+        sha256: String,
+    },
+}
+
+impl Credentials {
+    /// Hashes a plain password for extension `number` in `realm`.
+    pub fn from_password(number: &str, realm: &str, password: &str) -> Self {
+        Credentials::Ha1 {
+            md5: crate::secrets::ha1_md5(number, realm, password),
+            sha256: crate::secrets::ha1_sha256(number, realm, password),
+        }
+    }
+
+    /// The MD5 HA1 (lowercase hex).
+    pub fn ha1_md5(&self) -> &str {
+        match self {
+            Credentials::Ha1 { md5, .. } => md5,
+        }
+    }
+
+    /// The SHA-256 HA1 (lowercase hex).
+    pub fn ha1_sha256(&self) -> &str {
+        match self {
+            Credentials::Ha1 { sha256, .. } => sha256,
+        }
+    }
+}
+
+/// An administrator account (`[[admins]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    /// Login name: `[a-z0-9._-]{1,32}`, unique.
+    pub name: String,
+    /// Argon2id PHC string (`$argon2id$v=19$...`).
+    pub password_hash: String,
+}
+
+impl Admin {
+    /// True when `password` is this administrator's password.
+    pub fn verify_password(&self, password: &str) -> bool {
+        crate::secrets::verify_admin_password(&self.password_hash, password)
+    }
+}

@@ -1,0 +1,288 @@
+//! The rules a typed [`Config`] must satisfy: value ranges, name and number formats,
+//! uniqueness, and references between sections.
+//!
+//! Rules about plain passwords (strength) live in the document reader, because plain
+//! passwords never reach the typed model. Every rule here reports its field path, and every
+//! broken rule is reported, not just the first.
+
+use crate::error::ConfigErrors;
+use crate::model::{Config, Credentials};
+use crate::secrets::check_admin_hash;
+use crate::walker::range_reason;
+use std::collections::{HashMap, HashSet};
+use std::ops::RangeInclusive;
+
+/// `registrar.min_expires`.
+pub const MIN_EXPIRES: RangeInclusive<u32> = 1..=3600;
+/// Upper bound of `registrar.max_expires` and `registrar.default_expires`.
+pub const EXPIRES_CEILING: u32 = 86_400;
+/// `registrar.max_contacts`.
+pub const MAX_CONTACTS: RangeInclusive<u32> = 1..=20;
+/// `security.auth_failures_before_block`.
+pub const AUTH_FAILURES: RangeInclusive<u32> = 1..=1000;
+/// `security.failure_window_secs`.
+pub const FAILURE_WINDOW: RangeInclusive<u32> = 1..=86_400;
+/// `security.block_secs` (0 disables blocking; at most a week).
+pub const BLOCK_SECS: RangeInclusive<u32> = 0..=604_800;
+/// `security.nonce_lifetime_secs`.
+pub const NONCE_LIFETIME: RangeInclusive<u32> = 10..=3600;
+/// `security.slow_down_after` (0 disables the delay).
+pub const SLOW_DOWN_AFTER: RangeInclusive<u32> = 0..=1000;
+/// Longest system name and user full name.
+pub const MAX_DISPLAY_NAME: usize = 64;
+
+/// Feature short codes that extension numbers must not shadow. None are defined yet; the
+/// dial plan will add them here.
+const SHORT_CODES: &[&str] = &[];
+
+impl Config {
+    /// Checks every rule; lists every broken one.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errs = ConfigErrors::default();
+        check(self, &HashSet::new(), &mut errs);
+        errs.into_result()
+    }
+}
+
+/// Checks every rule into `errs`, leaving out problems at paths in `failed`: those fields
+/// were already reported by the document reader and hold placeholders.
+pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    let mut found = ConfigErrors::default();
+    check_system(config, &mut found);
+    check_registrar(config, failed, &mut found);
+    check_security(config, &mut found);
+    check_extensions(config, failed, &mut found);
+    check_users(config, failed, &mut found);
+    check_admins(config, failed, &mut found);
+    errs.0
+        .extend(found.0.into_iter().filter(|e| !failed.contains(&e.path)));
+}
+
+/// True when `name` is a valid login name: `[a-z0-9._-]{1,32}`.
+pub fn is_valid_login(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// True when `number` is a valid extension number: 2 to 15 digits.
+pub fn is_valid_number(number: &str) -> bool {
+    (2..=15).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_display_text(s: &str) -> bool {
+    s.chars().count() <= MAX_DISPLAY_NAME && !s.chars().any(char::is_control)
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn in_range(path: &str, value: u32, range: RangeInclusive<u32>, errs: &mut ConfigErrors) {
+    if !range.contains(&value) {
+        errs.push(path, range_reason(&range, value));
+    }
+}
+
+fn check_system(config: &Config, errs: &mut ConfigErrors) {
+    let s = &config.system;
+    if s.name.is_empty() || !is_display_text(&s.name) {
+        errs.push(
+            "system.name",
+            format!("must be 1 to {MAX_DISPLAY_NAME} characters without control characters"),
+        );
+    }
+    let realm_ok = (1..=64).contains(&s.realm.len())
+        && s.realm
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !realm_ok {
+        errs.push(
+            "system.realm",
+            format!(
+                "must be 1 to 64 of the characters A-Z a-z 0-9 . _ - (got {:?})",
+                s.realm
+            ),
+        );
+    }
+}
+
+fn check_registrar(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    let r = &config.registrar;
+    in_range("registrar.min_expires", r.min_expires, MIN_EXPIRES, errs);
+    in_range("registrar.max_contacts", r.max_contacts, MAX_CONTACTS, errs);
+    // The cross-field rules are skipped when the field they lean on was itself rejected:
+    // it then holds a default, and a complaint against it would mislead.
+    let min_known =
+        !failed.contains("registrar.min_expires") && MIN_EXPIRES.contains(&r.min_expires);
+    let max_floor = if min_known { r.min_expires } else { 1 };
+    in_range(
+        "registrar.max_expires",
+        r.max_expires,
+        max_floor..=EXPIRES_CEILING,
+        errs,
+    );
+    let max_known = !failed.contains("registrar.max_expires")
+        && (max_floor..=EXPIRES_CEILING).contains(&r.max_expires);
+    let default_ceiling = if max_known {
+        r.max_expires
+    } else {
+        EXPIRES_CEILING
+    };
+    in_range(
+        "registrar.default_expires",
+        r.default_expires,
+        max_floor..=default_ceiling,
+        errs,
+    );
+}
+
+fn check_security(config: &Config, errs: &mut ConfigErrors) {
+    let s = &config.security;
+    in_range(
+        "security.auth_failures_before_block",
+        s.auth_failures_before_block,
+        AUTH_FAILURES,
+        errs,
+    );
+    in_range(
+        "security.failure_window_secs",
+        s.failure_window_secs,
+        FAILURE_WINDOW,
+        errs,
+    );
+    in_range("security.block_secs", s.block_secs, BLOCK_SECS, errs);
+    in_range(
+        "security.nonce_lifetime_secs",
+        s.nonce_lifetime_secs,
+        NONCE_LIFETIME,
+        errs,
+    );
+    in_range(
+        "security.slow_down_after",
+        s.slow_down_after,
+        SLOW_DOWN_AFTER,
+        errs,
+    );
+}
+
+fn check_extensions(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(config.extensions.len());
+    for (i, ext) in config.extensions.iter().enumerate() {
+        let path = format!("extensions[{i}].number");
+        if !is_valid_number(&ext.number) {
+            errs.push(
+                &path,
+                format!("must be 2 to 15 digits (got {:?})", ext.number),
+            );
+        } else if SHORT_CODES.contains(&ext.number.as_str()) {
+            errs.push(&path, format!("{:?} is a short code", ext.number));
+        }
+        if !failed.contains(&path) {
+            if let Some(first) = seen.get(ext.number.as_str()) {
+                errs.push(
+                    &path,
+                    format!("duplicate of extensions[{first}].number ({:?})", ext.number),
+                );
+            } else {
+                seen.insert(&ext.number, i);
+            }
+        }
+        let Credentials::Ha1 { md5, sha256 } = &ext.credentials;
+        if !is_lower_hex(md5, 32) {
+            errs.push(
+                format!("extensions[{i}].ha1_md5"),
+                "must be 32 hexadecimal digits",
+            );
+        }
+        if !is_lower_hex(sha256, 64) {
+            errs.push(
+                format!("extensions[{i}].ha1_sha256"),
+                "must be 64 hexadecimal digits",
+            );
+        }
+    }
+}
+
+fn check_users(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    let numbers: HashSet<&str> = config
+        .extensions
+        .iter()
+        .map(|e| e.number.as_str())
+        .collect();
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(config.users.len());
+    let mut homes: HashMap<&str, usize> = HashMap::new();
+    for (i, user) in config.users.iter().enumerate() {
+        let path = format!("users[{i}].name");
+        if !is_valid_login(&user.name) {
+            errs.push(
+                &path,
+                format!("must be 1 to 32 of a-z 0-9 . _ - (got {:?})", user.name),
+            );
+        }
+        if !failed.contains(&path) {
+            if let Some(first) = names.get(user.name.as_str()) {
+                errs.push(
+                    &path,
+                    format!("duplicate of users[{first}].name ({:?})", user.name),
+                );
+            } else {
+                names.insert(&user.name, i);
+            }
+        }
+        if !is_display_text(&user.full_name) {
+            errs.push(
+                format!("users[{i}].full_name"),
+                format!("must be at most {MAX_DISPLAY_NAME} characters without control characters"),
+            );
+        }
+        if let Some(number) = &user.extension {
+            let path = format!("users[{i}].extension");
+            if !numbers.contains(number.as_str()) {
+                errs.push(&path, format!("no extension {number:?}"));
+            } else if let Some(first) = homes.get(number.as_str()) {
+                errs.push(
+                    &path,
+                    format!("extension {number:?} already belongs to users[{first}]"),
+                );
+            } else {
+                homes.insert(number, i);
+            }
+        }
+    }
+}
+
+fn check_admins(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    if config.admins.is_empty() && !failed.contains("admins") {
+        errs.push(
+            "admins",
+            "at least one administrator is required, or nobody could manage the system",
+        );
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (i, admin) in config.admins.iter().enumerate() {
+        let path = format!("admins[{i}].name");
+        if !is_valid_login(&admin.name) {
+            errs.push(
+                &path,
+                format!("must be 1 to 32 of a-z 0-9 . _ - (got {:?})", admin.name),
+            );
+        }
+        if !failed.contains(&path) {
+            if let Some(first) = names.get(admin.name.as_str()) {
+                errs.push(
+                    &path,
+                    format!("duplicate of admins[{first}].name ({:?})", admin.name),
+                );
+            } else {
+                names.insert(&admin.name, i);
+            }
+        }
+        if let Err(reason) = check_admin_hash(&admin.password_hash) {
+            errs.push(format!("admins[{i}].password_hash"), reason);
+        }
+    }
+}
