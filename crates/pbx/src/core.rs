@@ -1,0 +1,593 @@
+//! [`Pbx`]: the sans-IO core that ties the transaction layer, authentication, the registrar
+//! and the location service together.
+//!
+//! Drive it like this (the order matters only in that outputs must be drained after every
+//! input):
+//! ```text
+//! pbx.handle_datagram(now, peer, bytes)   // or handle_timeout(now)
+//! while let Some(t) = pbx.poll_transmit() { send t.bytes to t.dest }
+//! while let Some(e) = pbx.poll_event() { log / audit it }
+//! sleep until pbx.poll_timeout()
+//! ```
+
+use crate::guard::{AuthGuard, BlockTarget};
+use crate::location::LocationService;
+use crate::registrar::{add_to_tag, handle_register};
+use crate::settings::{Directory, PbxSettings};
+use crate::Peer;
+use sip::auth::{AuthReply, Challenger, DigestAlgorithm, NonceSecret};
+use sip::header::{HeaderName, NameAddr};
+use sip::transaction::{RequestOutcome, ServerTxId, TimerConfig, TransactionLayer};
+use sip::{Message, Method, Request, Response, StatusCode};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Methods we answer outside a dialog, for `Allow`.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO";
+
+/// Bytes to send to a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to.
+    pub dest: Peer,
+    /// The whole message.
+    pub bytes: Vec<u8>,
+}
+
+/// Something the shell should log, audit or show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PbxEvent {
+    /// A contact was bound to an extension.
+    Registered {
+        /// The extension.
+        extension: String,
+        /// The contact URI.
+        contact: String,
+        /// Where the REGISTER came from.
+        source: Peer,
+    },
+    /// A contact was removed by the phone or replaced at the contact limit.
+    Unregistered {
+        /// The extension.
+        extension: String,
+        /// The contact URI.
+        contact: String,
+    },
+    /// Bindings lapsed without a refresh.
+    Expired {
+        /// How many.
+        count: usize,
+    },
+    /// A wrong password was given.
+    AuthFailed {
+        /// The user name tried (may be no extension at all).
+        username: String,
+        /// From where.
+        source: Peer,
+    },
+    /// Too many wrong passwords: the target is blocked for a while.
+    Blocked {
+        /// The source address or the extension.
+        target: BlockTarget,
+        /// For how long.
+        duration: Duration,
+    },
+    /// A datagram or message that could not be parsed.
+    Malformed {
+        /// From where.
+        source: Peer,
+        /// The parser's reason.
+        reason: String,
+        /// True when a 400 was sent, false when dropped.
+        answered: bool,
+    },
+}
+
+/// Counters for status views and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests received (after parsing, before transaction matching).
+    pub requests: u64,
+    /// Messages that failed to parse.
+    pub malformed: u64,
+    /// Of those, how many were dropped unanswered.
+    pub dropped: u64,
+    /// Requests dropped because their source is blocked.
+    pub blocked_requests: u64,
+    /// Failed authentications.
+    pub auth_failures: u64,
+    /// Successful registrations (REGISTER answered 200 after authentication).
+    pub registrations: u64,
+}
+
+/// One binding as shown by `strowger status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistrationView {
+    /// The extension.
+    pub extension: String,
+    /// The contact URI.
+    pub contact: String,
+    /// Where it registered from.
+    pub source: Peer,
+    /// Seconds until it lapses.
+    pub expires_in: u64,
+    /// The phone's User-Agent.
+    pub user_agent: Option<String>,
+}
+
+struct Delayed {
+    at: Instant,
+    seq: u64,
+    tx: ServerTxId,
+    resp: Response,
+}
+
+impl PartialEq for Delayed {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Delayed {}
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Delayed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// The outcome of checking a request's credentials.
+enum AuthCheck {
+    /// Authenticated as this extension.
+    Ok(String),
+    /// Answer with this (after the delay).
+    Respond(Response, Duration),
+}
+
+/// The call server core. See the module documentation for how to drive it.
+pub struct Pbx {
+    settings: PbxSettings,
+    directory: Directory,
+    location: LocationService,
+    guard: AuthGuard,
+    challenger: Challenger,
+    secret: NonceSecret,
+    transactions: TransactionLayer,
+    epoch: (Instant, u64),
+    delayed: BinaryHeap<Reverse<Delayed>>,
+    delayed_seq: u64,
+    stateless: VecDeque<Transmit>,
+    events: VecDeque<PbxEvent>,
+    next_sweep: Instant,
+    stats: Stats,
+}
+
+impl Pbx {
+    /// A core with these settings and extensions. `now` and `unix_now` (seconds since 1970)
+    /// name the same moment: nonces carry wall-clock time so that they survive a restart.
+    pub fn new(
+        settings: PbxSettings,
+        directory: Directory,
+        secret: NonceSecret,
+        now: Instant,
+        unix_now: u64,
+    ) -> Pbx {
+        let challenger = Challenger::new(secret.clone(), settings.realm.clone())
+            .with_nonce_lifetime(settings.nonce_lifetime);
+        Pbx {
+            secret,
+            guard: AuthGuard::new(settings.guard.clone()),
+            challenger,
+            settings,
+            directory,
+            location: LocationService::default(),
+            transactions: TransactionLayer::new(TimerConfig::default()),
+            epoch: (now, unix_now),
+            delayed: BinaryHeap::new(),
+            delayed_seq: 0,
+            stateless: VecDeque::new(),
+            events: VecDeque::new(),
+            next_sweep: now + Duration::from_secs(1),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Replaces settings and extensions (a configuration was applied). Bindings of
+    /// extensions that still exist stay; those of removed extensions go.
+    pub fn apply_config(&mut self, settings: PbxSettings, directory: Directory) {
+        if settings.realm != self.settings.realm
+            || settings.nonce_lifetime != self.settings.nonce_lifetime
+        {
+            self.challenger = Challenger::new(self.secret.clone(), settings.realm.clone())
+                .with_nonce_lifetime(settings.nonce_lifetime);
+        }
+        self.guard.set_settings(settings.guard.clone());
+        self.location.retain_extensions(|e| directory.contains(e));
+        self.settings = settings;
+        self.directory = directory;
+    }
+
+    /// A datagram (or one framed stream message) arrived from `source`.
+    pub fn handle_datagram(&mut self, now: Instant, source: Peer, bytes: &[u8]) {
+        match sip::parse_message(bytes) {
+            Ok(Message::Request(req)) => self.handle_request(now, source, req),
+            Ok(Message::Response(resp)) => self.handle_response(now, resp),
+            Err(err) => {
+                self.stats.malformed += 1;
+                let answer = sip::parse::bad_request_response(bytes, &err);
+                let answered = answer.is_some();
+                match answer {
+                    Some(resp) => self.stateless.push_back(Transmit {
+                        dest: source,
+                        bytes: resp.to_bytes(),
+                    }),
+                    None => self.stats.dropped += 1,
+                }
+                self.events.push_back(PbxEvent::Malformed {
+                    source,
+                    reason: err.to_string(),
+                    answered,
+                });
+            }
+        }
+    }
+
+    fn handle_response(&mut self, now: Instant, resp: Response) {
+        // We send no requests yet; the transaction layer absorbs or reports strays.
+        let _ = self.transactions.handle_response(now, resp);
+    }
+
+    fn handle_request(&mut self, now: Instant, source: Peer, req: Request) {
+        self.stats.requests += 1;
+        if self
+            .guard
+            .is_blocked(now, &BlockTarget::Source(source.addr.ip()))
+        {
+            // Silence, not 403: a blocked scanner learns nothing and costs us nothing.
+            self.stats.blocked_requests += 1;
+            return;
+        }
+        let is_ack = req.method == Method::Ack;
+        match self.transactions.handle_request(now, req.clone(), source) {
+            Ok(RequestOutcome::New(tx, req)) => self.on_request(now, source, tx, req),
+            // Retransmissions, ACKs and CANCELs the layer handled; stray ACKs (no dialogs
+            // yet) are absorbed silently.
+            Ok(_) => {}
+            Err(err) => {
+                // The parser let it through but it cannot be keyed (e.g. a Via without
+                // sent-by): answer 400 statelessly, never an ACK.
+                self.stats.malformed += 1;
+                if is_ack {
+                    self.stats.dropped += 1;
+                } else {
+                    let mut resp = self.response(&req, StatusCode::BAD_REQUEST);
+                    resp.reason = format!("Bad Request ({err})");
+                    self.transactions
+                        .send_stateless(source, &Message::Response(resp));
+                }
+                self.events.push_back(PbxEvent::Malformed {
+                    source,
+                    reason: err.to_string(),
+                    answered: !is_ack,
+                });
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, source: Peer, tx: ServerTxId, req: Request) {
+        if req.headers.get(&HeaderName::MaxForwards).map(str::trim) == Some("0") {
+            return self.reply(now, tx, &req, StatusCode::TOO_MANY_HOPS);
+        }
+        if req.uri.as_sip().is_none() {
+            return self.reply(now, tx, &req, StatusCode::UNSUPPORTED_URI_SCHEME);
+        }
+        let in_dialog = to_tag(&req).is_some();
+        match req.method {
+            Method::Register => self.on_register(now, source, tx, req),
+            Method::Invite | Method::Subscribe => match self.authenticate(now, source, &req) {
+                AuthCheck::Respond(resp, delay) => self.send(now, tx, resp, delay),
+                AuthCheck::Ok(_) => {
+                    let status = if in_dialog {
+                        StatusCode::CALL_DOES_NOT_EXIST
+                    } else if req.method == Method::Subscribe {
+                        StatusCode(489)
+                    } else if req.uri.user().is_some_and(|u| self.directory.contains(u)) {
+                        // Calls between extensions come with the B2BUA (next issue).
+                        StatusCode(480)
+                    } else {
+                        StatusCode::NOT_FOUND
+                    };
+                    self.reply(now, tx, &req, status);
+                }
+            },
+            Method::Options if !in_dialog => {
+                let status = match req.uri.user() {
+                    None => StatusCode::OK,
+                    Some(u) if self.directory.contains(u) => StatusCode::OK,
+                    Some(_) => StatusCode::NOT_FOUND,
+                };
+                let mut resp = self.response(&req, status);
+                if status == StatusCode::OK {
+                    resp.headers.push(HeaderName::Allow, ALLOW);
+                    resp.headers.push(HeaderName::Accept, "application/sdp");
+                    resp.headers.push(HeaderName::Supported, "path, outbound");
+                }
+                self.send(now, tx, resp, Duration::ZERO);
+            }
+            Method::Ack | Method::Cancel => {}
+            Method::Extension(_) => self.reply(now, tx, &req, StatusCode::NOT_IMPLEMENTED),
+            _ if in_dialog => self.reply(now, tx, &req, StatusCode::CALL_DOES_NOT_EXIST),
+            _ => {
+                let mut resp = self.response(&req, StatusCode::METHOD_NOT_ALLOWED);
+                resp.headers.push(HeaderName::Allow, ALLOW);
+                self.send(now, tx, resp, Duration::ZERO);
+            }
+        }
+    }
+
+    fn on_register(&mut self, now: Instant, source: Peer, tx: ServerTxId, req: Request) {
+        let extension = match self.authenticate(now, source, &req) {
+            AuthCheck::Respond(resp, delay) => return self.send(now, tx, resp, delay),
+            AuthCheck::Ok(ext) => ext,
+        };
+        // The address of record is the To URI; a phone may only register itself.
+        let aor = req
+            .headers
+            .get(&HeaderName::To)
+            .and_then(|v| NameAddr::parse(v).ok())
+            .and_then(|na| na.uri.user().map(str::to_string));
+        if aor.as_deref() != Some(extension.as_str()) {
+            return self.reply(now, tx, &req, StatusCode::FORBIDDEN);
+        }
+        match handle_register(
+            &self.settings,
+            &mut self.location,
+            now,
+            &extension,
+            &req,
+            source,
+        ) {
+            Ok((mut resp, change)) => {
+                self.stats.registrations += 1;
+                resp.headers
+                    .push(HeaderName::Server, self.settings.server_name.clone());
+                for contact in change.added {
+                    self.events.push_back(PbxEvent::Registered {
+                        extension: extension.clone(),
+                        contact,
+                        source,
+                    });
+                }
+                for contact in change.removed {
+                    self.events.push_back(PbxEvent::Unregistered {
+                        extension: extension.clone(),
+                        contact,
+                    });
+                }
+                self.send(now, tx, resp, Duration::ZERO);
+            }
+            Err(e) => {
+                let resp = e.response_to(&req);
+                self.send(now, tx, resp, Duration::ZERO);
+            }
+        }
+    }
+
+    /// Checks the Authorization of a request. Unknown users go through exactly the same
+    /// steps and answers as known ones, so a scanner cannot tell numbers apart.
+    fn authenticate(&mut self, now: Instant, source: Peer, req: &Request) -> AuthCheck {
+        let unix = self.unix(now);
+        if req.headers.get(&HeaderName::Authorization).is_none() {
+            return AuthCheck::Respond(self.challenge(req, unix, false), Duration::ZERO);
+        }
+        // The Authorization for our realm among possibly several (RFC 3261 §22.4).
+        let authz = match self
+            .challenger
+            .find_credentials(req.headers.get_all(&HeaderName::Authorization))
+        {
+            Ok(a) => a,
+            Err(e) => {
+                return match e.reply() {
+                    AuthReply::BadRequest => {
+                        let mut r = self.response(req, StatusCode::BAD_REQUEST);
+                        r.reason = "Bad Request (malformed Authorization)".into();
+                        AuthCheck::Respond(r, Duration::ZERO)
+                    }
+                    _ => AuthCheck::Respond(self.challenge(req, unix, false), Duration::ZERO),
+                };
+            }
+        };
+        let username = authz.get("username").unwrap_or_default().to_string();
+        if self
+            .guard
+            .is_blocked(now, &BlockTarget::Extension(username.clone()))
+        {
+            return AuthCheck::Respond(self.response(req, StatusCode::FORBIDDEN), Duration::ZERO);
+        }
+        let directory = &self.directory;
+        let result = self.challenger.verify(
+            unix,
+            req.method.as_str(),
+            &authz,
+            |user: &str, alg: DigestAlgorithm| {
+                directory.get(user).map(|e| match alg {
+                    DigestAlgorithm::Md5 => e.ha1_md5.clone(),
+                    DigestAlgorithm::Sha256 => e.ha1_sha256.clone(),
+                })
+            },
+        );
+        match result {
+            Ok(_) => {
+                self.guard.record_success(&username);
+                AuthCheck::Ok(username)
+            }
+            Err(e) => match e.reply() {
+                AuthReply::Challenge { stale } => {
+                    AuthCheck::Respond(self.challenge(req, unix, stale), Duration::ZERO)
+                }
+                AuthReply::BadRequest => {
+                    let mut r = self.response(req, StatusCode::BAD_REQUEST);
+                    r.reason = format!("Bad Request ({e})");
+                    AuthCheck::Respond(r, Duration::ZERO)
+                }
+                AuthReply::Forbidden => {
+                    self.stats.auth_failures += 1;
+                    self.events.push_back(PbxEvent::AuthFailed {
+                        username: username.clone(),
+                        source,
+                    });
+                    let verdict = self
+                        .guard
+                        .record_failure(now, source.addr.ip(), &username);
+                    for (target, duration) in verdict.newly_blocked {
+                        self.events.push_back(PbxEvent::Blocked { target, duration });
+                    }
+                    AuthCheck::Respond(self.response(req, StatusCode::FORBIDDEN), verdict.delay)
+                }
+            },
+        }
+    }
+
+    fn challenge(&self, req: &Request, unix: u64, stale: bool) -> Response {
+        let mut resp = self.response(req, StatusCode::UNAUTHORIZED);
+        for c in self.challenger.challenge(unix, stale) {
+            resp.headers.push(HeaderName::WwwAuthenticate, c.to_string());
+        }
+        resp
+    }
+
+    /// A response to `req` with a To tag and our Server header.
+    fn response(&self, req: &Request, status: StatusCode) -> Response {
+        let mut resp = Response::for_request(req, status);
+        add_to_tag(&mut resp);
+        resp.headers
+            .push(HeaderName::Server, self.settings.server_name.clone());
+        resp
+    }
+
+    fn reply(&mut self, now: Instant, tx: ServerTxId, req: &Request, status: StatusCode) {
+        let resp = self.response(req, status);
+        self.send(now, tx, resp, Duration::ZERO);
+    }
+
+    fn send(&mut self, now: Instant, tx: ServerTxId, resp: Response, delay: Duration) {
+        if delay.is_zero() {
+            self.respond_now(now, tx, resp);
+        } else {
+            self.delayed_seq += 1;
+            self.delayed.push(Reverse(Delayed {
+                at: now + delay,
+                seq: self.delayed_seq,
+                tx,
+                resp,
+            }));
+        }
+    }
+
+    fn respond_now(&mut self, now: Instant, tx: ServerTxId, resp: Response) {
+        if let Err(e) = self.transactions.respond(now, tx, resp) {
+            // Only possible if the transaction ended meanwhile; nothing left to answer.
+            tracing::debug!(error = %e, "response not sent");
+        }
+    }
+
+    /// Time has come to `now`: transaction timers, held-back answers, binding expiry.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.transactions.handle_timeout(now);
+        while self.delayed.peek().is_some_and(|d| d.0.at <= now) {
+            if let Some(Reverse(d)) = self.delayed.pop() {
+                self.respond_now(now, d.tx, d.resp);
+            }
+        }
+        if now >= self.next_sweep {
+            let count = self.location.expire(now);
+            if count > 0 {
+                self.events.push_back(PbxEvent::Expired { count });
+            }
+            self.guard.sweep(now);
+            self.next_sweep = now + Duration::from_secs(1);
+        }
+    }
+
+    /// The next instant at which [`Self::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next = self.next_sweep;
+        if let Some(t) = self.transactions.poll_timeout() {
+            next = next.min(t);
+        }
+        if let Some(d) = self.delayed.peek() {
+            next = next.min(d.0.at);
+        }
+        Some(next)
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if let Some(t) = self.stateless.pop_front() {
+            return Some(t);
+        }
+        self.transactions.poll_transmit().map(|t| Transmit {
+            dest: t.dest,
+            bytes: t.bytes,
+        })
+    }
+
+    /// The next event to log.
+    pub fn poll_event(&mut self) -> Option<PbxEvent> {
+        self.events.pop_front()
+    }
+
+    /// Every live binding.
+    pub fn registrations(&self, now: Instant) -> Vec<RegistrationView> {
+        self.location
+            .snapshot()
+            .into_iter()
+            .flat_map(|(ext, list)| {
+                list.into_iter()
+                    .filter(move |b| b.expires_at > now)
+                    .map(move |b| RegistrationView {
+                        extension: ext.clone(),
+                        contact: b.contact,
+                        source: b.source,
+                        expires_in: b.expires_at.saturating_duration_since(now).as_secs(),
+                        user_agent: b.user_agent,
+                    })
+            })
+            .collect()
+    }
+
+    /// Targets blocked now.
+    pub fn blocked(&self, now: Instant) -> Vec<(BlockTarget, Duration)> {
+        self.guard.blocked(now)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Number of live server and client transactions (leak checks).
+    pub fn transaction_count(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// Number of live bindings.
+    pub fn binding_count(&self) -> usize {
+        self.location.len()
+    }
+
+    fn unix(&self, now: Instant) -> u64 {
+        self.epoch.1 + now.saturating_duration_since(self.epoch.0).as_secs()
+    }
+}
+
+/// The To tag of a request, if any (a tag means the request claims to be in a dialog).
+fn to_tag(req: &Request) -> Option<String> {
+    let to = req.headers.get(&HeaderName::To)?;
+    NameAddr::parse(to).ok()?.tag().map(str::to_string)
+}
+

@@ -1,0 +1,20 @@
+//! The Strowger call server as a sans-IO state machine.
+//!
+//! [`Pbx`] is fed datagrams/stream messages and instants and asked for what to send and when
+//! to be woken; it never touches a socket or a clock, so whole stories (a phone registers,
+//! its binding expires, a guesser is blocked) run as deterministic tests with simulated time.
+//! Today it holds the registrar and location service, the authentication guard and the
+//! out-of-dialog OPTIONS answers; calls (B2BUA legs), the dial plan and features come next.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod core;
+pub mod guard;
+pub mod location;
+pub mod registrar;
+pub mod settings;
+
+pub use crate::core::{Pbx, PbxEvent, RegistrationView, Stats, Transmit};
+pub use guard::{BlockTarget, GuardSettings};
+pub use settings::{Directory, ExtensionEntry, PbxSettings};
+pub use sip::transaction::{Peer, Transport};
