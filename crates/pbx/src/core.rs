@@ -176,8 +176,7 @@ impl Pbx {
         now: Instant,
         unix_now: u64,
     ) -> Pbx {
-        let challenger = Challenger::new(secret.clone(), settings.realm.clone())
-            .with_nonce_lifetime(settings.nonce_lifetime);
+        let challenger = make_challenger(&secret, &settings);
         Pbx {
             secret,
             guard: AuthGuard::new(settings.guard.clone()),
@@ -201,9 +200,9 @@ impl Pbx {
     pub fn apply_config(&mut self, settings: PbxSettings, directory: Directory) {
         if settings.realm != self.settings.realm
             || settings.nonce_lifetime != self.settings.nonce_lifetime
+            || settings.digest_algorithms != self.settings.digest_algorithms
         {
-            self.challenger = Challenger::new(self.secret.clone(), settings.realm.clone())
-                .with_nonce_lifetime(settings.nonce_lifetime);
+            self.challenger = make_challenger(&self.secret, &settings);
         }
         self.guard.set_settings(settings.guard.clone());
         self.location.retain_extensions(|e| directory.contains(e));
@@ -241,8 +240,9 @@ impl Pbx {
         let _ = self.transactions.handle_response(now, resp);
     }
 
-    fn handle_request(&mut self, now: Instant, source: Peer, req: Request) {
+    fn handle_request(&mut self, now: Instant, source: Peer, mut req: Request) {
         self.stats.requests += 1;
+        crate::nat::stamp_received(&mut req, source.addr);
         if self
             .guard
             .is_blocked(now, &BlockTarget::Source(source.addr.ip()))
@@ -591,3 +591,9 @@ fn to_tag(req: &Request) -> Option<String> {
     NameAddr::parse(to).ok()?.tag().map(str::to_string)
 }
 
+
+fn make_challenger(secret: &NonceSecret, settings: &PbxSettings) -> Challenger {
+    Challenger::new(secret.clone(), settings.realm.clone())
+        .with_nonce_lifetime(settings.nonce_lifetime)
+        .with_algorithms(&settings.digest_algorithms)
+}

@@ -11,6 +11,7 @@
 mod core;
 pub mod guard;
 pub mod location;
+mod nat;
 pub mod registrar;
 pub mod settings;
 

@@ -3,6 +3,7 @@
 //! TOML or SQLite.
 
 use crate::guard::GuardSettings;
+use sip::auth::DigestAlgorithm;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -21,6 +22,11 @@ pub struct PbxSettings {
     pub max_contacts: usize,
     /// How long a nonce is good for before the phone is re-challenged with `stale=true`.
     pub nonce_lifetime: Duration,
+    /// Digest algorithms offered, one challenge each, in this order. MD5 comes first by
+    /// default because RFC 7616 clients answer the first challenge they support and many
+    /// deployed phones (and SIPp) fail outright when the first one is SHA-256; phones that
+    /// prefer the strongest still find SHA-256 in the list.
+    pub digest_algorithms: Vec<DigestAlgorithm>,
     /// Slowing and blocking of password guessers.
     pub guard: GuardSettings,
     /// The value of the `Server` / `User-Agent` header.
@@ -36,6 +42,7 @@ impl Default for PbxSettings {
             default_expires: 3600,
             max_contacts: 3,
             nonce_lifetime: Duration::from_secs(300),
+            digest_algorithms: vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256],
             guard: GuardSettings::default(),
             server_name: concat!("Strowger/", env!("CARGO_PKG_VERSION")).into(),
         }

@@ -1,0 +1,174 @@
+//! `strowger`: the node binary. `serve` runs the phone system; the other subcommands manage
+//! the configuration of the data directory, acting through the running server when there is
+//! one (like `pg_ctl -D`).
+#![forbid(unsafe_code)]
+
+mod audit;
+mod cli_config;
+mod control;
+mod convert;
+mod secret;
+mod serve;
+mod sip_limits;
+mod status;
+mod tcp;
+mod trace;
+mod welcome;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "strowger", version, about = "Strowger: an open-source business phone system")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataDir {
+    /// The data directory (default: $STROWGER_DATA_DIR, else ~/.local/share/strowger).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl DataDir {
+    fn path(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(serve::default_data_dir)
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the phone system (creates a working default configuration on first start).
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Address for SIP over UDP and TCP.
+        #[arg(long, default_value = "0.0.0.0:5060", value_name = "IP:PORT")]
+        sip_listen: SocketAddr,
+        /// Start with the SIP trace (every message in and out) on.
+        #[arg(long)]
+        sip_trace: bool,
+    },
+    /// Export, check or apply the configuration document (TOML).
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Bulk-create objects from a file.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Show registrations, blocked sources and counters of the running server.
+    Status {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Switch the SIP trace of the running server on or off.
+    Trace {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Show the audit trail (configuration changes and security events), newest first.
+    Audit {
+        #[command(flatten)]
+        dir: DataDir,
+        /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the configuration in force (passwords only as hashes).
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate a document without applying it; lists every error with its field path.
+    Check {
+        /// The TOML document.
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Validate and apply a document; the running server takes it at once.
+    Apply {
+        /// The TOML document.
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Create extensions and users from a CSV file with a header row (number,password,name).
+    Extensions {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+        /// Accept passwords that fail the strength rule (benchmarks only; audited).
+        #[arg(long)]
+        allow_weak_passwords: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Cmd::Serve {
+            dir,
+            sip_listen,
+            sip_trace,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| {
+                rt.block_on(serve::run(serve::ServeOptions {
+                    data_dir: dir.path(),
+                    sip_listen,
+                    sip_trace,
+                }))
+            }),
+        Cmd::Config(ConfigCmd::Export { dir, output }) => cli_config::export(&dir.path(), output),
+        Cmd::Config(ConfigCmd::Check { file, dir }) => cli_config::check(&dir.path(), &file),
+        Cmd::Config(ConfigCmd::Apply { file, dir }) => cli_config::apply(&dir.path(), &file),
+        Cmd::Import(ImportCmd::Extensions {
+            file,
+            dir,
+            allow_weak_passwords,
+        }) => cli_config::import_extensions(&dir.path(), &file, allow_weak_passwords),
+        Cmd::Status { dir } => cli_config::status(&dir.path()),
+        Cmd::Trace { state, dir } => cli_config::trace(&dir.path(), state == "on"),
+        Cmd::Audit { dir, limit } => cli_config::audit(&dir.path(), limit),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("STROWGER_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sip_trace=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,307 @@
+//! `strowger serve`: opens (or creates) the data directory, binds UDP and TCP on the SIP
+//! address, and runs the call-server core in one task that owns it, feeding it datagrams,
+//! framed TCP messages, control commands and its own timer.
+
+use crate::control::{self, Command, ControlRequest};
+use crate::convert;
+use crate::sip_limits::MAX_MESSAGE;
+use crate::tcp::{self, TcpEvent};
+use crate::trace::SipTrace;
+use anyhow::Context;
+use pbx::{Pbx, PbxEvent, Peer, Transport};
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use store::{Config, Store};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+
+/// Options of `strowger serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Where SIP listens (UDP and TCP).
+    pub sip_listen: SocketAddr,
+    /// Start with the SIP trace on.
+    pub sip_trace: bool,
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("creating data directory {}", opts.data_dir.display()))?;
+    let control_listener = control::bind(&opts.data_dir)?;
+    let mut store = Store::open(&opts.data_dir)?;
+    let mut first_start = None;
+    if store.current()?.is_none() {
+        let (config, creds) = Config::embedded_default();
+        // Only the process whose default went in may show its passwords.
+        if store
+            .apply_first(&config, "strowger", "first start (embedded default)")?
+            .is_some()
+        {
+            first_start = Some(creds);
+        }
+    }
+    let config = store
+        .current()?
+        .map(|(_, c)| c)
+        .context("no configuration stored")?;
+    drop(store);
+    let secret = crate::secret::load_or_create(&opts.data_dir)?;
+
+    let udp = bind_udp(opts.sip_listen)?;
+    let tcp = TcpListener::bind(opts.sip_listen)
+        .await
+        .with_context(|| format!("binding TCP {}", opts.sip_listen))?;
+    let local = udp.local_addr()?;
+    crate::welcome::print(&local, &config, first_start.as_ref(), &opts.data_dir);
+
+    let trace = SipTrace::default();
+    trace.set(opts.sip_trace);
+    let (tcp_tx, tcp_rx) = mpsc::channel(4096);
+    tokio::spawn(tcp::accept_loop(tcp, tcp_tx, trace.clone()));
+    let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    tokio::spawn(control::serve(control_listener, ctl_tx));
+    let audit = crate::audit::spawn(opts.data_dir.clone());
+    audit.record("server.start", &format!("SIP on {local} (UDP, TCP)"));
+
+    let now = Instant::now();
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let pbx = Pbx::new(
+        convert::pbx_settings(&config),
+        convert::directory(&config),
+        secret,
+        now,
+        unix,
+    );
+    let mut core = CoreLoop {
+        pbx,
+        udp,
+        tcp_writers: HashMap::new(),
+        trace,
+        audit,
+        data_dir: opts.data_dir.clone(),
+    };
+    let result = core.run(tcp_rx, ctl_rx).await;
+    core.audit.record("server.stop", "");
+    let _ = std::fs::remove_file(control::socket_path(&opts.data_dir));
+    result
+}
+
+/// A UDP socket with a large receive buffer: under load the kernel buffer, not the CPU, is
+/// the first thing to overflow (the peers' benchmark notes say as much).
+fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    let _ = socket.set_recv_buffer_size(8 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    socket.set_nonblocking(true)?;
+    socket
+        .bind(&addr.into())
+        .with_context(|| format!("binding UDP {addr}"))?;
+    Ok(UdpSocket::from_std(socket.into())?)
+}
+
+struct CoreLoop {
+    pbx: Pbx,
+    udp: UdpSocket,
+    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    trace: SipTrace,
+    audit: crate::audit::AuditSink,
+    data_dir: PathBuf,
+}
+
+impl CoreLoop {
+    async fn run(
+        &mut self,
+        mut tcp_rx: mpsc::Receiver<TcpEvent>,
+        mut ctl_rx: mpsc::Receiver<ControlRequest>,
+    ) -> anyhow::Result<()> {
+        let mut buf = vec![0u8; MAX_MESSAGE + 1];
+        let mut sigterm =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        loop {
+            let deadline = self
+                .pbx
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std)
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1));
+            tokio::select! {
+                r = self.udp.readable() => {
+                    r?;
+                    self.read_datagrams(&mut buf);
+                }
+                Some(ev) = tcp_rx.recv() => self.on_tcp(ev),
+                Some((cmd, reply)) = ctl_rx.recv() => {
+                    let answer = self.on_command(cmd).await;
+                    let _ = reply.send(answer);
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.pbx.handle_timeout(Instant::now());
+                }
+                _ = tokio::signal::ctrl_c() => break,
+                _ = sigterm.recv() => break,
+            }
+            self.flush().await;
+        }
+        tracing::info!("stopping");
+        Ok(())
+    }
+
+    /// Reads what the socket holds, up to a batch, so one wake-up serves many datagrams.
+    fn read_datagrams(&mut self, buf: &mut [u8]) {
+        for _ in 0..256 {
+            match self.udp.try_recv_from(buf) {
+                Ok((n, from)) => {
+                    let peer = Peer {
+                        addr: from,
+                        transport: Transport::Unreliable,
+                    };
+                    if n > MAX_MESSAGE || n == 0 {
+                        continue;
+                    }
+                    let bytes = &buf[..n];
+                    // RFC 5626 keep-alives: a bare CRLF(CRLF) is answered with CRLF on
+                    // streams only; on UDP it is just dropped.
+                    if bytes.iter().all(|b| *b == b'\r' || *b == b'\n') {
+                        continue;
+                    }
+                    self.trace.incoming(peer, bytes);
+                    self.pbx.handle_datagram(Instant::now(), peer, bytes);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    // ICMP errors surface here on Linux; they concern one peer only.
+                    tracing::debug!(error = %e, "UDP receive error");
+                }
+            }
+        }
+    }
+
+    fn on_tcp(&mut self, ev: TcpEvent) {
+        match ev {
+            TcpEvent::Opened { addr, writer } => {
+                self.tcp_writers.insert(addr, writer);
+            }
+            TcpEvent::Message { peer, bytes } => {
+                self.pbx.handle_datagram(Instant::now(), peer, &bytes);
+            }
+            TcpEvent::Closed { addr } => {
+                self.tcp_writers.remove(&addr);
+            }
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) -> String {
+        match cmd {
+            Command::Status => crate::status::render(&self.pbx, Instant::now(), &self.trace),
+            Command::Trace(on) => {
+                self.trace.set(on);
+                self.audit.record(
+                    "trace.switch",
+                    if on { "switched on" } else { "switched off" },
+                );
+                format!("SIP trace {}\n", if on { "on" } else { "off" })
+            }
+            Command::Reload => match load_config(self.data_dir.clone()).await {
+                Ok(Some(config)) => {
+                    self.pbx.apply_config(
+                        convert::pbx_settings(&config),
+                        convert::directory(&config),
+                    );
+                    tracing::info!(
+                        extensions = config.extensions.len(),
+                        "configuration reloaded"
+                    );
+                    format!(
+                        "reloaded: {} extensions, {} users\n",
+                        config.extensions.len(),
+                        config.users.len()
+                    )
+                }
+                Ok(None) => "error: no configuration stored\n".into(),
+                Err(e) => format!("error: {e:#}\n"),
+            },
+        }
+    }
+
+    async fn flush(&mut self) {
+        while let Some(t) = self.pbx.poll_transmit() {
+            self.trace.outgoing(t.dest, &t.bytes);
+            match t.dest.transport {
+                Transport::Unreliable => match self.udp.try_send_to(&t.bytes, t.dest.addr) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        // The send buffer is full: wait for room rather than drop.
+                        let _ = self.udp.send_to(&t.bytes, t.dest.addr).await;
+                    }
+                    Err(e) => tracing::debug!(to = %t.dest.addr, error = %e, "UDP send failed"),
+                },
+                Transport::Reliable => match self.tcp_writers.get(&t.dest.addr) {
+                    Some(w) => {
+                        if w.try_send(t.bytes).is_err() {
+                            tracing::debug!(to = %t.dest.addr, "TCP writer full or gone");
+                        }
+                    }
+                    None => tracing::debug!(to = %t.dest.addr, "no TCP connection for response"),
+                },
+            }
+        }
+        while let Some(ev) = self.pbx.poll_event() {
+            log_event(&ev, &self.audit);
+        }
+    }
+}
+
+async fn load_config(data_dir: PathBuf) -> anyhow::Result<Option<Config>> {
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open(&data_dir)?;
+        Ok(store.current()?.map(|(_, c)| c))
+    })
+    .await?
+}
+
+fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
+    match ev {
+        PbxEvent::Registered {
+            extension,
+            contact,
+            source,
+        } => tracing::info!(extension = %extension, %contact, source = %source.addr, "registered"),
+        PbxEvent::Unregistered { extension, contact } => {
+            tracing::info!(extension = %extension, %contact, "unregistered")
+        }
+        PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),
+        PbxEvent::AuthFailed { username, source } => {
+            tracing::warn!(extension = %username, source = %source.addr, "authentication failed")
+        }
+        PbxEvent::Blocked { target, duration } => {
+            tracing::warn!(%target, seconds = duration.as_secs(), "blocked after repeated authentication failures");
+            audit.record(
+                "security.block",
+                &format!("{target} for {} s after repeated wrong passwords", duration.as_secs()),
+            );
+        }
+        PbxEvent::Malformed {
+            source,
+            reason,
+            answered,
+        } => tracing::debug!(source = %source.addr, %reason, answered, "malformed message"),
+    }
+}
+
+/// The default data directory: `$STROWGER_DATA_DIR`, else `~/.local/share/strowger`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("STROWGER_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| Path::new(".").into());
+    home.join(".local/share/strowger")
+}
