@@ -39,7 +39,8 @@ pub struct SipUri {
     pub host: Host,
     /// The port, when given.
     pub port: Option<u16>,
-    /// URI parameters (`;transport=tcp;lr`), names lower-case, values as written.
+    /// URI parameters (`;transport=tcp;lr`), names lower-case, %-escapes undone (the
+    /// printer escapes again).
     pub params: Vec<(String, Option<String>)>,
     /// URI headers (`?subject=...`), as written.
     pub headers: Vec<(String, String)>,
@@ -127,7 +128,9 @@ impl fmt::Display for SipUri {
             escape(f, user, user_char_ok)?;
             if let Some(pw) = &self.password {
                 f.write_str(":")?;
-                escape(f, pw, |c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,".contains(c))?;
+                escape(f, pw, |c| {
+                    c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,".contains(c)
+                })?;
             }
             f.write_str("@")?;
         }
