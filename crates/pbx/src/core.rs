@@ -440,11 +440,10 @@ impl Pbx {
                         username: username.clone(),
                         source,
                     });
-                    let verdict = self
-                        .guard
-                        .record_failure(now, source.addr.ip(), &username);
+                    let verdict = self.guard.record_failure(now, source.addr.ip(), &username);
                     for (target, duration) in verdict.newly_blocked {
-                        self.events.push_back(PbxEvent::Blocked { target, duration });
+                        self.events
+                            .push_back(PbxEvent::Blocked { target, duration });
                     }
                     AuthCheck::Respond(self.response(req, StatusCode::FORBIDDEN), verdict.delay)
                 }
@@ -455,7 +454,8 @@ impl Pbx {
     fn challenge(&self, req: &Request, unix: u64, stale: bool) -> Response {
         let mut resp = self.response(req, StatusCode::UNAUTHORIZED);
         for c in self.challenger.challenge(unix, stale) {
-            resp.headers.push(HeaderName::WwwAuthenticate, c.to_string());
+            resp.headers
+                .push(HeaderName::WwwAuthenticate, c.to_string());
         }
         resp
     }
@@ -590,7 +590,6 @@ fn to_tag(req: &Request) -> Option<String> {
     let to = req.headers.get(&HeaderName::To)?;
     NameAddr::parse(to).ok()?.tag().map(str::to_string)
 }
-
 
 fn make_challenger(secret: &NonceSecret, settings: &PbxSettings) -> Challenger {
     Challenger::new(secret.clone(), settings.realm.clone())

@@ -37,7 +37,10 @@ pub struct LocationService {
 impl LocationService {
     /// The live bindings of an extension (expired ones are purged by [`Self::expire`]).
     pub fn bindings(&self, extension: &str) -> &[Binding] {
-        self.bindings.get(extension).map(Vec::as_slice).unwrap_or(&[])
+        self.bindings
+            .get(extension)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Replaces the binding list of an extension (empty removes it).

@@ -203,8 +203,10 @@ pub fn handle_register(
     let mut resp = Response::for_request(req, StatusCode::OK);
     for b in &list {
         let left = b.expires_at.saturating_duration_since(now).as_secs();
-        resp.headers
-            .push(HeaderName::Contact, format!("<{}>;expires={left}", b.contact));
+        resp.headers.push(
+            HeaderName::Contact,
+            format!("<{}>;expires={left}", b.contact),
+        );
     }
     location.set(extension, list);
     add_to_tag(&mut resp);
@@ -217,5 +219,9 @@ fn parse_delta(v: &str) -> Option<u32> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(v.parse::<u64>().unwrap_or(u64::MAX).min(u64::from(u32::MAX)) as u32)
+    Some(
+        v.parse::<u64>()
+            .unwrap_or(u64::MAX)
+            .min(u64::from(u32::MAX)) as u32,
+    )
 }

@@ -71,10 +71,7 @@ impl Directory {
     /// A directory of these extensions.
     pub fn new(entries: impl IntoIterator<Item = ExtensionEntry>) -> Directory {
         Directory {
-            extensions: entries
-                .into_iter()
-                .map(|e| (e.number.clone(), e))
-                .collect(),
+            extensions: entries.into_iter().map(|e| (e.number.clone(), e)).collect(),
         }
     }
 

@@ -170,7 +170,10 @@ fn contacts(resp: &Response) -> Vec<String> {
 fn phone_registers_with_digest_and_the_200_lists_the_binding() {
     let mut net = Net::new(PbxSettings::default());
     let mut phone = Phone::new("201", "Secret-201-abc", 5070);
-    let resp = phone.register(&mut net, "Contact: <sip:201@127.0.0.1:5070>\nExpires: 600\n");
+    let resp = phone.register(
+        &mut net,
+        "Contact: <sip:201@127.0.0.1:5070>\nExpires: 600\n",
+    );
     assert_eq!(resp.status.0, 200);
     assert_eq!(
         contacts(&resp),
@@ -191,7 +194,9 @@ fn unknown_user_is_challenged_exactly_like_a_known_one() {
     let mut net = Net::new(PbxSettings::default());
     let mut known = Phone::new("201", "x", 5070);
     let mut unknown = Phone::new("299", "x", 5071);
-    let a = net.send(known.peer, &known.register_text("", None)).remove(0);
+    let a = net
+        .send(known.peer, &known.register_text("", None))
+        .remove(0);
     let b = net
         .send(unknown.peer, &unknown.register_text("", None))
         .remove(0);
@@ -329,7 +334,10 @@ fn a_fourth_contact_replaces_the_oldest_and_star_removes_all() {
         let mut phone = Phone::new("201", "Secret-201-abc", port);
         let resp = phone.register(
             &mut net,
-            &format!("Contact: <sip:201@127.0.0.1:{port}>\nExpires: {}\n", 600 + i),
+            &format!(
+                "Contact: <sip:201@127.0.0.1:{port}>\nExpires: {}\n",
+                600 + i
+            ),
         );
         assert_eq!(resp.status.0, 200);
         net.advance(Duration::from_secs(1));
@@ -359,7 +367,10 @@ fn unregister_one_contact_keeps_the_others() {
         "Contact: <sip:201@127.0.0.1:5070>, <sip:201@127.0.0.1:5071>\n",
     );
     let resp = phone.register(&mut net, "Contact: <sip:201@127.0.0.1:5070>;expires=0\n");
-    assert_eq!(contacts(&resp), vec!["<sip:201@127.0.0.1:5071>;expires=3600"]);
+    assert_eq!(
+        contacts(&resp),
+        vec!["<sip:201@127.0.0.1:5071>;expires=3600"]
+    );
 }
 
 #[test]
@@ -381,7 +392,9 @@ fn a_retransmitted_register_gets_the_same_answer_and_transactions_end() {
 fn an_expired_nonce_gets_a_stale_challenge() {
     let mut net = Net::new(PbxSettings::default());
     let mut phone = Phone::new("201", "Secret-201-abc", 5070);
-    let challenge = net.send(phone.peer, &phone.register_text("", None)).remove(0);
+    let challenge = net
+        .send(phone.peer, &phone.register_text("", None))
+        .remove(0);
     net.advance(Duration::from_secs(400));
     let authz = phone.answer(&challenge, "Secret-201-abc");
     let resp = net
@@ -398,7 +411,9 @@ fn an_expired_nonce_gets_a_stale_challenge() {
 fn a_phone_may_not_register_another_extension() {
     let mut net = Net::new(PbxSettings::default());
     let mut phone = Phone::new("201", "Secret-201-abc", 5070);
-    let challenge = net.send(phone.peer, &phone.register_text("", None)).remove(0);
+    let challenge = net
+        .send(phone.peer, &phone.register_text("", None))
+        .remove(0);
     let authz = phone.answer(&challenge, "Secret-201-abc");
     let text = phone
         .register_text("", Some(&authz))
@@ -445,7 +460,11 @@ fn malformed_requests_get_400_or_are_dropped_and_counted() {
     net.pbx
         .handle_datagram(net.now, peer, bad_cseq.replace('\n', "\r\n").as_bytes());
     let raw = net.pbx.poll_transmit().expect("a 400");
-    assert!(raw.bytes.starts_with(b"SIP/2.0 400 "), "{:?}", String::from_utf8_lossy(&raw.bytes));
+    assert!(
+        raw.bytes.starts_with(b"SIP/2.0 400 "),
+        "{:?}",
+        String::from_utf8_lossy(&raw.bytes)
+    );
     assert!(net.pbx.poll_transmit().is_none());
     assert!(net.send(peer, "\u{1}\u{2}garbage").is_empty());
     let s = net.pbx.stats();

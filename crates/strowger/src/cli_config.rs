@@ -37,8 +37,8 @@ pub fn export(data_dir: &Path, output: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn validate(store_config: &Config, file: &Path) -> anyhow::Result<Result<Config, String>> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     Ok(Config::from_toml(&text, Some(store_config)).map_err(|e| {
         format!(
             "{} is not valid ({} error{}):\n{e}",
@@ -78,7 +78,11 @@ pub fn apply(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
         Ok(c) => c,
         Err(msg) => bail!("{msg}\nnothing was changed; the configuration in force stays"),
     };
-    let version = store.apply(&config, &actor(), &format!("config apply {}", file.display()))?;
+    let version = store.apply(
+        &config,
+        &actor(),
+        &format!("config apply {}", file.display()),
+    )?;
     println!("applied configuration version {version}");
     tell_server(data_dir)
 }
@@ -86,7 +90,8 @@ pub fn apply(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
 /// `import extensions FILE.csv`.
 pub fn import_extensions(data_dir: &Path, file: &Path, allow_weak: bool) -> anyhow::Result<()> {
     let (mut store, current) = open_existing(data_dir)?;
-    let reader = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let options = ImportOptions {
         allow_weak_passwords: allow_weak,
     };
@@ -101,7 +106,10 @@ pub fn import_extensions(data_dir: &Path, file: &Path, allow_weak: bool) -> anyh
     };
     let added = config.extensions.len() - current.extensions.len();
     let source = if allow_weak {
-        format!("import extensions {} (weak passwords allowed)", file.display())
+        format!(
+            "import extensions {} (weak passwords allowed)",
+            file.display()
+        )
     } else {
         format!("import extensions {}", file.display())
     };
@@ -118,7 +126,9 @@ fn tell_server(data_dir: &Path) -> anyhow::Result<()> {
                 bail!("the running server did not take the change");
             }
         }
-        None => println!("no server is running on this data directory; the change applies at its next start"),
+        None => println!(
+            "no server is running on this data directory; the change applies at its next start"
+        ),
     }
     Ok(())
 }
@@ -130,7 +140,10 @@ pub fn status(data_dir: &Path) -> anyhow::Result<()> {
             print!("{answer}");
             Ok(())
         }
-        None => bail!("no server is running on data directory {}", data_dir.display()),
+        None => bail!(
+            "no server is running on data directory {}",
+            data_dir.display()
+        ),
     }
 }
 
@@ -141,7 +154,10 @@ pub fn trace(data_dir: &Path, on: bool) -> anyhow::Result<()> {
             print!("{answer}");
             Ok(())
         }
-        None => bail!("no server is running on data directory {}", data_dir.display()),
+        None => bail!(
+            "no server is running on data directory {}",
+            data_dir.display()
+        ),
     }
 }
 
@@ -152,7 +168,10 @@ pub fn audit(data_dir: &Path, limit: usize) -> anyhow::Result<()> {
         println!(
             "{}  {:<10} {:<30} {:<18} {}",
             utc(e.at),
-            e.actor, e.source, e.action, e.detail
+            e.actor,
+            e.source,
+            e.action,
+            e.detail
         );
     }
     Ok(())
@@ -162,7 +181,8 @@ pub fn audit(data_dir: &Path, limit: usize) -> anyhow::Result<()> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp~");
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;

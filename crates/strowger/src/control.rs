@@ -88,7 +88,8 @@ pub async fn serve(listener: UnixListener, to_core: mpsc::Sender<ControlRequest>
                     if to_core.send((cmd, tx)).await.is_err() {
                         return;
                     }
-                    rx.await.unwrap_or_else(|_| "error: server stopping\n".into())
+                    rx.await
+                        .unwrap_or_else(|_| "error: server stopping\n".into())
                 }
             };
             let _ = w.write_all(answer.as_bytes()).await;

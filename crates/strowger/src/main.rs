@@ -21,7 +21,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "strowger", version, about = "Strowger: an open-source business phone system")]
+#[command(
+    name = "strowger",
+    version,
+    about = "Strowger: an open-source business phone system"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -36,7 +40,9 @@ struct DataDir {
 
 impl DataDir {
     fn path(&self) -> PathBuf {
-        self.data_dir.clone().unwrap_or_else(serve::default_data_dir)
+        self.data_dir
+            .clone()
+            .unwrap_or_else(serve::default_data_dir)
     }
 }
 

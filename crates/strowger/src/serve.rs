@@ -127,12 +127,26 @@ impl CoreLoop {
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
         let mut sigterm =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        // One future for the whole run: re-creating it per loop turn costs a registration.
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = sigterm.recv() => {}
+            }
+            let _ = stop_tx.send(());
+        });
+        let sleep = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(sleep);
         loop {
             let deadline = self
                 .pbx
                 .poll_timeout()
                 .map(tokio::time::Instant::from_std)
                 .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(1));
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
             tokio::select! {
                 r = self.udp.readable() => {
                     r?;
@@ -143,11 +157,10 @@ impl CoreLoop {
                     let answer = self.on_command(cmd).await;
                     let _ = reply.send(answer);
                 }
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut sleep => {
                     self.pbx.handle_timeout(Instant::now());
                 }
-                _ = tokio::signal::ctrl_c() => break,
-                _ = sigterm.recv() => break,
+                _ = &mut stop_rx => break,
             }
             self.flush().await;
         }
@@ -212,10 +225,8 @@ impl CoreLoop {
             }
             Command::Reload => match load_config(self.data_dir.clone()).await {
                 Ok(Some(config)) => {
-                    self.pbx.apply_config(
-                        convert::pbx_settings(&config),
-                        convert::directory(&config),
-                    );
+                    self.pbx
+                        .apply_config(convert::pbx_settings(&config), convert::directory(&config));
                     tracing::info!(
                         extensions = config.extensions.len(),
                         "configuration reloaded"
@@ -286,7 +297,10 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
             tracing::warn!(%target, seconds = duration.as_secs(), "blocked after repeated authentication failures");
             audit.record(
                 "security.block",
-                &format!("{target} for {} s after repeated wrong passwords", duration.as_secs()),
+                &format!(
+                    "{target} for {} s after repeated wrong passwords",
+                    duration.as_secs()
+                ),
             );
         }
         PbxEvent::Malformed {
@@ -302,6 +316,8 @@ pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("STROWGER_DATA_DIR") {
         return PathBuf::from(d);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| Path::new(".").into());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(".").into());
     home.join(".local/share/strowger")
 }

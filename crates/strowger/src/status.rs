@@ -25,7 +25,11 @@ pub fn render(pbx: &Pbx, now: Instant, trace: &SipTrace) -> String {
             r.contact,
             format!(
                 "{}:{}",
-                if r.source.transport.is_reliable() { "tcp" } else { "udp" },
+                if r.source.transport.is_reliable() {
+                    "tcp"
+                } else {
+                    "udp"
+                },
                 r.source.addr
             ),
             r.expires_in,
@@ -49,6 +53,10 @@ pub fn render(pbx: &Pbx, now: Instant, trace: &SipTrace) -> String {
         s.registrations,
         pbx.transaction_count()
     );
-    let _ = writeln!(out, "sip trace: {}", if trace.is_on() { "on" } else { "off" });
+    let _ = writeln!(
+        out,
+        "sip trace: {}",
+        if trace.is_on() { "on" } else { "off" }
+    );
     out
 }

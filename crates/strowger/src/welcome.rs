@@ -37,7 +37,11 @@ pub fn print(
             );
         }
         None => {
-            let numbers: Vec<&str> = config.extensions.iter().map(|e| e.number.as_str()).collect();
+            let numbers: Vec<&str> = config
+                .extensions
+                .iter()
+                .map(|e| e.number.as_str())
+                .collect();
             println!(
                 "  extensions: {} (passwords were shown at first start; set new ones with `strowger config apply`)",
                 summarize(&numbers)
@@ -53,6 +57,11 @@ fn summarize(numbers: &[&str]) -> String {
         [] => "none".into(),
         [one] => (*one).to_string(),
         many if many.len() <= 12 => many.join(", "),
-        many => format!("{} … {} ({} in all)", many[0], many[many.len() - 1], many.len()),
+        many => format!(
+            "{} … {} ({} in all)",
+            many[0],
+            many[many.len() - 1],
+            many.len()
+        ),
     }
 }
