@@ -103,7 +103,11 @@ impl std::fmt::Display for Output {
             f,
             "exit code {:?}{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.code,
-            if self.timed_out { " (killed: time limit)" } else { "" },
+            if self.timed_out {
+                " (killed: time limit)"
+            } else {
+                ""
+            },
             self.stdout,
             self.stderr
         )
@@ -232,72 +236,7 @@ impl Server {
             .expect("temporary directory");
         let data_dir = dir.path().join("data");
         let log = dir.path().join("server.log");
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let log_file = File::create(&log).expect("server log file");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .arg("--sip-listen")
-            .arg(addr.to_string())
-            .env(
-                "STROWGER_LOG",
-                std::env::var("STROWGER_LOG").unwrap_or_else(|_| "debug".into()),
-            )
-            .env("STROWGER_DATA_DIR", &data_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .map_err(|e| StartError::Fatal(format!("cannot run {BIN}: {e}")))?;
-
-        // Read the banner on a thread that keeps draining standard output for the life of
-        // the process, so that a later print can never block or fail on a full pipe.
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + START_LIMIT;
-        let mut banner = Vec::new();
-        loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(line) => {
-                    let end = line.contains(BANNER_END);
-                    banner.push(line);
-                    if end {
-                        break;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {}
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                let msg = format!(
-                    "exited with {status} before it was ready\n--- stdout ---\n{}\n--- log ---\n{text}",
-                    banner.join("\n")
-                );
-                let lower = text.to_lowercase();
-                if lower.contains("in use") || lower.contains("binding") {
-                    return Err(StartError::PortTaken(msg));
-                }
-                return Err(StartError::Fatal(msg));
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(StartError::Fatal(format!(
-                    "no complete banner within {START_LIMIT:?}\n--- stdout ---\n{}\n--- log ---\n{text}",
-                    banner.join("\n")
-                )));
-            }
-        }
+        let (child, addr, banner) = launch(&data_dir, &log)?;
         let (passwords, admin_password) = parse_banner(&banner);
         let server = Server {
             child,
@@ -309,20 +248,50 @@ impl Server {
             banner,
             dir,
         };
-        // Ready when it answers OPTIONS.
-        let probe = SipUdp::new(server.addr);
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    /// Stops the server (SIGTERM) and starts it again on the same data directory, on a new
+    /// port. Returns the banner of the new start. The passwords of the first start stay
+    /// known to the helper.
+    pub fn restart(&mut self) -> String {
+        self.stop();
+        let mut last = String::new();
+        for _ in 0..5 {
+            match launch(&self.data_dir, &self.log) {
+                Ok((child, addr, banner)) => {
+                    self.child = child;
+                    self.addr = addr;
+                    if let Err(StartError::Fatal(msg) | StartError::PortTaken(msg)) =
+                        self.wait_ready()
+                    {
+                        panic!("strowger serve did not come back: {msg}");
+                    }
+                    return banner.join("\n");
+                }
+                Err(StartError::PortTaken(log)) => last = log,
+                Err(StartError::Fatal(msg)) => panic!("strowger serve did not restart: {msg}"),
+            }
+        }
+        panic!("strowger serve found no free port in 5 tries; last log:\n{last}");
+    }
+
+    /// Waits until the server answers OPTIONS with 200.
+    fn wait_ready(&self) -> Result<(), StartError> {
+        let probe = SipUdp::new(self.addr);
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
-            if let Some(r) = probe.options(&format!("sip:{}", server.addr), Duration::from_millis(300))
-            {
+            let uri = format!("sip:{}", self.addr);
+            if let Some(r) = probe.options(&uri, Duration::from_millis(300)) {
                 if r.status == 200 {
-                    return Ok(server);
+                    return Ok(());
                 }
             }
         }
         Err(StartError::Fatal(format!(
             "no 200 to OPTIONS within 15 s of the banner\n--- log ---\n{}",
-            server.log()
+            self.log()
         )))
     }
 
@@ -378,7 +347,7 @@ impl Server {
 
     /// Everything the server logged so far (standard error).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        strip_ansi(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
 
     /// True while the process runs.
@@ -401,7 +370,10 @@ impl Server {
     /// Stops the server with SIGTERM and returns how it ended.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         let (status, killed) = terminate(&mut self.child, Duration::from_secs(15));
-        assert!(!killed, "strowger serve did not stop within 15 s of SIGTERM");
+        assert!(
+            !killed,
+            "strowger serve did not stop within 15 s of SIGTERM"
+        );
         status
     }
 
@@ -451,7 +423,8 @@ impl Server {
         );
         let probe = SipUdp::new(self.addr);
         for _ in 0..10 {
-            if let Some(r) = probe.options(&format!("sip:{}", self.addr), Duration::from_millis(500))
+            if let Some(r) =
+                probe.options(&format!("sip:{}", self.addr), Duration::from_millis(500))
             {
                 assert_eq!(r.status, 200, "liveness OPTIONS answered:\n{}", r.raw);
                 return;
@@ -475,6 +448,97 @@ impl Drop for Server {
             );
         }
     }
+}
+
+/// Starts `strowger serve` on `data_dir` on a free port, logging to `log` (appended), and
+/// waits for the end of its banner.
+fn launch(data_dir: &Path, log: &Path) -> Result<(Child, SocketAddr, Vec<String>), StartError> {
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("server log file");
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--sip-listen")
+        .arg(addr.to_string())
+        .env(
+            "STROWGER_LOG",
+            std::env::var("STROWGER_LOG").unwrap_or_else(|_| "debug".into()),
+        )
+        .env("STROWGER_DATA_DIR", data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log_file))
+        .spawn()
+        .map_err(|e| StartError::Fatal(format!("cannot run {BIN}: {e}")))?;
+
+    // Read the banner on a thread that keeps draining standard output for the life of the
+    // process, so that a later print can never block or fail on a full pipe.
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + START_LIMIT;
+    let mut banner = Vec::new();
+    loop {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let end = line.contains(BANNER_END);
+            banner.push(line);
+            if end {
+                return Ok((child, addr, banner));
+            }
+            continue;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let text = strip_ansi(&std::fs::read_to_string(log).unwrap_or_default());
+            let msg = format!(
+                "exited with {status} before it was ready\n--- stdout ---\n{}\n--- log ---\n{text}",
+                banner.join("\n")
+            );
+            let lower = text.to_lowercase();
+            if lower.contains("in use") || lower.contains("binding") {
+                return Err(StartError::PortTaken(msg));
+            }
+            return Err(StartError::Fatal(msg));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = strip_ansi(&std::fs::read_to_string(log).unwrap_or_default());
+            return Err(StartError::Fatal(format!(
+                "no complete banner within {START_LIMIT:?}\n--- stdout ---\n{}\n--- log ---\n{text}",
+                banner.join("\n")
+            )));
+        }
+    }
+}
+
+/// Removes ANSI colour sequences (the log is coloured even in a file).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The last `n` lines of a text.
@@ -733,7 +797,7 @@ impl Sipp {
     }
 
     /// From this loopback address.
-    pub fn from_ip(mut self, ip: &str) -> Sipp {
+    pub fn source_ip(mut self, ip: &str) -> Sipp {
         self.local_ip = ip.into();
         self
     }
@@ -999,7 +1063,15 @@ impl Req {
     /// A request with the usual headers for a phone at `local`: Via (with rport), From
     /// (with tag), To, Call-ID, CSeq, Max-Forwards.
     pub fn new(method: &str, uri: &str, local: SocketAddr, transport: &str, call_id: &str) -> Req {
-        Req::with_parties(method, uri, local, transport, call_id, "sip:probe@127.0.0.1", uri)
+        Req::with_parties(
+            method,
+            uri,
+            local,
+            transport,
+            call_id,
+            "sip:probe@127.0.0.1",
+            uri,
+        )
     }
 
     /// Like [`Req::new`] with explicit From and To URIs.
@@ -1015,7 +1087,10 @@ impl Req {
         Req {
             start: format!("{method} {uri} SIP/2.0"),
             headers: vec![
-                format!("Via: SIP/2.0/{transport} {local};branch=z9hG4bK{};rport", unique()),
+                format!(
+                    "Via: SIP/2.0/{transport} {local};branch=z9hG4bK{};rport",
+                    unique()
+                ),
                 "Max-Forwards: 70".into(),
                 format!("From: <{from}>;tag={}", unique()),
                 format!("To: <{to}>"),
@@ -1213,11 +1288,44 @@ pub fn read_tcp_response(stream: &mut TcpStream, timeout: Duration) -> (Vec<u8>,
     }
 }
 
-fn complete_message(bytes: &[u8]) -> bool {
+/// Reads `n` responses from a stream (framed by Content-Length) within `timeout`; fewer
+/// when the connection closes or the time runs out.
+pub fn read_tcp_responses(stream: &mut TcpStream, n: usize, timeout: Duration) -> Vec<Response> {
+    let deadline = Instant::now() + timeout;
+    let mut got: Vec<u8> = Vec::new();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        while let Some(len) = message_len(&got) {
+            if got.len() < len {
+                break;
+            }
+            let msg: Vec<u8> = got.drain(..len).collect();
+            if let Some(r) = Response::parse(&msg) {
+                out.push(r);
+            }
+        }
+        if out.len() >= n {
+            return out;
+        }
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            return out;
+        };
+        if left.is_zero() {
+            return out;
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return out,
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+        }
+    }
+}
+
+/// The length of the first complete head plus its body, once the head is complete.
+fn message_len(bytes: &[u8]) -> Option<usize> {
     let text = String::from_utf8_lossy(bytes);
-    let Some(end) = text.find("\r\n\r\n") else {
-        return false;
-    };
+    let end = text.find("\r\n\r\n")?;
     let len = text[..end]
         .split("\r\n")
         .find_map(|l| {
@@ -1225,7 +1333,11 @@ fn complete_message(bytes: &[u8]) -> bool {
             (canonical(n) == "content-length").then(|| v.trim().parse::<usize>().ok())?
         })
         .unwrap_or(0);
-    bytes.len() >= end + 4 + len
+    Some(end + 4 + len)
+}
+
+fn complete_message(bytes: &[u8]) -> bool {
+    message_len(bytes).is_some_and(|len| bytes.len() >= len)
 }
 
 // ---------------------------------------------------------------------------------------
