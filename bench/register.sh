@@ -48,9 +48,43 @@ start; stop
 make_csv 1000 "$USERS" "$DATA/users.csv"
 "$BIN" import extensions "$DATA/users.csv" --data-dir "$DATA" --allow-weak-passwords >&2
 start
-echo "== REGISTER rates: $RATES (${SECS}s each), server pid $SERVER" >&2
+echo "== referee: REGISTER rates $RATES (${SECS}s each), server pid $SERVER" >&2
 SERVER_PID=$SERVER OUT=${OUT:-/tmp/peers-bench/$(date +%Y%m%d-%H%M%S)-strowger-register} \
   "$PEERS/bench-register.sh" "127.0.0.1:$PORT" "$USERS" "$RATES" "$SECS"
+
+# The same load with SIPp's own receive buffer at 8 MiB (-buff_size; SIPp's default is
+# 64 KiB): past ~6,000/s SIPp, not the server, drops responses whenever its single thread
+# pauses for a few milliseconds, and every drop costs a 500 ms retransmission.
+echo "== same load, SIPp -buff_size 8 MiB" >&2
+# shellcheck source=/dev/null
+. "$PEERS/bench-lib.sh"
+D=$(mktemp -d /tmp/strowger-bench-own.XXXXXX)
+make_users_csv "$D/users.csv" 1000 "$USERS" 127.0.0.1:5999
+echo "| target reg/s | ok | failed | ok reg/s | p50 ms | p95 ms | max ms | retrans | server CPU avg % | max % |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for R in $RATES; do
+  COUNT=$((R * SECS))
+  rm -f "$D"/reg_*_rtt.csv "$D/stat.csv" "$D/cpu.txt" "$D/stop"
+  ( cd "$D" && exec timeout $((SECS * 3 + 60)) sipp "127.0.0.1:$PORT" -sf "$PEERS/sipp/reg.xml" \
+      -inf users.csv -t u1 -i 127.0.0.1 -p 5063 -r "$R" -rp 1000 -m "$COUNT" -l "$COUNT" \
+      -buff_size 8388608 -timeout $((SECS + 30))s -nostdin -trace_stat -stf stat.csv -fd 1 \
+      -trace_rtt -rtt_freq 1 >/dev/null 2>&1 ) &
+  SIPP=$!
+  sleep 0.3
+  cpu_sampler "$D/cpu.txt" "$D/stop" "$SERVER" "" &
+  SAMPLER=$!
+  wait "$SIPP" || true
+  touch "$D/stop"; wait "$SAMPLER" || true
+  ok=$(stat_field "$D/stat.csv" 'SuccessfulCall(C)')
+  sent=$(stat_field "$D/stat.csv" 'OutgoingCall(C)')
+  retr=$(stat_field "$D/stat.csv" 'Retransmissions(C)')
+  read -r n p50 p95 mx f l <<< "$(rtt_pct "$(ls "$D"/reg_*_rtt.csv | head -1)" 1)"
+  rate=$(awk -v n="$n" -v f="$f" -v l="$l" 'BEGIN{ if (l > f) printf "%.1f", (n-1)*1000/(l-f); else print "-" }')
+  read -r sa sm _ _ <<< "$(cpu_summary "$D/cpu.txt")"
+  echo "| $R | $ok | $((sent - ok)) | $rate | $p50 | $p95 | $mx | $retr | $sa | $sm |"
+  sleep 2
+done
+rm -rf "$D"
 stop
 
 if [ "$HOLD" -gt 0 ]; then

@@ -22,10 +22,10 @@ pub struct PbxSettings {
     pub max_contacts: usize,
     /// How long a nonce is good for before the phone is re-challenged with `stale=true`.
     pub nonce_lifetime: Duration,
-    /// Digest algorithms offered, one challenge each, in this order. MD5 comes first by
-    /// default because RFC 7616 clients answer the first challenge they support and many
-    /// deployed phones (and SIPp) fail outright when the first one is SHA-256; phones that
-    /// prefer the strongest still find SHA-256 in the list.
+    /// Digest algorithms offered, one challenge each, in this order (RFC 7616 clients answer
+    /// the first they support). MD5 alone by default: many deployed clients fail when any
+    /// challenge is not MD5 (libre/baresip 1.0 refuses the whole 401, SIPp reads only the
+    /// first); SHA-256 (RFC 8760) is switched on by configuration.
     pub digest_algorithms: Vec<DigestAlgorithm>,
     /// Slowing and blocking of password guessers.
     pub guard: GuardSettings,
@@ -42,7 +42,7 @@ impl Default for PbxSettings {
             default_expires: 3600,
             max_contacts: 3,
             nonce_lifetime: Duration::from_secs(300),
-            digest_algorithms: vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256],
+            digest_algorithms: vec![DigestAlgorithm::Md5],
             guard: GuardSettings::default(),
             server_name: concat!("Strowger/", env!("CARGO_PKG_VERSION")).into(),
         }

@@ -190,6 +190,48 @@ fn phone_registers_with_digest_and_the_200_lists_the_binding() {
 }
 
 #[test]
+fn sha256_is_offered_first_when_configured_and_phones_answer_with_it() {
+    let mut net = Net::new(PbxSettings {
+        digest_algorithms: vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5],
+        ..PbxSettings::default()
+    });
+    let mut phone = Phone::new("201", "Secret-201-abc", 5070);
+    let challenge = net
+        .send(phone.peer, &phone.register_text("", None))
+        .remove(0);
+    let offered: Vec<&str> = challenge
+        .headers
+        .get_all(&HeaderName::WwwAuthenticate)
+        .collect();
+    assert_eq!(offered.len(), 2);
+    assert!(offered[0].contains("algorithm=SHA-256"), "{offered:?}");
+    let authz = phone.answer(&challenge, "Secret-201-abc");
+    assert_eq!(authz.get("algorithm"), Some("SHA-256"));
+    let resp = net
+        .send(
+            phone.peer,
+            &phone.register_text("Contact: <sip:201@127.0.0.1:5070>\n", Some(&authz)),
+        )
+        .remove(0);
+    assert_eq!(resp.status.0, 200);
+}
+
+#[test]
+fn the_default_offers_md5_alone() {
+    let mut net = Net::new(PbxSettings::default());
+    let mut phone = Phone::new("201", "Secret-201-abc", 5070);
+    let challenge = net
+        .send(phone.peer, &phone.register_text("", None))
+        .remove(0);
+    let offered: Vec<&str> = challenge
+        .headers
+        .get_all(&HeaderName::WwwAuthenticate)
+        .collect();
+    assert_eq!(offered.len(), 1);
+    assert!(offered[0].contains("algorithm=MD5"));
+}
+
+#[test]
 fn unknown_user_is_challenged_exactly_like_a_known_one() {
     let mut net = Net::new(PbxSettings::default());
     let mut known = Phone::new("201", "x", 5070);

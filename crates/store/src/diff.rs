@@ -2,7 +2,7 @@
 //! trail for an applied change set ("extension 211 added", "registrar.min_expires 60 ->
 //! 120").
 
-use crate::model::Config;
+use crate::model::{Config, DigestAlgorithmName};
 use std::collections::HashMap;
 use std::fmt::Debug;
 
@@ -68,6 +68,12 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         "security.slow_down_after",
         a.slow_down_after,
         b.slow_down_after,
+    );
+    setting(
+        &mut out,
+        "security.digest_algorithms",
+        algorithm_names(&a.digest_algorithms),
+        algorithm_names(&b.digest_algorithms),
     );
 
     let old_ext: HashMap<&str, _> = old
@@ -155,6 +161,11 @@ fn setting<T: PartialEq + Debug>(out: &mut Vec<String>, path: &str, old: T, new:
     }
 }
 
+/// The names as written in the document, which Debug then quotes.
+fn algorithm_names(algorithms: &[DigestAlgorithmName]) -> Vec<&'static str> {
+    algorithms.iter().map(|a| a.as_str()).collect()
+}
+
 fn shown(ext: &Option<String>) -> &str {
     ext.as_deref().unwrap_or("(none)")
 }
@@ -162,7 +173,7 @@ fn shown(ext: &Option<String>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::changes;
-    use crate::model::{Config, Credentials, Extension, User};
+    use crate::model::{Config, Credentials, DigestAlgorithmName, Extension, User};
 
     fn ext(number: &str, password: &str) -> Extension {
         Extension {
@@ -185,6 +196,8 @@ mod tests {
         };
         let mut new = old.clone();
         new.registrar.min_expires = 120;
+        new.security.digest_algorithms =
+            vec![DigestAlgorithmName::Sha256, DigestAlgorithmName::Md5];
         new.extensions[1] = ext("202", "changed");
         new.extensions.remove(2);
         new.extensions.push(ext("211", "d"));
@@ -198,6 +211,7 @@ mod tests {
             changes(&old, &new),
             [
                 "registrar.min_expires 60 -> 120",
+                "security.digest_algorithms [\"MD5\"] -> [\"SHA-256\", \"MD5\"]",
                 "extension 202 password changed",
                 "extension 211 added",
                 "extension 203 removed",

@@ -7,8 +7,8 @@
 
 use crate::error::ConfigErrors;
 use crate::model::{
-    Admin, Config, Credentials, Extension, RegistrarSettings, SecuritySettings, SystemSettings,
-    User,
+    Admin, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
+    SecuritySettings, SystemSettings, User,
 };
 use crate::secrets::{check_password_strength, hash_admin_password};
 use crate::validate::{
@@ -142,9 +142,48 @@ fn read_security(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SecuritySettings
         slow_down_after: f
             .uint("slow_down_after", SLOW_DOWN_AFTER, errs)
             .unwrap_or(d.slow_down_after),
+        digest_algorithms: read_digest_algorithms(&mut f, errs).unwrap_or(d.digest_algorithms),
     };
     f.finish(errs);
     s
+}
+
+/// `security.digest_algorithms`: names in any letter case, held canonical. `None` when the
+/// field is absent or anything in it was rejected; in the latter case the default stands
+/// in, so the list rules are checked here, against the document's indices, since checking
+/// the default later would find nothing.
+fn read_digest_algorithms(
+    f: &mut Fields<'_>,
+    errs: &mut ConfigErrors,
+) -> Option<Vec<DigestAlgorithmName>> {
+    let names = f.strings("digest_algorithms", errs)?;
+    let base = f.path_of("digest_algorithms");
+    let listed: Vec<Option<DigestAlgorithmName>> = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            // An element that is not a string has been reported already.
+            let name = name?;
+            let algorithm = DigestAlgorithmName::from_name(name);
+            if algorithm.is_none() {
+                let expected = DigestAlgorithmName::ALL.map(|a| format!("{:?}", a.as_str()));
+                errs.push(
+                    format!("{base}[{i}]"),
+                    format!(
+                        "unknown algorithm {name:?} (expected {})",
+                        expected.join(" or ")
+                    ),
+                );
+            }
+            algorithm
+        })
+        .collect();
+    if listed.iter().all(Option::is_some) {
+        Some(listed.into_iter().flatten().collect())
+    } else {
+        validate::check_digest_algorithms(&listed, errs);
+        None
+    }
 }
 
 fn read_user(mut f: Fields<'_>, r: &mut Reading) -> User {

@@ -42,6 +42,8 @@ impl Config {
         field_num(&mut out, "block_secs", c.block_secs);
         field_num(&mut out, "nonce_lifetime_secs", c.nonce_lifetime_secs);
         field_num(&mut out, "slow_down_after", c.slow_down_after);
+        let names: Vec<&str> = c.digest_algorithms.iter().map(|a| a.as_str()).collect();
+        field_str_list(&mut out, "digest_algorithms", &names);
 
         for u in &self.users {
             out.push_str("\n[[users]]\n");
@@ -73,6 +75,18 @@ fn field_str(out: &mut String, key: &str, value: &str) {
     out.push_str(" = ");
     push_toml_string(out, value);
     out.push('\n');
+}
+
+fn field_str_list(out: &mut String, key: &str, values: &[&str]) {
+    out.push_str(key);
+    out.push_str(" = [");
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_toml_string(out, value);
+    }
+    out.push_str("]\n");
 }
 
 fn field_num(out: &mut String, key: &str, value: u32) {

@@ -26,6 +26,9 @@
 //! block_secs = 300                  # 0 (no blocking)..=604800
 //! nonce_lifetime_secs = 300         # 10..=3600
 //! slow_down_after = 3               # 0 (no delay)..=1000
+//! digest_algorithms = ["MD5"]       # "MD5", "SHA-256" (any case); challenges in this order
+//!                                   # ["SHA-256", "MD5"] lets capable phones use SHA-256;
+//!                                   # MD5 alone by default, as some clients fail otherwise
 //!
 //! [[users]]
 //! name = "alice"            # [a-z0-9._-]{1,32}, unique
@@ -70,6 +73,6 @@ pub use defaults::DefaultCredentials;
 pub use diff::changes;
 pub use error::{ConfigErrors, FieldError, StoreError};
 pub use model::{
-    Admin, Config, Credentials, Extension, RegistrarSettings, SecuritySettings, SystemSettings,
-    User,
+    Admin, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
+    SecuritySettings, SystemSettings, User,
 };

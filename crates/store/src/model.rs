@@ -9,7 +9,7 @@ pub struct Config {
     pub system: SystemSettings,
     /// Registration timing and limits.
     pub registrar: RegistrarSettings,
-    /// Defences against password guessing.
+    /// Defences against password guessing; digest algorithms.
     pub security: SecuritySettings,
     /// People.
     pub users: Vec<User>,
@@ -78,7 +78,8 @@ impl Default for RegistrarSettings {
     }
 }
 
-/// The `[security]` section: limits on authentication failures.
+/// The `[security]` section: limits on authentication failures, and the digest algorithms
+/// phones are challenged with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecuritySettings {
     /// Failures from one source address, or for one extension, within the window that
@@ -92,6 +93,15 @@ pub struct SecuritySettings {
     pub nonce_lifetime_secs: u32,
     /// Failures after which answers are delayed; 0 disables the delay (0..=1000).
     pub slow_down_after: u32,
+    /// The digest algorithms a 401 challenges with, one challenge each, in this order; at
+    /// least one, none twice.
+    ///
+    /// The default is MD5 alone: many deployed SIP clients fail when any challenge is not
+    /// MD5 (libre/baresip 1.0 refuses the whole 401; SIPp reads only the first challenge),
+    /// so SHA-256 (RFC 8760) is opt-in. RFC 7616 clients answer the first challenge they
+    /// support, so put "SHA-256" first to have capable phones use it, e.g.
+    /// `digest_algorithms = ["SHA-256", "MD5"]`.
+    pub digest_algorithms: Vec<DigestAlgorithmName>,
 }
 
 impl Default for SecuritySettings {
@@ -102,7 +112,40 @@ impl Default for SecuritySettings {
             block_secs: 300,
             nonce_lifetime_secs: 300,
             slow_down_after: 3,
+            // MD5 alone, for the clients that fail on any other challenge: see the field.
+            digest_algorithms: vec![DigestAlgorithmName::Md5],
         }
+    }
+}
+
+/// A digest authentication algorithm a challenge can name (RFC 7616, RFC 8760).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlgorithmName {
+    /// `MD5`: understood by every SIP client.
+    Md5,
+    /// `SHA-256` (RFC 8760): stronger, but not understood by every client.
+    Sha256,
+}
+
+impl DigestAlgorithmName {
+    /// Every algorithm, in the order they are listed in messages.
+    pub(crate) const ALL: [DigestAlgorithmName; 2] =
+        [DigestAlgorithmName::Md5, DigestAlgorithmName::Sha256];
+
+    /// The name as written in the document and in the `algorithm` parameter of a
+    /// challenge: `"MD5"` or `"SHA-256"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestAlgorithmName::Md5 => "MD5",
+            DigestAlgorithmName::Sha256 => "SHA-256",
+        }
+    }
+
+    /// The algorithm called `name`, in any letter case.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(name))
     }
 }
 

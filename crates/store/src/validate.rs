@@ -6,7 +6,7 @@
 //! broken rule is reported, not just the first.
 
 use crate::error::ConfigErrors;
-use crate::model::{Config, Credentials};
+use crate::model::{Config, Credentials, DigestAlgorithmName};
 use crate::secrets::check_admin_hash;
 use crate::walker::range_reason;
 use std::collections::{HashMap, HashSet};
@@ -50,7 +50,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     let mut found = ConfigErrors::default();
     check_system(config, &mut found);
     check_registrar(config, failed, &mut found);
-    check_security(config, &mut found);
+    check_security(config, failed, &mut found);
     check_extensions(config, failed, &mut found);
     check_users(config, failed, &mut found);
     check_admins(config, failed, &mut found);
@@ -140,7 +140,7 @@ fn check_registrar(config: &Config, failed: &HashSet<String>, errs: &mut ConfigE
     );
 }
 
-fn check_security(config: &Config, errs: &mut ConfigErrors) {
+fn check_security(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
     let s = &config.security;
     in_range(
         "security.auth_failures_before_block",
@@ -167,6 +167,37 @@ fn check_security(config: &Config, errs: &mut ConfigErrors) {
         SLOW_DOWN_AFTER,
         errs,
     );
+    if !failed.contains(DIGEST_ALGORITHMS) {
+        let listed: Vec<_> = s.digest_algorithms.iter().copied().map(Some).collect();
+        check_digest_algorithms(&listed, errs);
+    }
+}
+
+/// The path of `security.digest_algorithms`.
+pub(crate) const DIGEST_ALGORITHMS: &str = "security.digest_algorithms";
+
+/// `security.digest_algorithms` lists at least one algorithm and none twice. `None` stands
+/// for an element the document reader already rejected: it keeps its index, so paths match
+/// the document, but is compared with nothing.
+pub(crate) fn check_digest_algorithms(
+    listed: &[Option<DigestAlgorithmName>],
+    errs: &mut ConfigErrors,
+) {
+    if listed.is_empty() {
+        errs.push(DIGEST_ALGORITHMS, "at least one algorithm");
+    }
+    for (i, algorithm) in listed.iter().enumerate() {
+        if algorithm.is_none() {
+            continue;
+        }
+        // The list is short: a linear search is enough.
+        if let Some(first) = listed[..i].iter().position(|a| a == algorithm) {
+            errs.push(
+                format!("{DIGEST_ALGORITHMS}[{i}]"),
+                format!("duplicate of {DIGEST_ALGORITHMS}[{first}]"),
+            );
+        }
+    }
 }
 
 fn check_extensions(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {

@@ -48,14 +48,7 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong_type(&self, key: &str, expected: &str, got: &Value, errs: &mut ConfigErrors) {
-        let hint = match (expected, got) {
-            ("a string", Value::Integer(_)) => ": write it in quotes",
-            _ => "",
-        };
-        errs.push(
-            self.path_of(key),
-            format!("must be {expected} (got {}{hint})", got.type_str()),
-        );
+        errs.push(self.path_of(key), type_reason(expected, got));
     }
 
     /// An optional string field: `None` when absent or of the wrong type (reported).
@@ -162,6 +155,36 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional array of strings: `None` when absent or not an array (reported). Each
+    /// element that is not a string is reported at its path `key[i]` and given as `None`,
+    /// so indices match the document.
+    pub(crate) fn strings(
+        &mut self,
+        key: &'static str,
+        errs: &mut ConfigErrors,
+    ) -> Option<Vec<Option<&'a str>>> {
+        let base = self.path_of(key);
+        match self.get(key)? {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        Value::String(s) => Some(s.as_str()),
+                        other => {
+                            errs.push(format!("{base}[{i}]"), type_reason("a string", other));
+                            None
+                        }
+                    })
+                    .collect(),
+            ),
+            other => {
+                self.wrong_type(key, "an array of strings", other, errs);
+                None
+            }
+        }
+    }
+
     /// Reports every field of the table that was never asked for.
     pub(crate) fn finish(self, errs: &mut ConfigErrors) {
         for key in self.table.keys() {
@@ -170,6 +193,15 @@ impl<'a> Fields<'a> {
             }
         }
     }
+}
+
+/// The reason given for a value of the wrong type.
+fn type_reason(expected: &str, got: &Value) -> String {
+    let hint = match (expected, got) {
+        ("a string", Value::Integer(_)) => ": write it in quotes",
+        _ => "",
+    };
+    format!("must be {expected} (got {}{hint})", got.type_str())
 }
 
 /// The reason given for a number outside `range`.
@@ -217,7 +249,7 @@ mod tests {
 
     #[test]
     fn collects_every_problem() {
-        let t = table("a = 1\nb = \"x\"\nc = -5\nd = true\nextra = 1\n");
+        let t = table("a = 1\nb = \"x\"\nc = -5\nd = true\nextra = 1\nlist = [\"x\", 2]\n");
         let mut errs = ConfigErrors::default();
         let mut f = Fields::new(&t, "sec");
         assert_eq!(f.string("a", &mut errs), None);
@@ -225,6 +257,8 @@ mod tests {
         assert_eq!(f.uint("c", 1..=10, &mut errs), None);
         assert_eq!(f.boolean("d", &mut errs), Some(true));
         assert_eq!(f.required_string("missing", &mut errs), None);
+        assert_eq!(f.strings("list", &mut errs), Some(vec![Some("x"), None]));
+        assert_eq!(f.strings("a", &mut errs), None);
         f.finish(&mut errs);
         let shown: Vec<String> = errs.errors().iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -234,6 +268,8 @@ mod tests {
                 "sec.b: must be a whole number (got string)",
                 "sec.c: must be between 1 and 10 (got -5)",
                 "sec.missing: required field missing",
+                "sec.list[1]: must be a string (got integer: write it in quotes)",
+                "sec.a: must be an array of strings (got integer)",
                 "sec.extra: unknown field",
             ]
         );

@@ -6,7 +6,9 @@ mod common;
 
 use common::{admins_section, assert_rejected_with, base_document, errors_of, ADMIN_PASSWORD};
 use store::secrets::{ha1_md5, ha1_sha256};
-use store::{Config, Credentials, RegistrarSettings, SecuritySettings};
+use store::{
+    changes, Config, Credentials, DigestAlgorithmName, RegistrarSettings, SecuritySettings,
+};
 
 fn with_extensions(extensions: &str) -> String {
     format!("{extensions}\n{}", admins_section())
@@ -100,6 +102,127 @@ fn security_rules() {
     );
     let c = Config::from_toml(&doc("block_secs = 0\nslow_down_after = 0"), None).expect("valid");
     assert_eq!(c.security.block_secs, 0);
+}
+
+fn with_digest_algorithms(value: &str) -> String {
+    format!(
+        "[security]\ndigest_algorithms = {value}\n{}",
+        base_document()
+    )
+}
+
+#[test]
+fn digest_algorithms_default_to_md5_alone() {
+    let c = Config::from_toml(&base_document(), None).expect("valid");
+    assert_eq!(c.security.digest_algorithms, [DigestAlgorithmName::Md5]);
+    assert_eq!(DigestAlgorithmName::Md5.as_str(), "MD5");
+    assert_eq!(DigestAlgorithmName::Sha256.as_str(), "SHA-256");
+}
+
+#[test]
+fn digest_algorithms_must_be_an_array_of_strings() {
+    assert_eq!(
+        errors_of(&with_digest_algorithms("\"MD5\"")),
+        ["security.digest_algorithms: must be an array of strings (got string)"]
+    );
+    assert_eq!(
+        errors_of(&with_digest_algorithms("[\"MD5\", 256]")),
+        ["security.digest_algorithms[1]: must be a string (got integer: write it in quotes)"]
+    );
+}
+
+#[test]
+fn digest_algorithms_unknown_name() {
+    assert_eq!(
+        errors_of(&with_digest_algorithms("[\"MD5\", \"SHA-1\"]")),
+        [
+            "security.digest_algorithms[1]: unknown algorithm \"SHA-1\" (expected \"MD5\" or \"SHA-256\")"
+        ]
+    );
+}
+
+#[test]
+fn digest_algorithms_empty() {
+    assert_eq!(
+        errors_of(&with_digest_algorithms("[]")),
+        ["security.digest_algorithms: at least one algorithm"]
+    );
+}
+
+#[test]
+fn digest_algorithms_duplicate() {
+    assert_eq!(
+        errors_of(&with_digest_algorithms("[\"MD5\", \"md5\"]")),
+        ["security.digest_algorithms[1]: duplicate of security.digest_algorithms[0]"]
+    );
+    // Config::validate applies the list rules to a model built in code too.
+    let mut c = Config::from_toml(&base_document(), None).expect("valid");
+    c.security.digest_algorithms = vec![DigestAlgorithmName::Sha256; 2];
+    let e = c.validate().expect_err("duplicate");
+    assert_eq!(
+        e.to_string(),
+        "security.digest_algorithms[1]: duplicate of security.digest_algorithms[0]"
+    );
+    c.security.digest_algorithms.clear();
+    let e = c.validate().expect_err("empty");
+    assert_eq!(
+        e.to_string(),
+        "security.digest_algorithms: at least one algorithm"
+    );
+}
+
+#[test]
+fn digest_algorithm_errors_are_collected_with_the_others() {
+    // Indices stay those of the document around rejected elements, and a rejected list
+    // causes no follow-up complaint.
+    let doc = format!(
+        "[security]\nnonce_lifetime_secs = 5\n\
+         digest_algorithms = [\"SHA-256\", 1, \"SHA-1\", \"sha-256\"]\n{}",
+        base_document()
+    );
+    assert_eq!(
+        errors_of(&doc),
+        [
+            "security.nonce_lifetime_secs: must be between 10 and 3600 (got 5)",
+            "security.digest_algorithms[1]: must be a string (got integer: write it in quotes)",
+            "security.digest_algorithms[2]: unknown algorithm \"SHA-1\" (expected \"MD5\" or \"SHA-256\")",
+            "security.digest_algorithms[3]: duplicate of security.digest_algorithms[0]",
+        ]
+    );
+    assert_eq!(
+        errors_of(&with_digest_algorithms("[\"SHA-1\"]")),
+        [
+            "security.digest_algorithms[0]: unknown algorithm \"SHA-1\" (expected \"MD5\" or \"SHA-256\")"
+        ]
+    );
+}
+
+#[test]
+fn digest_algorithms_round_trip() {
+    let before = Config::from_toml(&base_document(), None).expect("valid");
+    // Any letter case is accepted and held canonical.
+    let c =
+        Config::from_toml(&with_digest_algorithms("[\"sha-256\", \"Md5\"]"), None).expect("valid");
+    assert_eq!(
+        c.security.digest_algorithms,
+        [DigestAlgorithmName::Sha256, DigestAlgorithmName::Md5]
+    );
+    let text = c.to_toml();
+    assert!(
+        text.contains("\ndigest_algorithms = [\"SHA-256\", \"MD5\"]\n"),
+        "{text}"
+    );
+    let back = Config::from_toml(&text, None).expect("export parses");
+    assert_eq!(back, c);
+    assert_eq!(back.to_toml(), text);
+    assert_eq!(
+        changes(&before, &c),
+        ["security.digest_algorithms [\"MD5\"] -> [\"SHA-256\", \"MD5\"]"]
+    );
+    // The default is exported explicitly.
+    assert!(before
+        .to_toml()
+        .contains("\ndigest_algorithms = [\"MD5\"]\n"));
 }
 
 #[test]

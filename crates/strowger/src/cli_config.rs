@@ -6,8 +6,21 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use store::{Config, ImportOptions, Store};
 
+/// Who is making the change, for the audit trail: the login name, else the user id (CI
+/// runners and service managers often set no `$USER`).
 fn actor() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| {
+            std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("Uid:"))
+                        .and_then(|l| l.split_whitespace().nth(1).map(|u| format!("uid {u}")))
+                })
+                .unwrap_or_else(|| "unknown".into())
+        })
 }
 
 fn open_existing(data_dir: &Path) -> anyhow::Result<(Store, Config)> {

@@ -1,8 +1,9 @@
 //! From the stored configuration document to the shape the call-server core uses.
 
 use pbx::{Directory, ExtensionEntry, GuardSettings, PbxSettings};
+use sip::auth::DigestAlgorithm;
 use std::time::Duration;
-use store::Config;
+use store::{Config, DigestAlgorithmName};
 
 /// The core's settings for a configuration.
 pub fn pbx_settings(config: &Config) -> PbxSettings {
@@ -26,6 +27,14 @@ pub fn pbx_settings(config: &Config) -> PbxSettings {
                 s.slow_down_after
             },
         },
+        digest_algorithms: s
+            .digest_algorithms
+            .iter()
+            .map(|a| match a {
+                DigestAlgorithmName::Md5 => DigestAlgorithm::Md5,
+                DigestAlgorithmName::Sha256 => DigestAlgorithm::Sha256,
+            })
+            .collect(),
         ..PbxSettings::default()
     }
 }

@@ -105,6 +105,7 @@ async fn connection(
 ) {
     let (mut reader, mut writer) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+    let pong = tx.clone();
     if to_core
         .send(TcpEvent::Opened { addr, writer: tx })
         .await
@@ -149,6 +150,11 @@ async fn connection(
                 Framing::Incomplete => break,
                 Framing::KeepAlive(k) => {
                     let k = k.min(buf.len());
+                    // RFC 5626 §3.5.1: a double CRLF is a ping and is answered with a
+                    // single CRLF pong; a lone CRLF is just ignored.
+                    if buf[..k].windows(4).any(|w| w == b"\r\n\r\n") {
+                        let _ = pong.try_send(b"\r\n".to_vec());
+                    }
                     buf.drain(..k);
                 }
                 Framing::Message(len) => {

@@ -101,6 +101,7 @@ fn unknown_user_is_refused_exactly_like_a_wrong_password() {
         u.raw
     );
     // The same with SHA-256.
+    server.enable_sha256();
     let (wc, uc) = (wrong.contact("b"), unknown.contact("b"));
     let w = wrong.register(&[wc], Some(600), "SHA-256");
     let u = unknown.register(&[uc], Some(600), "SHA-256");

@@ -136,6 +136,7 @@ fn csv_import_with_a_bad_row_names_its_line_and_imports_nothing() {
 #[test]
 fn csv_import_while_running_registers_at_once() {
     let server = Server::start();
+    server.enable_sha256();
     let csv = "number,password,name\n\
                1001,Str0ng-Pass-Alpha,Alice Example\n\
                1002,Str0ng-Pass-Bravo,Bob Example\n";

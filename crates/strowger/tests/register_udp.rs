@@ -53,7 +53,7 @@ fn ten_sipp_phones_register_at_once() {
 }
 
 #[test]
-fn challenge_offers_md5_and_sha256_with_qop_auth() {
+fn challenge_offers_md5_by_default_and_sha256_first_when_enabled() {
     let server = Server::start();
     let mut phone = Phone::new(&server, "201", &server.password("201"));
     let contact = phone.contact("a");
@@ -71,7 +71,7 @@ fn challenge_offers_md5_and_sha256_with_qop_auth() {
         .map(|c| c.get("algorithm").cloned().unwrap_or_else(|| "MD5".into()))
         .collect();
     algorithms.sort();
-    assert_eq!(algorithms, ["MD5", "SHA-256"], "{}", r.raw);
+    assert_eq!(algorithms, ["MD5"], "MD5 alone by default: {}", r.raw);
     for c in &challenges {
         assert_eq!(
             c.get("realm").map(String::as_str),
@@ -89,11 +89,25 @@ fn challenge_offers_md5_and_sha256_with_qop_auth() {
     }
     // Nothing was registered by the challenged request.
     assert_eq!(server.status().registrations, 0);
+    // With SHA-256 switched on it is offered first (RFC 8760), MD5 still after it.
+    server.enable_sha256();
+    let contact = phone.contact("b");
+    let r = phone
+        .register_unauthenticated(&[contact], Some(600))
+        .expect("an answer to REGISTER");
+    let offered: Vec<String> = r
+        .headers_named("WWW-Authenticate")
+        .into_iter()
+        .map(parse_challenge)
+        .map(|c| c.get("algorithm").cloned().unwrap_or_else(|| "MD5".into()))
+        .collect();
+    assert_eq!(offered, ["SHA-256", "MD5"], "{}", r.raw);
 }
 
 #[test]
 fn raw_client_registers_with_sha256_and_md5() {
     let server = Server::start();
+    server.enable_sha256();
     let mut sha = Phone::new(&server, "202", &server.password("202"));
     let contact = sha.contact("sha");
     let r = sha.register(std::slice::from_ref(&contact), Some(600), "SHA-256");

@@ -406,6 +406,13 @@ impl Server {
         self.cli_ok(&["config", "export"])
     }
 
+    /// Offers SHA-256 (first) besides MD5, through `config apply` (the default is MD5 alone).
+    pub fn enable_sha256(&self) {
+        let doc = set_toml_value(&self.export(), "digest_algorithms", r#"["SHA-256", "MD5"]"#);
+        let file = self.write_file("sha256.toml", &doc);
+        self.cli_ok(&["config", "apply", file.to_str().expect("utf-8 path")]);
+    }
+
     /// Writes `text` to a file in the scratch directory and returns its path.
     pub fn write_file(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
