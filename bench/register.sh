@@ -11,7 +11,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PEERS=$(cd "$ROOT/../shared/peers" && pwd)
+REFEREE=$(cd "$ROOT/../shared/peers" && pwd)
 RATES=${1:-"2000 5000 10000 12000"}
 SECS=${2:-10}
 PORT=${PORT:-5080}
@@ -50,14 +50,14 @@ make_csv 1000 "$USERS" "$DATA/users.csv"
 start
 echo "== referee: REGISTER rates $RATES (${SECS}s each), server pid $SERVER" >&2
 SERVER_PID=$SERVER OUT=${OUT:-/tmp/peers-bench/$(date +%Y%m%d-%H%M%S)-strowger-register} \
-  "$PEERS/bench-register.sh" "127.0.0.1:$PORT" "$USERS" "$RATES" "$SECS"
+  "$REFEREE/bench-register.sh" "127.0.0.1:$PORT" "$USERS" "$RATES" "$SECS"
 
 # The same load with SIPp's own receive buffer at 8 MiB (-buff_size; SIPp's default is
 # 64 KiB): past ~6,000/s SIPp, not the server, drops responses whenever its single thread
 # pauses for a few milliseconds, and every drop costs a 500 ms retransmission.
 echo "== same load, SIPp -buff_size 8 MiB" >&2
 # shellcheck source=/dev/null
-. "$PEERS/bench-lib.sh"
+. "$REFEREE/bench-lib.sh"
 D=$(mktemp -d /tmp/strowger-bench-own.XXXXXX)
 make_users_csv "$D/users.csv" 1000 "$USERS" 127.0.0.1:5999
 echo "| target reg/s | ok | failed | ok reg/s | p50 ms | p95 ms | max ms | retrans | server CPU avg % | max % |"
@@ -65,7 +65,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 for R in $RATES; do
   COUNT=$((R * SECS))
   rm -f "$D"/reg_*_rtt.csv "$D/stat.csv" "$D/cpu.txt" "$D/stop"
-  ( cd "$D" && exec timeout $((SECS * 3 + 60)) sipp "127.0.0.1:$PORT" -sf "$PEERS/sipp/reg.xml" \
+  ( cd "$D" && exec timeout $((SECS * 3 + 60)) sipp "127.0.0.1:$PORT" -sf "$REFEREE/sipp/reg.xml" \
       -inf users.csv -t u1 -i 127.0.0.1 -p 5063 -r "$R" -rp 1000 -m "$COUNT" -l "$COUNT" \
       -buff_size 8388608 -timeout $((SECS + 30))s -nostdin -trace_stat -stf stat.csv -fd 1 \
       -trace_rtt -rtt_freq 1 >/dev/null 2>&1 ) &
@@ -95,9 +95,15 @@ if [ "$HOLD" -gt 0 ]; then
   start
   base_rss=$(awk '/VmRSS/{print $2}' "/proc/$SERVER/status")
   SERVER_PID=$SERVER FIRST_EXT=10000 OUT=/tmp/peers-bench/$(date +%Y%m%d-%H%M%S)-strowger-hold \
-    "$PEERS/bench-register.sh" "127.0.0.1:$PORT" "$HOLD" "5000" 1 >/dev/null
+    "$REFEREE/bench-register.sh" "127.0.0.1:$PORT" "$HOLD" "5000" 1 >/dev/null
   regs=$("$BIN" status --data-dir "$DATA" | awk '/^registrations:/{print $2}')
   rss=$(awk '/VmRSS/{print $2}' "/proc/$SERVER/status")
-  echo "phones registered: $regs; resident memory: $((rss / 1024)) MiB (idle with $(( USERS + HOLD )) extensions before: $((base_rss / 1024)) MiB)"
+  # Completed REGISTER transactions live 64*T1 = 32 s (Timer J) to absorb retransmissions.
+  sleep 35
+  rss_settled=$(awk '/VmRSS/{print $2}' "/proc/$SERVER/status")
+  regs_settled=$("$BIN" status --data-dir "$DATA" | awk '/^registrations:/{print $2}')
+  echo "phones registered: $regs; resident memory right after the burst: $((rss / 1024)) MiB;" \
+    "35 s later (transactions ended, $regs_settled still registered): $((rss_settled / 1024)) MiB;" \
+    "before any registration (with $(( USERS + HOLD + 10 )) extensions configured): $((base_rss / 1024)) MiB"
   stop
 fi

@@ -85,6 +85,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         pbx,
         udp,
         tcp_writers: HashMap::new(),
+        backlog: Vec::new(),
         trace,
         audit,
         data_dir: opts.data_dir.clone(),
@@ -113,6 +114,7 @@ struct CoreLoop {
     pbx: Pbx,
     udp: UdpSocket,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    backlog: Vec<(SocketAddr, Vec<u8>)>,
     trace: SipTrace,
     audit: crate::audit::AuditSink,
     data_dir: PathBuf,
@@ -188,6 +190,9 @@ impl CoreLoop {
                     }
                     self.trace.incoming(peer, bytes);
                     self.pbx.handle_datagram(Instant::now(), peer, bytes);
+                    // Answer each request before reading the next: a batch of answers sent
+                    // at once arrives as a burst that overflows a small client buffer.
+                    self.send_ready();
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => {
@@ -243,18 +248,27 @@ impl CoreLoop {
         }
     }
 
-    async fn flush(&mut self) {
+    /// Sends what the core has queued without waiting. A UDP datagram that finds the send
+    /// buffer full is kept in `backlog` for [`Self::flush`] to wait on.
+    fn send_ready(&mut self) {
         while let Some(t) = self.pbx.poll_transmit() {
             self.trace.outgoing(t.dest, &t.bytes);
             match t.dest.transport {
-                Transport::Unreliable => match self.udp.try_send_to(&t.bytes, t.dest.addr) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        // The send buffer is full: wait for room rather than drop.
-                        let _ = self.udp.send_to(&t.bytes, t.dest.addr).await;
+                Transport::Unreliable => {
+                    if !self.backlog.is_empty() {
+                        self.backlog.push((t.dest.addr, t.bytes));
+                        continue;
                     }
-                    Err(e) => tracing::debug!(to = %t.dest.addr, error = %e, "UDP send failed"),
-                },
+                    match self.udp.try_send_to(&t.bytes, t.dest.addr) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            self.backlog.push((t.dest.addr, t.bytes));
+                        }
+                        Err(e) => {
+                            tracing::debug!(to = %t.dest.addr, error = %e, "UDP send failed")
+                        }
+                    }
+                }
                 Transport::Reliable => match self.tcp_writers.get(&t.dest.addr) {
                     Some(w) => {
                         if w.try_send(t.bytes).is_err() {
@@ -264,6 +278,14 @@ impl CoreLoop {
                     None => tracing::debug!(to = %t.dest.addr, "no TCP connection for response"),
                 },
             }
+        }
+    }
+
+    async fn flush(&mut self) {
+        self.send_ready();
+        // The send buffer was full: wait for room rather than drop, in order.
+        for (addr, bytes) in std::mem::take(&mut self.backlog) {
+            let _ = self.udp.send_to(&bytes, addr).await;
         }
         while let Some(ev) = self.pbx.poll_event() {
             log_event(&ev, &self.audit);
