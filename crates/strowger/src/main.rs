@@ -142,18 +142,23 @@ fn main() -> ExitCode {
             dir,
             sip_listen,
             sip_trace,
-        } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| {
-                rt.block_on(serve::run(serve::ServeOptions {
-                    data_dir: dir.path(),
-                    sip_listen,
-                    sip_trace,
-                }))
-            }),
+        } =>
+        // One thread for all signalling: the core is single-threaded anyway, and one
+        // thread measured ~15 % less CPU per registration than two workers handing the
+        // socket readiness back and forth (BENCHMARKS.md). Media will get its own threads.
+        {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| {
+                    rt.block_on(serve::run(serve::ServeOptions {
+                        data_dir: dir.path(),
+                        sip_listen,
+                        sip_trace,
+                    }))
+                })
+        }
         Cmd::Config(ConfigCmd::Export { dir, output }) => cli_config::export(&dir.path(), output),
         Cmd::Config(ConfigCmd::Check { file, dir }) => cli_config::check(&dir.path(), &file),
         Cmd::Config(ConfigCmd::Apply { file, dir }) => cli_config::apply(&dir.path(), &file),
