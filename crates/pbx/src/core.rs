@@ -46,6 +46,8 @@ pub enum PbxEvent {
         contact: String,
         /// Where the REGISTER came from.
         source: Peer,
+        /// The REGISTER's Call-ID, to find it in a SIP trace.
+        call_id: String,
     },
     /// A contact was removed by the phone or replaced at the contact limit.
     Unregistered {
@@ -65,6 +67,8 @@ pub enum PbxEvent {
         username: String,
         /// From where.
         source: Peer,
+        /// The request's Call-ID, to find it in a SIP trace.
+        call_id: String,
     },
     /// Too many wrong passwords: the target is blocked for a while.
     Blocked {
@@ -355,11 +359,13 @@ impl Pbx {
                 self.stats.registrations += 1;
                 resp.headers
                     .push(HeaderName::Server, self.settings.server_name.clone());
+                let call_id = call_id_of(&req);
                 for contact in change.added {
                     self.events.push_back(PbxEvent::Registered {
                         extension: extension.clone(),
                         contact,
                         source,
+                        call_id: call_id.clone(),
                     });
                 }
                 for contact in change.removed {
@@ -439,6 +445,7 @@ impl Pbx {
                     self.events.push_back(PbxEvent::AuthFailed {
                         username: username.clone(),
                         source,
+                        call_id: call_id_of(req),
                     });
                     let verdict = self.guard.record_failure(now, source.addr.ip(), &username);
                     for (target, duration) in verdict.newly_blocked {
@@ -583,6 +590,13 @@ impl Pbx {
     fn unix(&self, now: Instant) -> u64 {
         self.epoch.1 + now.saturating_duration_since(self.epoch.0).as_secs()
     }
+}
+
+fn call_id_of(req: &Request) -> String {
+    req.headers
+        .get(&HeaderName::CallId)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The To tag of a request, if any (a tag means the request claims to be in a dialog).

@@ -148,21 +148,17 @@ fn tell_server(data_dir: &Path) -> anyhow::Result<()> {
 
 /// `status`.
 pub fn status(data_dir: &Path) -> anyhow::Result<()> {
-    match control::send(data_dir, &Command::Status)? {
-        Some(answer) => {
-            print!("{answer}");
-            Ok(())
-        }
-        None => bail!(
-            "no server is running on data directory {}",
-            data_dir.display()
-        ),
-    }
+    ask_server(data_dir, &Command::Status)
 }
 
 /// `trace on|off`.
 pub fn trace(data_dir: &Path, on: bool) -> anyhow::Result<()> {
-    match control::send(data_dir, &Command::Trace(on))? {
+    ask_server(data_dir, &Command::Trace(on))
+}
+
+/// Sends a command that only a running server can answer, and prints the answer.
+fn ask_server(data_dir: &Path, cmd: &Command) -> anyhow::Result<()> {
+    match control::send(data_dir, cmd)? {
         Some(answer) => {
             print!("{answer}");
             Ok(())

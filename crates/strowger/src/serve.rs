@@ -307,13 +307,20 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
             extension,
             contact,
             source,
-        } => tracing::info!(extension = %extension, %contact, source = %source.addr, "registered"),
+            call_id,
+        } => {
+            tracing::info!(extension = %extension, %contact, source = %source.addr, %call_id, "registered")
+        }
         PbxEvent::Unregistered { extension, contact } => {
             tracing::info!(extension = %extension, %contact, "unregistered")
         }
         PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),
-        PbxEvent::AuthFailed { username, source } => {
-            tracing::warn!(extension = %username, source = %source.addr, "authentication failed")
+        PbxEvent::AuthFailed {
+            username,
+            source,
+            call_id,
+        } => {
+            tracing::warn!(extension = %username, source = %source.addr, %call_id, "authentication failed")
         }
         PbxEvent::Blocked { target, duration } => {
             tracing::warn!(%target, seconds = duration.as_secs(), "blocked after repeated authentication failures");
