@@ -10,6 +10,7 @@
 //! sleep until pbx.poll_timeout()
 //! ```
 
+use crate::events::{PbxEvent, RegistrationView, Stats, Transmit};
 use crate::guard::{AuthGuard, BlockTarget};
 use crate::location::LocationService;
 use crate::registrar::{add_to_tag, handle_register};
@@ -17,108 +18,17 @@ use crate::settings::{Directory, PbxSettings};
 use crate::Peer;
 use sip::auth::{AuthReply, Challenger, DigestAlgorithm, NonceSecret};
 use sip::header::{HeaderName, NameAddr};
-use sip::transaction::{RequestOutcome, ServerTxId, TimerConfig, TransactionLayer};
+use sip::transaction::{
+    RequestOutcome, ResponseOutcome, ServerTxId, TimerConfig, TransactionEvent, TransactionLayer,
+};
 use sip::{Message, Method, Request, Response, StatusCode};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Methods we answer outside a dialog, for `Allow`.
-const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO";
-
-/// Bytes to send to a peer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
-    /// Where to.
-    pub dest: Peer,
-    /// The whole message.
-    pub bytes: Vec<u8>,
-}
-
-/// Something the shell should log, audit or show.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PbxEvent {
-    /// A contact was bound to an extension.
-    Registered {
-        /// The extension.
-        extension: String,
-        /// The contact URI.
-        contact: String,
-        /// Where the REGISTER came from.
-        source: Peer,
-        /// The REGISTER's Call-ID, to find it in a SIP trace.
-        call_id: String,
-    },
-    /// A contact was removed by the phone or replaced at the contact limit.
-    Unregistered {
-        /// The extension.
-        extension: String,
-        /// The contact URI.
-        contact: String,
-    },
-    /// Bindings lapsed without a refresh.
-    Expired {
-        /// How many.
-        count: usize,
-    },
-    /// A wrong password was given.
-    AuthFailed {
-        /// The user name tried (may be no extension at all).
-        username: String,
-        /// From where.
-        source: Peer,
-        /// The request's Call-ID, to find it in a SIP trace.
-        call_id: String,
-    },
-    /// Too many wrong passwords: the target is blocked for a while.
-    Blocked {
-        /// The source address or the extension.
-        target: BlockTarget,
-        /// For how long.
-        duration: Duration,
-    },
-    /// A datagram or message that could not be parsed.
-    Malformed {
-        /// From where.
-        source: Peer,
-        /// The parser's reason.
-        reason: String,
-        /// True when a 400 was sent, false when dropped.
-        answered: bool,
-    },
-}
-
-/// Counters for status views and tests.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-    /// Requests received (after parsing, before transaction matching).
-    pub requests: u64,
-    /// Messages that failed to parse.
-    pub malformed: u64,
-    /// Of those, how many were dropped unanswered.
-    pub dropped: u64,
-    /// Requests dropped because their source is blocked.
-    pub blocked_requests: u64,
-    /// Failed authentications.
-    pub auth_failures: u64,
-    /// Successful registrations (REGISTER answered 200 after authentication).
-    pub registrations: u64,
-}
-
-/// One binding as shown by `strowger status`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RegistrationView {
-    /// The extension.
-    pub extension: String,
-    /// The contact URI.
-    pub contact: String,
-    /// Where it registered from.
-    pub source: Peer,
-    /// Seconds until it lapses.
-    pub expires_in: u64,
-    /// The phone's User-Agent.
-    pub user_agent: Option<String>,
-}
+pub(crate) const ALLOW: &str =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO";
 
 struct Delayed {
     at: Instant,
@@ -154,20 +64,21 @@ enum AuthCheck {
 
 /// The call server core. See the module documentation for how to drive it.
 pub struct Pbx {
-    settings: PbxSettings,
-    directory: Directory,
-    location: LocationService,
+    pub(crate) settings: PbxSettings,
+    pub(crate) directory: Directory,
+    pub(crate) location: LocationService,
     guard: AuthGuard,
     challenger: Challenger,
     secret: NonceSecret,
-    transactions: TransactionLayer,
+    pub(crate) transactions: TransactionLayer,
     epoch: (Instant, u64),
     delayed: BinaryHeap<Reverse<Delayed>>,
     delayed_seq: u64,
     stateless: VecDeque<Transmit>,
-    events: VecDeque<PbxEvent>,
+    pub(crate) events: VecDeque<PbxEvent>,
     next_sweep: Instant,
-    stats: Stats,
+    pub(crate) stats: Stats,
+    pub(crate) calls: crate::b2bua::Calls,
 }
 
 impl Pbx {
@@ -196,6 +107,7 @@ impl Pbx {
             events: VecDeque::new(),
             next_sweep: now + Duration::from_secs(1),
             stats: Stats::default(),
+            calls: crate::b2bua::Calls::default(),
         }
     }
 
@@ -240,8 +152,21 @@ impl Pbx {
     }
 
     fn handle_response(&mut self, now: Instant, resp: Response) {
-        // We send no requests yet; the transaction layer absorbs or reports strays.
-        let _ = self.transactions.handle_response(now, resp);
+        match self.transactions.handle_response(now, resp) {
+            ResponseOutcome::Response(ctx, resp) => self.on_fork_response(now, ctx, resp),
+            // Retransmissions absorbed; strays (e.g. a 2xx after Timer M) dropped.
+            ResponseOutcome::Retransmission | ResponseOutcome::Stray(_) => {}
+        }
+        self.drain_transaction_events(now);
+    }
+
+    /// Transaction events: timeouts go to the calls; the rest only need draining.
+    fn drain_transaction_events(&mut self, now: Instant) {
+        while let Some(ev) = self.transactions.poll_event() {
+            if let TransactionEvent::Timeout(ctx) = ev {
+                self.on_client_timeout(now, ctx);
+            }
+        }
     }
 
     fn handle_request(&mut self, now: Instant, source: Peer, mut req: Request) {
@@ -258,8 +183,9 @@ impl Pbx {
         let is_ack = req.method == Method::Ack;
         match self.transactions.handle_request(now, req.clone(), source) {
             Ok(RequestOutcome::New(tx, req)) => self.on_request(now, source, tx, req),
-            // Retransmissions, ACKs and CANCELs the layer handled; stray ACKs (no dialogs
-            // yet) are absorbed silently.
+            Ok(RequestOutcome::Cancel { invite, .. }) => self.cancel_call(now, invite),
+            Ok(RequestOutcome::AckFor2xx(ack)) => self.on_ack(&ack),
+            // Retransmissions and requests the layer answered itself.
             Ok(_) => {}
             Err(err) => {
                 // The parser let it through but it cannot be keyed (e.g. a Via without
@@ -292,21 +218,14 @@ impl Pbx {
         let in_dialog = to_tag(&req).is_some();
         match req.method {
             Method::Register => self.on_register(now, source, tx, req),
-            Method::Invite | Method::Subscribe => match self.authenticate(now, source, &req) {
+            Method::Invite if !in_dialog => match self.authenticate(now, source, &req) {
                 AuthCheck::Respond(resp, delay) => self.send(now, tx, resp, delay),
-                AuthCheck::Ok(_) => {
-                    let status = if in_dialog {
-                        StatusCode::CALL_DOES_NOT_EXIST
-                    } else if req.method == Method::Subscribe {
-                        StatusCode(489)
-                    } else if req.uri.user().is_some_and(|u| self.directory.contains(u)) {
-                        // Calls between extensions come with the B2BUA (next issue).
-                        StatusCode(480)
-                    } else {
-                        StatusCode::NOT_FOUND
-                    };
-                    self.reply(now, tx, &req, status);
-                }
+                AuthCheck::Ok(caller) => self.start_call(now, source, tx, req, caller),
+            },
+            Method::Subscribe if !in_dialog => match self.authenticate(now, source, &req) {
+                AuthCheck::Respond(resp, delay) => self.send(now, tx, resp, delay),
+                // No event packages yet (message-summary comes with voicemail).
+                AuthCheck::Ok(_) => self.reply(now, tx, &req, StatusCode(489)),
             },
             Method::Options if !in_dialog => {
                 let status = match req.uri.user() {
@@ -324,7 +243,13 @@ impl Pbx {
             }
             Method::Ack | Method::Cancel => {}
             Method::Extension(_) => self.reply(now, tx, &req, StatusCode::NOT_IMPLEMENTED),
-            _ if in_dialog => self.reply(now, tx, &req, StatusCode::CALL_DOES_NOT_EXIST),
+            // Inside a dialog the dialog itself is the credential: its identifiers were
+            // handed out only to the authenticated parties of the call.
+            _ if in_dialog => {
+                if !self.in_dialog_request(now, tx, &req) {
+                    self.reply(now, tx, &req, StatusCode::CALL_DOES_NOT_EXIST);
+                }
+            }
             _ => {
                 let mut resp = self.response(&req, StatusCode::METHOD_NOT_ALLOWED);
                 resp.headers.push(HeaderName::Allow, ALLOW);
@@ -468,7 +393,7 @@ impl Pbx {
     }
 
     /// A response to `req` with a To tag and our Server header.
-    fn response(&self, req: &Request, status: StatusCode) -> Response {
+    pub(crate) fn response(&self, req: &Request, status: StatusCode) -> Response {
         let mut resp = Response::for_request(req, status);
         add_to_tag(&mut resp);
         resp.headers
@@ -476,12 +401,18 @@ impl Pbx {
         resp
     }
 
-    fn reply(&mut self, now: Instant, tx: ServerTxId, req: &Request, status: StatusCode) {
+    pub(crate) fn reply(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        req: &Request,
+        status: StatusCode,
+    ) {
         let resp = self.response(req, status);
         self.send(now, tx, resp, Duration::ZERO);
     }
 
-    fn send(&mut self, now: Instant, tx: ServerTxId, resp: Response, delay: Duration) {
+    pub(crate) fn send(&mut self, now: Instant, tx: ServerTxId, resp: Response, delay: Duration) {
         if delay.is_zero() {
             self.respond_now(now, tx, resp);
         } else {
@@ -495,7 +426,7 @@ impl Pbx {
         }
     }
 
-    fn respond_now(&mut self, now: Instant, tx: ServerTxId, resp: Response) {
+    pub(crate) fn respond_now(&mut self, now: Instant, tx: ServerTxId, resp: Response) {
         if let Err(e) = self.transactions.respond(now, tx, resp) {
             // Only possible if the transaction ended meanwhile; nothing left to answer.
             tracing::debug!(error = %e, "response not sent");
@@ -505,6 +436,8 @@ impl Pbx {
     /// Time has come to `now`: transaction timers, held-back answers, binding expiry.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.transactions.handle_timeout(now);
+        self.drain_transaction_events(now);
+        self.handle_call_timers(now);
         while self.delayed.peek().is_some_and(|d| d.0.at <= now) {
             if let Some(Reverse(d)) = self.delayed.pop() {
                 self.respond_now(now, d.tx, d.resp);
@@ -528,6 +461,9 @@ impl Pbx {
         }
         if let Some(d) = self.delayed.peek() {
             next = next.min(d.0.at);
+        }
+        if let Some(t) = self.calls.next_deadline() {
+            next = next.min(t);
         }
         Some(next)
     }
@@ -582,9 +518,24 @@ impl Pbx {
         self.transactions.len()
     }
 
+    /// Number of live calls.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Live calls as (caller, callee, answered), for `strowger calls`.
+    pub fn active_calls(&self) -> Vec<(String, String, bool)> {
+        self.calls.views()
+    }
+
     /// Number of live bindings.
     pub fn binding_count(&self) -> usize {
         self.location.len()
+    }
+
+    /// Unix milliseconds of an instant (for call records).
+    pub(crate) fn unix_ms(&self, at: Instant) -> u64 {
+        self.epoch.1 * 1000 + at.saturating_duration_since(self.epoch.0).as_millis() as u64
     }
 
     fn unix(&self, now: Instant) -> u64 {

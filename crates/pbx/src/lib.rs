@@ -8,14 +8,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod b2bua;
 mod core;
+mod events;
 pub mod guard;
 pub mod location;
 mod nat;
 pub mod registrar;
 pub mod settings;
 
-pub use crate::core::{Pbx, PbxEvent, RegistrationView, Stats, Transmit};
+pub use crate::core::Pbx;
+pub use events::{CallRecord, PbxEvent, RegistrationView, Stats, Transmit};
 pub use guard::{BlockTarget, GuardSettings};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};
 pub use sip::transaction::{Peer, Transport};

@@ -116,6 +116,7 @@ pub fn handle_register(
     let contacts = ContactList::from_headers(&req.headers)
         .map_err(|_| RegisterError::BadHeader { header: "Contact" })?;
     let user_agent = req.headers.get(&HeaderName::UserAgent).map(str::to_string);
+    let registrar = host_port(&req.uri);
 
     let mut list = location.bindings(extension).to_vec();
     list.retain(|b| b.expires_at > now);
@@ -170,6 +171,7 @@ pub fn handle_register(
                         b.source = source;
                         b.q = q;
                         b.user_agent.clone_from(&user_agent);
+                        b.registrar.clone_from(&registrar);
                     }
                     None => {
                         if list.len() >= settings.max_contacts.max(1) {
@@ -193,6 +195,7 @@ pub fn handle_register(
                             q,
                             user_agent: user_agent.clone(),
                             bound_at: now,
+                            registrar: registrar.clone(),
                         });
                     }
                 }
@@ -224,4 +227,15 @@ fn parse_delta(v: &str) -> Option<u32> {
             .unwrap_or(u64::MAX)
             .min(u64::from(u32::MAX)) as u32,
     )
+}
+
+/// `host[:port]` of a SIP URI, as it would be written in a Via or Contact.
+pub(crate) fn host_port(uri: &sip::Uri) -> String {
+    match uri.as_sip() {
+        Some(u) => match u.port {
+            Some(p) => format!("{}:{p}", u.host),
+            None => u.host.to_string(),
+        },
+        None => String::from("invalid"),
+    }
 }

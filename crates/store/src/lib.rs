@@ -53,6 +53,7 @@
 #![warn(missing_docs)]
 
 mod audit;
+mod cdr;
 mod csv_import;
 mod db;
 mod defaults;
@@ -67,6 +68,7 @@ pub mod validate;
 mod walker;
 
 pub use audit::AuditEntry;
+pub use cdr::CallRecordRow;
 pub use csv_import::{import_extensions_csv, ImportOptions};
 pub use db::{Store, VersionInfo, DATABASE_FILE};
 pub use defaults::DefaultCredentials;

@@ -28,6 +28,20 @@ const MIGRATIONS: &[&str] = &[
          config_version INTEGER REFERENCES config_versions(version)
      );
      CREATE INDEX audit_at ON audit(at);",
+    // 2: call detail records.
+    "CREATE TABLE call_records (
+         id          INTEGER PRIMARY KEY AUTOINCREMENT,
+         call_id     TEXT NOT NULL,
+         caller      TEXT NOT NULL,
+         callee      TEXT NOT NULL,
+         started_ms  INTEGER NOT NULL,  -- unix milliseconds
+         answered_ms INTEGER,
+         ended_ms    INTEGER NOT NULL,
+         status      INTEGER NOT NULL,  -- the final SIP status the caller got
+         cause       TEXT NOT NULL,
+         media       TEXT NOT NULL DEFAULT ''  -- media statistics, when relayed
+     );
+     CREATE INDEX call_records_started ON call_records(started_ms);",
 ];
 
 /// The schema version this program writes.

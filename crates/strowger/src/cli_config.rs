@@ -151,6 +151,37 @@ pub fn status(data_dir: &Path) -> anyhow::Result<()> {
     ask_server(data_dir, &Command::Status)
 }
 
+/// `calls`: live calls from the running server, then the latest records from the store.
+pub fn calls(data_dir: &Path, history: usize) -> anyhow::Result<()> {
+    match control::send(data_dir, &Command::Calls)? {
+        Some(answer) => print!("{answer}"),
+        None if history == 0 => bail!(
+            "no server is running on data directory {}",
+            data_dir.display()
+        ),
+        None => println!("no server is running; call records:"),
+    }
+    if history > 0 {
+        let (store, _) = open_existing(data_dir)?;
+        println!("latest calls:");
+        for r in store.call_records(history)? {
+            let talk = r
+                .answered_ms
+                .map(|a| format!("{} s", r.ended_ms.saturating_sub(a) / 1000))
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "  {}  {} -> {}  {}  talk {talk}  {}",
+                utc(r.started_ms / 1000),
+                r.caller,
+                r.callee,
+                r.status,
+                r.cause
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `trace on|off`.
 pub fn trace(data_dir: &Path, on: bool) -> anyhow::Result<()> {
     ask_server(data_dir, &Command::Trace(on))

@@ -16,6 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 pub enum Command {
     /// Registrations, blocks and counters.
     Status,
+    /// Calls in progress.
+    Calls,
     /// Re-read the configuration from the store (another process applied one).
     Reload,
     /// Switch the SIP trace on or off.
@@ -26,6 +28,7 @@ impl Command {
     fn parse(line: &str) -> Option<Command> {
         match line.trim() {
             "status" => Some(Command::Status),
+            "calls" => Some(Command::Calls),
             "reload" => Some(Command::Reload),
             "trace on" => Some(Command::Trace(true)),
             "trace off" => Some(Command::Trace(false)),
@@ -36,6 +39,7 @@ impl Command {
     fn wire(&self) -> &'static str {
         match self {
             Command::Status => "status",
+            Command::Calls => "calls",
             Command::Reload => "reload",
             Command::Trace(true) => "trace on",
             Command::Trace(false) => "trace off",

@@ -76,6 +76,14 @@ enum Cmd {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Show calls in progress on the running server, and the latest call records.
+    Calls {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Also list this many of the latest finished calls (call records).
+        #[arg(long, default_value_t = 0)]
+        history: usize,
+    },
     /// Switch the SIP trace of the running server on or off.
     Trace {
         /// `on` or `off`.
@@ -168,6 +176,7 @@ fn main() -> ExitCode {
             allow_weak_passwords,
         }) => cli_config::import_extensions(&dir.path(), &file, allow_weak_passwords),
         Cmd::Status { dir } => cli_config::status(&dir.path()),
+        Cmd::Calls { dir, history } => cli_config::calls(&dir.path(), history),
         Cmd::Trace { state, dir } => cli_config::trace(&dir.path(), state == "on"),
         Cmd::Audit { dir, limit } => cli_config::audit(&dir.path(), limit),
     };

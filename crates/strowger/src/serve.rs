@@ -220,6 +220,7 @@ impl CoreLoop {
     async fn on_command(&mut self, cmd: Command) -> String {
         match cmd {
             Command::Status => crate::status::render(&self.pbx, Instant::now(), &self.trace),
+            Command::Calls => crate::status::render_calls(&self.pbx),
             Command::Trace(on) => {
                 self.trace.set(on);
                 self.audit.record(
@@ -313,6 +314,20 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
         }
         PbxEvent::Unregistered { extension, contact } => {
             tracing::info!(extension = %extension, %contact, "unregistered")
+        }
+        PbxEvent::CallEnded(r) => {
+            tracing::info!(call_id = %r.call_id, caller = %r.caller, callee = %r.callee, status = r.status, cause = %r.cause, "call ended");
+            audit.call(store::CallRecordRow {
+                call_id: r.call_id.clone(),
+                caller: r.caller.clone(),
+                callee: r.callee.clone(),
+                started_ms: r.started_ms,
+                answered_ms: r.answered_ms,
+                ended_ms: r.ended_ms,
+                status: r.status,
+                cause: r.cause.clone(),
+                media: String::new(),
+            });
         }
         PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),
         PbxEvent::AuthFailed {

@@ -60,3 +60,18 @@ pub fn render(pbx: &Pbx, now: Instant, trace: &SipTrace) -> String {
     );
     out
 }
+
+/// The calls in progress, for `strowger calls`.
+pub fn render_calls(pbx: &Pbx) -> String {
+    let calls = pbx.active_calls();
+    let mut out = String::new();
+    let _ = writeln!(out, "active calls: {}", calls.len());
+    for (caller, callee, answered) in calls {
+        let _ = writeln!(
+            out,
+            "  {caller} -> {callee}  {}",
+            if answered { "talking" } else { "ringing" }
+        );
+    }
+    out
+}

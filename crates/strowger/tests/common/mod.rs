@@ -1533,4 +1533,56 @@ impl Phone {
             .request(&req, Duration::from_secs(15))
             .expect("an answer to the authenticated REGISTER within 15 s")
     }
+
+    /// Calls `number` (no SDP): INVITE, 401, INVITE with MD5 credentials; returns the final
+    /// answer (a failure is what the tests expect; the test client does not ACK it, the
+    /// server's transaction simply retransmits a few times and gives up).
+    pub fn invite_with_auth(&mut self, number: &str) -> Response {
+        let server = self.udp.server;
+        let uri = format!("sip:{number}@{}", server.ip());
+        let call_id = unique();
+        let from = format!("sip:{}@{}", self.user, server.ip());
+        let contact = format!("Contact: <sip:{}@{}>", self.user, self.udp.local());
+        let first = Req::with_parties(
+            "INVITE",
+            &uri,
+            self.udp.local(),
+            "UDP",
+            &call_id,
+            &from,
+            &uri,
+        )
+        .header(contact.clone());
+        let challenge = self
+            .udp
+            .request(&first, Duration::from_secs(10))
+            .expect("an answer to INVITE");
+        assert_eq!(challenge.status, 401, "{}", challenge.raw);
+        let c = challenge
+            .headers_named("www-authenticate")
+            .into_iter()
+            .map(parse_challenge)
+            .next()
+            .expect("a challenge");
+        let auth = authorization(&c, &self.user, &self.password, "INVITE", &uri);
+        let mut second = Req::with_parties(
+            "INVITE",
+            &uri,
+            self.udp.local(),
+            "UDP",
+            &call_id,
+            &from,
+            &uri,
+        )
+        .header(contact)
+        .header(format!("Authorization: {auth}"));
+        for h in second.headers.iter_mut() {
+            if h.starts_with("CSeq:") {
+                *h = "CSeq: 2 INVITE".into();
+            }
+        }
+        self.udp
+            .request(&second, Duration::from_secs(15))
+            .expect("a final answer to the authenticated INVITE")
+    }
 }

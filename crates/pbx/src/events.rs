@@ -1,0 +1,123 @@
+//! What the core hands back to the shell besides timers: bytes to send, events to log or
+//! audit, counters and status views.
+
+use crate::guard::BlockTarget;
+use crate::Peer;
+use std::time::Duration;
+
+/// Bytes to send to a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where to.
+    pub dest: Peer,
+    /// The whole message.
+    pub bytes: Vec<u8>,
+}
+
+/// What became of a call, for the call record (CDR) when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The caller's Call-ID (the A leg), to find the call in a SIP trace.
+    pub call_id: String,
+    /// The calling extension.
+    pub caller: String,
+    /// The number dialled.
+    pub callee: String,
+    /// When the INVITE arrived (Unix milliseconds).
+    pub started_ms: u64,
+    /// When it was answered, if it was.
+    pub answered_ms: Option<u64>,
+    /// When it ended.
+    pub ended_ms: u64,
+    /// The final status the caller got (200 when answered).
+    pub status: u16,
+    /// Why it ended, in words: "caller hung up", "callee hung up", "busy", "cancelled" ...
+    pub cause: String,
+}
+
+/// Something the shell should log, audit or show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PbxEvent {
+    /// A call ended (answered or not); the record is for the CDR store.
+    CallEnded(CallRecord),
+    /// A contact was bound to an extension.
+    Registered {
+        /// The extension.
+        extension: String,
+        /// The contact URI.
+        contact: String,
+        /// Where the REGISTER came from.
+        source: Peer,
+        /// The REGISTER's Call-ID, to find it in a SIP trace.
+        call_id: String,
+    },
+    /// A contact was removed by the phone or replaced at the contact limit.
+    Unregistered {
+        /// The extension.
+        extension: String,
+        /// The contact URI.
+        contact: String,
+    },
+    /// Bindings lapsed without a refresh.
+    Expired {
+        /// How many.
+        count: usize,
+    },
+    /// A wrong password was given.
+    AuthFailed {
+        /// The user name tried (may be no extension at all).
+        username: String,
+        /// From where.
+        source: Peer,
+        /// The request's Call-ID, to find it in a SIP trace.
+        call_id: String,
+    },
+    /// Too many wrong passwords: the target is blocked for a while.
+    Blocked {
+        /// The source address or the extension.
+        target: BlockTarget,
+        /// For how long.
+        duration: Duration,
+    },
+    /// A datagram or message that could not be parsed.
+    Malformed {
+        /// From where.
+        source: Peer,
+        /// The parser's reason.
+        reason: String,
+        /// True when a 400 was sent, false when dropped.
+        answered: bool,
+    },
+}
+
+/// Counters for status views and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests received (after parsing, before transaction matching).
+    pub requests: u64,
+    /// Messages that failed to parse.
+    pub malformed: u64,
+    /// Of those, how many were dropped unanswered.
+    pub dropped: u64,
+    /// Requests dropped because their source is blocked.
+    pub blocked_requests: u64,
+    /// Failed authentications.
+    pub auth_failures: u64,
+    /// Successful registrations (REGISTER answered 200 after authentication).
+    pub registrations: u64,
+}
+
+/// One binding as shown by `strowger status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistrationView {
+    /// The extension.
+    pub extension: String,
+    /// The contact URI.
+    pub contact: String,
+    /// Where it registered from.
+    pub source: Peer,
+    /// Seconds until it lapses.
+    pub expires_in: u64,
+    /// The phone's User-Agent.
+    pub user_agent: Option<String>,
+}

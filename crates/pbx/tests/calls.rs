@@ -1,0 +1,467 @@
+//! Call stories on the sans-IO core: two (or more) scripted phones, the B2BUA between them,
+//! simulated time. Each test reads as the call flow it checks.
+
+mod common;
+
+use common::{Net, Phone};
+use pbx::{PbxEvent, PbxSettings, Peer};
+use sip::auth::{answer_challenge, pick_challenge};
+use sip::header::{AuthParams, HeaderName};
+use sip::{Message, Request, Response, StatusCode};
+use std::time::Duration;
+
+const SDP_A: &str = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+const SDP_B: &str = "v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 42000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+struct Caller {
+    phone: Phone,
+    cseq: u32,
+    branch: u32,
+}
+
+impl Caller {
+    fn invite_text(&mut self, to: &str, authz: Option<&AuthParams>) -> String {
+        self.cseq += 1;
+        self.branch += 1;
+        let auth = authz.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        let port = self.phone.peer.addr.port();
+        format!(
+            "INVITE sip:{to}@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-inv-{}-{};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: \"Alice\" <sip:{ext}@127.0.0.1>;tag=alice-tag\r\n\
+             To: <sip:{to}@127.0.0.1>\r\n\
+             Call-ID: {cid}\r\n\
+             CSeq: {cseq} INVITE\r\n\
+             Contact: <sip:{ext}@127.0.0.1:{port}>\r\n\
+             Content-Type: application/sdp\r\n\
+             {auth}Content-Length: {len}\r\n\r\n{SDP_A}",
+            self.phone.call_id,
+            self.branch,
+            ext = self.phone.ext,
+            cid = self.phone.call_id,
+            cseq = self.cseq,
+            len = SDP_A.len(),
+        )
+    }
+
+    /// INVITE, take the 401, INVITE again with credentials; returns what the core sent.
+    fn call(&mut self, net: &mut Net, to: &str) -> Vec<(Peer, Message)> {
+        let first = self.invite_text(to, None);
+        let out = net.deliver(self.phone.peer, first.as_bytes());
+        let challenge = responses_to(&out, self.phone.peer)
+            .into_iter()
+            .find(|r| r.status.0 == 401)
+            .expect("a 401 to the first INVITE");
+        // The ACK for the 401 (same branch, RFC 3261 §17.1.1.3) ends the retransmissions.
+        let port = self.phone.peer.addr.port();
+        let ack = format!(
+            "ACK sip:{to}@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-inv-{}-{};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: \"Alice\" <sip:{ext}@127.0.0.1>;tag=alice-tag\r\n\
+             To: {to_hdr}\r\n\
+             Call-ID: {cid}\r\n\
+             CSeq: {cseq} ACK\r\n\
+             Content-Length: 0\r\n\r\n",
+            self.phone.call_id,
+            self.branch,
+            ext = self.phone.ext,
+            to_hdr = challenge.headers.get(&HeaderName::To).unwrap(),
+            cid = self.phone.call_id,
+            cseq = self.cseq,
+        );
+        assert!(net.deliver(self.phone.peer, ack.as_bytes()).is_empty());
+        let challenges: Vec<AuthParams> = challenge
+            .headers
+            .get_all(&HeaderName::WwwAuthenticate)
+            .map(|v| AuthParams::parse(v).unwrap())
+            .collect();
+        let authz = answer_challenge(
+            pick_challenge(&challenges).unwrap(),
+            "INVITE",
+            &format!("sip:{to}@127.0.0.1"),
+            self.phone.ext,
+            self.phone.password,
+            "c1",
+            1,
+        )
+        .unwrap();
+        let second = self.invite_text(to, Some(&authz));
+        net.deliver(self.phone.peer, second.as_bytes())
+    }
+
+    fn in_dialog(&mut self, method: &str, to_tag: &str) -> String {
+        self.cseq += 1;
+        self.branch += 1;
+        let port = self.phone.peer.addr.port();
+        format!(
+            "{method} sip:202@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-dlg-{};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: \"Alice\" <sip:201@127.0.0.1>;tag=alice-tag\r\n\
+             To: <sip:202@127.0.0.1>;tag={to_tag}\r\n\
+             Call-ID: {}\r\n\
+             CSeq: {} {method}\r\n\
+             Content-Length: 0\r\n\r\n",
+            self.branch, self.phone.call_id, self.cseq,
+        )
+    }
+
+    fn ack_text(&self, to_tag: &str) -> String {
+        let port = self.phone.peer.addr.port();
+        format!(
+            "ACK sip:202@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ack-{};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: \"Alice\" <sip:201@127.0.0.1>;tag=alice-tag\r\n\
+             To: <sip:202@127.0.0.1>;tag={to_tag}\r\n\
+             Call-ID: {}\r\n\
+             CSeq: {} ACK\r\n\
+             Content-Length: 0\r\n\r\n",
+            self.branch, self.phone.call_id, self.cseq,
+        )
+    }
+}
+
+fn responses_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Response> {
+    out.iter()
+        .filter(|(p, _)| *p == peer)
+        .filter_map(|(_, m)| match m {
+            Message::Response(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn requests_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Request> {
+    out.iter()
+        .filter(|(p, _)| *p == peer)
+        .filter_map(|(_, m)| match m {
+            Message::Request(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn statuses(rs: &[Response]) -> Vec<u16> {
+    rs.iter().map(|r| r.status.0).collect()
+}
+
+/// A callee's answer to a request it received.
+fn answer(req: &Request, status: u16, tag: &str, sdp: Option<&str>) -> Vec<u8> {
+    let mut r = Response::for_request(req, StatusCode(status));
+    if status > 100 {
+        let to = r.headers.get(&HeaderName::To).unwrap().to_string();
+        if !to.contains("tag=") {
+            r.headers.set(HeaderName::To, format!("{to};tag={tag}"));
+        }
+    }
+    if (200..300).contains(&status) || (180..190).contains(&status) {
+        r.headers
+            .push(HeaderName::Contact, "<sip:202@127.0.0.1:5072>".to_string());
+    }
+    if let Some(sdp) = sdp {
+        r.headers.push(HeaderName::ContentType, "application/sdp");
+        r.body = sdp.as_bytes().to_vec();
+    }
+    r.to_bytes()
+}
+
+fn setup(callee_contacts: &[u16]) -> (Net, Caller, Vec<Peer>) {
+    let mut net = Net::new(PbxSettings::default());
+    let mut peers = Vec::new();
+    for &port in callee_contacts {
+        let mut b = Phone::new("202", "Secret-202-abc", port);
+        let r = b.register(&mut net, &format!("Contact: <sip:202@127.0.0.1:{port}>\n"));
+        assert_eq!(r.status.0, 200);
+        peers.push(b.peer);
+    }
+    let caller = Caller {
+        phone: Phone::new("201", "Secret-201-abc", 5070),
+        cseq: 0,
+        branch: 0,
+    };
+    (net, caller, peers)
+}
+
+fn call_ended(net: &mut Net) -> Option<pbx::CallRecord> {
+    std::iter::from_fn(|| net.pbx.poll_event()).find_map(|e| match e {
+        PbxEvent::CallEnded(r) => Some(r),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_call_is_answered_and_the_caller_hangs_up() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [100]);
+    let invites = requests_to(&out, b[0]);
+    assert_eq!(invites.len(), 1);
+    let inv = &invites[0];
+    assert_eq!(inv.uri.to_string(), "sip:202@127.0.0.1:5072");
+    assert_eq!(inv.body, SDP_A.as_bytes(), "the offer is passed on");
+    assert!(inv
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .contains("sip:201@"));
+
+    let out = net.deliver(b[0], &answer(inv, 180, "bob", None));
+    let to_a = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&to_a), [180]);
+    let a_tag = to_a[0]
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .split("tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+
+    net.now += Duration::from_secs(5);
+    let out = net.deliver(b[0], &answer(inv, 200, "bob", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&ok), [200]);
+    assert_eq!(ok[0].body, SDP_B.as_bytes(), "the answer is passed back");
+    assert!(ok[0].headers.get(&HeaderName::To).unwrap().contains(&a_tag));
+    let acks = requests_to(&out, b[0]);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].method, sip::Method::Ack);
+    assert!(acks[0]
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .contains("tag=bob"));
+
+    assert!(net
+        .deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes())
+        .is_empty());
+    assert_eq!(net.pbx.call_count(), 1);
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+
+    // No retransmission of the 200 once the ACK came.
+    assert!(responses_to(&net.run_for(Duration::from_secs(2)), a.phone.peer).is_empty());
+
+    net.now += Duration::from_secs(6);
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200]);
+    let byes = requests_to(&out, b[0]);
+    assert_eq!(byes.len(), 1);
+    assert_eq!(byes[0].method, sip::Method::Bye);
+    assert_eq!(byes[0].uri.to_string(), "sip:202@127.0.0.1:5072");
+    net.deliver(b[0], &answer(&byes[0], 200, "bob", None));
+    let rec = call_ended(&mut net).expect("a call record");
+    assert_eq!(rec.caller, "201");
+    assert_eq!(rec.callee, "202");
+    assert_eq!(rec.status, 200);
+    assert_eq!(rec.cause, "caller hung up");
+    let answered = rec.answered_ms.expect("answered");
+    assert_eq!(answered - rec.started_ms, 5000);
+    assert_eq!(rec.ended_ms - answered, 8000);
+    assert_eq!(net.pbx.call_count(), 0);
+    // Every transaction ends: nothing is left behind.
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.pbx.transaction_count(), 0);
+}
+
+#[test]
+fn the_callee_hangs_up_and_the_caller_gets_a_bye() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer).remove(0);
+    let a_tag = ok
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .split("tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let ack = requests_to(&out, b[0]).remove(0);
+    // B's BYE in its own dialog with us.
+    let mut bye = Request::new(sip::Method::Bye, "sip:201@127.0.0.1:5060".parse().unwrap());
+    bye.headers.push(
+        HeaderName::Via,
+        "SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bK-bbye",
+    );
+    bye.headers.push(HeaderName::MaxForwards, "70");
+    bye.headers.push(
+        HeaderName::From,
+        ack.headers.get(&HeaderName::To).unwrap().to_string(),
+    );
+    bye.headers.push(
+        HeaderName::To,
+        ack.headers.get(&HeaderName::From).unwrap().to_string(),
+    );
+    bye.headers.push(
+        HeaderName::CallId,
+        ack.headers.get(&HeaderName::CallId).unwrap().to_string(),
+    );
+    bye.headers.push(HeaderName::CSeq, "7 BYE");
+    let out = net.deliver(b[0], &bye.to_bytes());
+    assert_eq!(statuses(&responses_to(&out, b[0])), [200]);
+    let to_a = requests_to(&out, a.phone.peer);
+    assert_eq!(to_a.len(), 1);
+    assert_eq!(to_a[0].method, sip::Method::Bye);
+    assert_eq!(to_a[0].uri.to_string(), "sip:201@127.0.0.1:5070");
+    assert!(to_a[0]
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .contains("tag=alice-tag"));
+    assert!(to_a[0]
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .contains(&a_tag));
+    assert_eq!(call_ended(&mut net).unwrap().cause, "callee hung up");
+}
+
+#[test]
+fn busy_callee_gives_486_and_a_record() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    let out = net.deliver(b[0], &answer(&inv, 486, "bob", None));
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [486]);
+    let rec = call_ended(&mut net).unwrap();
+    assert_eq!((rec.status, rec.cause.as_str()), (486, "busy"));
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn unassigned_and_unregistered_numbers() {
+    let (mut net, mut a, _) = setup(&[]);
+    let out = a.call(&mut net, "299");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [404]);
+    a.phone.call_id.push('2');
+    let out = a.call(&mut net, "202");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [480]);
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn every_contact_rings_and_the_first_answer_wins() {
+    let (mut net, mut a, b) = setup(&[5072, 5073, 5074]);
+    let out = a.call(&mut net, "202");
+    let invites: Vec<Request> = b.iter().map(|p| requests_to(&out, *p).remove(0)).collect();
+    for (i, inv) in invites.iter().enumerate() {
+        net.deliver(b[i], &answer(inv, 180, &format!("b{i}"), None));
+    }
+    let out = net.deliver(b[1], &answer(&invites[1], 200, "b1", Some(SDP_B)));
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200]);
+    // The others get CANCEL, the winner an ACK.
+    for i in [0, 2] {
+        let reqs = requests_to(&out, b[i]);
+        assert_eq!(reqs.len(), 1, "fork {i}");
+        assert_eq!(reqs[0].method, sip::Method::Cancel);
+    }
+    assert_eq!(requests_to(&out, b[1])[0].method, sip::Method::Ack);
+}
+
+#[test]
+fn the_caller_cancels_and_gets_487() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    net.deliver(b[0], &answer(&inv, 180, "bob", None));
+    let cancel = a
+        .invite_text("202", None)
+        .replace("INVITE sip:", "CANCEL sip:")
+        .replace(
+            &format!("CSeq: {} INVITE", a.cseq),
+            &format!("CSeq: {} CANCEL", a.cseq - 1),
+        )
+        .replace(
+            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch),
+            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch - 1),
+        );
+    let cancel =
+        cancel.split("Content-Type").next().unwrap().to_string() + "Content-Length: 0\r\n\r\n";
+    let out = net.deliver(a.phone.peer, cancel.as_bytes());
+    let to_a = statuses(&responses_to(&out, a.phone.peer));
+    assert!(to_a.contains(&200) && to_a.contains(&487), "{to_a:?}");
+    let to_b = requests_to(&out, b[0]);
+    assert_eq!(to_b[0].method, sip::Method::Cancel);
+    net.deliver(b[0], &answer(&to_b[0], 200, "bob", None));
+    net.deliver(b[0], &answer(&inv, 487, "bob", None));
+    let rec = call_ended(&mut net).unwrap();
+    assert_eq!((rec.status, rec.cause.as_str()), (487, "cancelled"));
+}
+
+#[test]
+fn a_200_that_crosses_the_cancel_is_acked_and_byed() {
+    // RFC 5407 §3.1.2: the callee accepted our CANCEL but had already answered.
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    net.deliver(b[0], &answer(&inv, 180, "bob", None));
+    let cancel = a
+        .invite_text("202", None)
+        .replace("INVITE sip:", "CANCEL sip:")
+        .replace(
+            &format!("CSeq: {} INVITE", a.cseq),
+            &format!("CSeq: {} CANCEL", a.cseq - 1),
+        )
+        .replace(
+            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch),
+            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch - 1),
+        );
+    let cancel =
+        cancel.split("Content-Type").next().unwrap().to_string() + "Content-Length: 0\r\n\r\n";
+    net.deliver(a.phone.peer, cancel.as_bytes());
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let to_b: Vec<_> = requests_to(&out, b[0])
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(to_b, [sip::Method::Ack, sip::Method::Bye]);
+    assert!(
+        responses_to(&out, a.phone.peer).is_empty(),
+        "the caller keeps its 487"
+    );
+}
+
+#[test]
+fn the_200_is_retransmitted_until_the_ack_and_the_call_dies_without_one() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let out = net.run_for(Duration::from_millis(3600));
+    // T1 doubling: 0.5, 1.5, 3.5 s.
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200, 200, 200]);
+    let out = net.run_for(Duration::from_secs(40));
+    let byes = requests_to(&out, b[0]);
+    assert!(byes.iter().any(|r| r.method == sip::Method::Bye));
+    assert!(requests_to(&out, a.phone.peer)
+        .iter()
+        .any(|r| r.method == sip::Method::Bye));
+    assert_eq!(call_ended(&mut net).unwrap().cause, "no ACK from caller");
+}
+
+#[test]
+fn an_unanswered_fork_that_never_rings_times_out_to_408_as_no_answer() {
+    let (mut net, mut a, _b) = setup(&[5072]);
+    a.call(&mut net, "202");
+    let out = net.run_for(Duration::from_secs(33));
+    let to_a = statuses(&responses_to(&out, a.phone.peer));
+    // The 408 and its retransmissions (the test phone never ACKs it).
+    assert!(
+        !to_a.is_empty() && to_a.iter().all(|s| *s == 408),
+        "{to_a:?}"
+    );
+    assert_eq!(call_ended(&mut net).unwrap().cause, "no answer");
+}
+
+#[test]
+fn a_bye_for_no_call_gets_481() {
+    let (mut net, mut a, _) = setup(&[]);
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", "nope").as_bytes());
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [481]);
+}

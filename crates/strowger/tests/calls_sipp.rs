@@ -1,0 +1,107 @@
+//! Calls between extensions through the real binary: a SIPp caller (as 201, with digest)
+//! and a SIPp callee registered as 202.
+
+mod common;
+
+use common::{
+    free_port, free_udp_pair, require_tool, terminate, wait_bounded, Phone, Server, Sipp,
+};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Starts a SIPp callee on `port` playing `scenario` once; returns the child and its
+/// working directory (which holds its error log).
+fn start_callee(scenario: &str, port: u16) -> (Child, tempfile::TempDir) {
+    let sipp = require_tool("sipp", "sip-tester");
+    let work = tempfile::Builder::new()
+        .prefix("strowger-uas-")
+        .tempdir()
+        .expect("temporary directory");
+    let child = Command::new(sipp)
+        .current_dir(work.path())
+        .arg("-sf")
+        .arg(common::sipp_dir().join(format!("{scenario}.xml")))
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
+        .args(["-cp", &free_udp_pair().to_string()])
+        .args(["-mp", &free_udp_pair().to_string()])
+        .args(["-recv_timeout", "20000", "-nostdin", "-trace_err"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sipp callee");
+    (child, work)
+}
+
+/// Registers 202 with its contact on the SIPp callee's port.
+fn register_callee(server: &Server, port: u16) {
+    let mut phone = Phone::new(server, "202", &server.password("202"));
+    let r = phone.register(&[format!("<sip:202@127.0.0.1:{port}>")], Some(600), "MD5");
+    assert_eq!(r.status, 200, "{}", r.raw);
+}
+
+fn finish_callee(mut child: Child, work: &tempfile::TempDir) {
+    let (status, timed_out) = wait_bounded(&mut child, Duration::from_secs(30));
+    if timed_out {
+        terminate(&mut child, Duration::from_secs(5));
+    }
+    let errors: String = std::fs::read_dir(work.path())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("errors.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        !timed_out && status.is_some_and(|s| s.success()),
+        "the SIPp callee failed ({status:?}):\n{errors}"
+    );
+}
+
+#[test]
+fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee("call_uas", port);
+    register_callee(&server, port);
+    Sipp::new("call_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    let history = server.cli_ok(&["calls", "--history", "5"]);
+    assert!(history.contains("active calls: 0"), "{history}");
+    assert!(
+        history.contains("201 -> 202  200") && history.contains("caller hung up"),
+        "{history}"
+    );
+}
+
+#[test]
+fn a_busy_callee_gives_the_caller_486() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee("busy_uas", port);
+    register_callee(&server, port);
+    Sipp::new("call_uac_busy")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    let history = server.cli_ok(&["calls", "--history", "5"]);
+    assert!(
+        history.contains("201 -> 202  486") && history.contains("busy"),
+        "{history}"
+    );
+}
+
+#[test]
+fn calls_to_unassigned_and_unregistered_numbers_fail_cleanly() {
+    let server = Server::start();
+    let mut caller = Phone::new(&server, "201", &server.password("201"));
+    // Nobody registered as 203: 480; 299 is no extension: 404 — both after the challenge.
+    for (number, code) in [("203", 480), ("299", 404)] {
+        let r = caller.invite_with_auth(number);
+        assert_eq!(r.status, code, "{number}: {}", r.raw);
+    }
+}
