@@ -236,6 +236,9 @@ impl Pbx {
         if !remote_target.starts_with("sip:") && !remote_target.starts_with("sips:") {
             return self.reply(now, tx, &req, StatusCode::UNSUPPORTED_URI_SCHEME);
         }
+        if let Some(refusal) = self.check_offer(&req) {
+            return self.send(now, tx, refusal, Duration::ZERO);
+        }
         let key = (call_id.clone(), remote_tag.clone());
         if self.calls.by_a.contains_key(&key) {
             // A second INVITE with the same dialog identifiers but a new branch: a loop or
@@ -355,6 +358,41 @@ impl Pbx {
             },
         );
         self.calls.schedule(id);
+    }
+
+    /// Refuses an INVITE whose body we cannot use: a session description that does not
+    /// parse gets 488 with the reason in a Warning (RFC 3261 §20.43, code 399), any other
+    /// body type 415. An INVITE without a body is a late offer and passes.
+    fn check_offer(&self, req: &Request) -> Option<Response> {
+        if req.body.is_empty() {
+            return None;
+        }
+        let content_type = req
+            .headers
+            .get(&HeaderName::ContentType)
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if content_type != "application/sdp" {
+            let mut r = self.response(req, StatusCode(415));
+            r.headers.push(HeaderName::Accept, "application/sdp");
+            return Some(r);
+        }
+        match sdp::parse(&req.body) {
+            Ok(_) => None,
+            Err(e) => {
+                let mut r = self.response(req, StatusCode(488));
+                let text = e.to_string().replace(['"', '\\'], "'");
+                r.headers.push(
+                    HeaderName::Other("Warning".into()),
+                    format!("399 strowger \"bad session description: {text}\""),
+                );
+                Some(r)
+            }
+        }
     }
 
     /// A response to the caller's INVITE, from our side of the A dialog.

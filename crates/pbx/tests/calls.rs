@@ -21,6 +21,10 @@ struct Caller {
 
 impl Caller {
     fn invite_text(&mut self, to: &str, authz: Option<&AuthParams>) -> String {
+        self.invite_text_with(to, authz, SDP_A)
+    }
+
+    fn invite_text_with(&mut self, to: &str, authz: Option<&AuthParams>, body: &str) -> String {
         self.cseq += 1;
         self.branch += 1;
         let auth = authz.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
@@ -35,19 +39,23 @@ impl Caller {
              CSeq: {cseq} INVITE\r\n\
              Contact: <sip:{ext}@127.0.0.1:{port}>\r\n\
              Content-Type: application/sdp\r\n\
-             {auth}Content-Length: {len}\r\n\r\n{SDP_A}",
+             {auth}Content-Length: {len}\r\n\r\n{body}",
             self.phone.call_id,
             self.branch,
             ext = self.phone.ext,
             cid = self.phone.call_id,
             cseq = self.cseq,
-            len = SDP_A.len(),
+            len = body.len(),
         )
     }
 
     /// INVITE, take the 401, INVITE again with credentials; returns what the core sent.
     fn call(&mut self, net: &mut Net, to: &str) -> Vec<(Peer, Message)> {
-        let first = self.invite_text(to, None);
+        self.call_with_body(net, to, SDP_A)
+    }
+
+    fn call_with_body(&mut self, net: &mut Net, to: &str, body: &str) -> Vec<(Peer, Message)> {
+        let first = self.invite_text_with(to, None, body);
         let out = net.deliver(self.phone.peer, first.as_bytes());
         let challenge = responses_to(&out, self.phone.peer)
             .into_iter()
@@ -87,7 +95,7 @@ impl Caller {
             1,
         )
         .unwrap();
-        let second = self.invite_text(to, Some(&authz));
+        let second = self.invite_text_with(to, Some(&authz), body);
         net.deliver(self.phone.peer, second.as_bytes())
     }
 
@@ -464,4 +472,23 @@ fn a_bye_for_no_call_gets_481() {
     let (mut net, mut a, _) = setup(&[]);
     let out = net.deliver(a.phone.peer, a.in_dialog("BYE", "nope").as_bytes());
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [481]);
+}
+
+#[test]
+fn a_malformed_offer_gets_488_and_no_call_starts() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    a.phone.call_id.push_str("-bad");
+    let out = a.call_with_body(&mut net, "202", "v=0\r\nm=audio nonsense\r\n");
+    let to_a = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&to_a), [488]);
+    let warning = to_a[0]
+        .headers
+        .get(&HeaderName::Other("Warning".into()))
+        .expect("a Warning says why");
+    assert!(warning.starts_with("399 strowger "), "{warning}");
+    assert!(
+        requests_to(&out, b[0]).is_empty(),
+        "the callee is not disturbed"
+    );
+    assert_eq!(net.pbx.call_count(), 0);
 }
