@@ -49,6 +49,8 @@ struct Fork {
     remote_target: Option<String>,
     state: ForkState,
     cancel_wanted: bool,
+    /// The ACK sent for its 2xx, re-sent if the 2xx is retransmitted (our ACK was lost).
+    ack: Option<Request>,
     cseq: u32,
 }
 
@@ -80,6 +82,9 @@ struct Call {
     a: ALeg,
     forks: Vec<Fork>,
     winner: Option<usize>,
+    /// Late offer: the winner's 2xx carried the offer; its ACK waits for the caller's
+    /// ACK, which carries the answer (RFC 3264 §2).
+    ack_pending: bool,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -316,6 +321,7 @@ impl Pbx {
                         remote_target: None,
                         state: ForkState::Calling,
                         cancel_wanted: false,
+                        ack: None,
                         cseq: 1,
                     });
                 }
@@ -351,6 +357,7 @@ impl Pbx {
                 a,
                 forks,
                 winner: None,
+                ack_pending: false,
                 cancelled: false,
                 started: now,
                 answered: None,
@@ -465,9 +472,20 @@ impl Pbx {
             return;
         }
         if status.is_success() {
+            if call.winner == Some(i) {
+                // The winner retransmits its 2xx: our ACK was lost, or (late offer) it is
+                // still waiting for the caller's answer.
+                if !call.ack_pending {
+                    self.resend_fork_ack(id, i);
+                }
+                return;
+            }
             let late = call.winner.is_some() || call.cancelled;
             fork.state = ForkState::Answered;
-            self.ack_fork(id, i);
+            let late_offer = call.a.invite.body.is_empty();
+            if late || !late_offer {
+                self.ack_fork(id, i, None);
+            }
             if late {
                 // RFC 5407 §3.1.2: the callee answered after we gave up on it (CANCEL
                 // crossed the 200, or another phone answered first). It now holds a
@@ -491,6 +509,7 @@ impl Pbx {
         };
         call.winner = Some(winner);
         call.answered = Some(now);
+        call.ack_pending = call.a.invite.body.is_empty();
         let others: Vec<usize> = (0..call.forks.len())
             .filter(|&j| {
                 j != winner && matches!(call.forks[j].state, ForkState::Calling | ForkState::Early)
@@ -585,15 +604,37 @@ impl Pbx {
         }
     }
 
-    /// ACK for a fork's 2xx (a request of its own, RFC 3261 §13.2.2.4).
-    fn ack_fork(&mut self, id: u64, i: usize) {
+    /// ACK for a fork's 2xx (a request of its own, RFC 3261 §13.2.2.4), carrying the
+    /// caller's answer in a late-offer call.
+    fn ack_fork(&mut self, id: u64, i: usize, answer: Option<&Request>) {
         let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
             return;
         };
-        let ack = self.fork_request(fork, Method::Ack, 1);
+        let mut ack = self.fork_request(fork, Method::Ack, 1);
+        if let Some(from) = answer {
+            ack.body = copy_body(&from.headers, &from.body, &mut ack.headers);
+        }
         let peer = fork.peer;
         self.transactions
-            .send_stateless(peer, &sip::Message::Request(ack));
+            .send_stateless(peer, &sip::Message::Request(ack.clone()));
+        if let Some(fork) = self
+            .calls
+            .calls
+            .get_mut(&id)
+            .and_then(|c| c.forks.get_mut(i))
+        {
+            fork.ack = Some(ack);
+        }
+    }
+
+    fn resend_fork_ack(&mut self, id: u64, i: usize) {
+        let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
+            return;
+        };
+        if let Some(ack) = &fork.ack {
+            self.transactions
+                .send_stateless(fork.peer, &sip::Message::Request(ack.clone()));
+        }
     }
 
     /// BYE on a fork's dialog.
@@ -741,10 +782,18 @@ impl Pbx {
         let Some(&id) = self.calls.by_a.get(&(call_id.to_string(), tag)) else {
             return;
         };
+        let mut pending = None;
         if let Some(call) = self.calls.calls.get_mut(&id) {
             call.a.ok_next = None;
             call.a.ok_give_up = None;
             call.a.ok = None;
+            if call.ack_pending {
+                call.ack_pending = false;
+                pending = call.winner;
+            }
+        }
+        if let Some(i) = pending {
+            self.ack_fork(id, i, Some(req));
         }
     }
 

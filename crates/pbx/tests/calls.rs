@@ -492,3 +492,71 @@ fn a_malformed_offer_gets_488_and_no_call_starts() {
     );
     assert_eq!(net.pbx.call_count(), 0);
 }
+
+#[test]
+fn late_offer_the_answer_in_the_callers_ack_reaches_the_callee() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    // INVITE without a body: the callee's 200 carries the offer.
+    let out = a.call_with_body(&mut net, "202", "");
+    let inv = requests_to(&out, b[0]).remove(0);
+    assert!(inv.body.is_empty());
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer).remove(0);
+    assert_eq!(
+        ok.body,
+        SDP_B.as_bytes(),
+        "the callee's offer goes to the caller"
+    );
+    assert!(
+        requests_to(&out, b[0]).is_empty(),
+        "no ACK before the caller's answer"
+    );
+    // The callee retransmits its 200 meanwhile: still no ACK, and no BYE.
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    assert!(requests_to(&out, b[0]).is_empty());
+    let a_tag = ok
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .split("tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let ack = a.ack_text(&a_tag).replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{SDP_A}",
+            SDP_A.len()
+        ),
+    );
+    let out = net.deliver(a.phone.peer, ack.as_bytes());
+    let acks = requests_to(&out, b[0]);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].method, sip::Method::Ack);
+    assert_eq!(
+        acks[0].body,
+        SDP_A.as_bytes(),
+        "the caller's answer goes to the callee"
+    );
+    // A later retransmitted 200 gets the same ACK again, never a BYE.
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let again = requests_to(&out, b[0]);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].method, sip::Method::Ack);
+    assert_eq!(again[0].body, SDP_A.as_bytes());
+}
+
+#[test]
+fn a_retransmitted_200_from_the_winner_is_acked_again_not_byed() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let methods: Vec<_> = requests_to(&out, b[0])
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, [sip::Method::Ack]);
+    assert_eq!(net.pbx.call_count(), 1);
+}
