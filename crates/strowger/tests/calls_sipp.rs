@@ -105,3 +105,28 @@ fn calls_to_unassigned_and_unregistered_numbers_fail_cleanly() {
         assert_eq!(r.status, code, "{number}: {}", r.raw);
     }
 }
+
+#[test]
+fn a_malformed_session_description_gets_488_with_a_warning() {
+    let server = Server::start();
+    let port = free_port();
+    register_callee(&server, port);
+    let mut caller = Phone::new(&server, "201", &server.password("201"));
+    let r = caller.invite_with_auth_body(
+        "202",
+        Some((
+            "application/sdp",
+            b"v=0\r\nm=audio not-a-port RTP/AVP 0\r\n",
+        )),
+    );
+    assert_eq!(r.status, 488, "{}", r.raw);
+    assert!(
+        r.header("Warning")
+            .is_some_and(|w| w.starts_with("399 strowger")),
+        "{}",
+        r.raw
+    );
+    let r = caller.invite_with_auth_body("202", Some(("text/plain", b"hello")));
+    assert_eq!(r.status, 415, "{}", r.raw);
+    assert!(server.cli_ok(&["calls"]).contains("active calls: 0"));
+}

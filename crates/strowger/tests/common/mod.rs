@@ -1538,11 +1538,22 @@ impl Phone {
     /// answer (a failure is what the tests expect; the test client does not ACK it, the
     /// server's transaction simply retransmits a few times and gives up).
     pub fn invite_with_auth(&mut self, number: &str) -> Response {
+        self.invite_with_auth_body(number, None)
+    }
+
+    /// Like [`Phone::invite_with_auth`] with a body: `(content type, bytes)`.
+    pub fn invite_with_auth_body(&mut self, number: &str, body: Option<(&str, &[u8])>) -> Response {
         let server = self.udp.server;
         let uri = format!("sip:{number}@{}", server.ip());
         let call_id = unique();
         let from = format!("sip:{}@{}", self.user, server.ip());
         let contact = format!("Contact: <sip:{}@{}>", self.user, self.udp.local());
+        let with_body = |req: Req| match body {
+            Some((ct, bytes)) => req
+                .header(format!("Content-Type: {ct}"))
+                .body(bytes.to_vec()),
+            None => req,
+        };
         let first = Req::with_parties(
             "INVITE",
             &uri,
@@ -1553,6 +1564,7 @@ impl Phone {
             &uri,
         )
         .header(contact.clone());
+        let first = with_body(first);
         let challenge = self
             .udp
             .request(&first, Duration::from_secs(10))
@@ -1576,6 +1588,7 @@ impl Phone {
         )
         .header(contact)
         .header(format!("Authorization: {auth}"));
+        second = with_body(second);
         for h in second.headers.iter_mut() {
             if h.starts_with("CSeq:") {
                 *h = "CSeq: 2 INVITE".into();
