@@ -31,6 +31,7 @@ fn registration(c: &mut Criterion) {
         ExtensionEntry {
             ha1_md5: ha1(DigestAlgorithm::Md5, &n, "strowger", &format!("pw{e}")),
             ha1_sha256: ha1(DigestAlgorithm::Sha256, &n, "strowger", &format!("pw{e}")),
+            direct_media: false,
             number: n,
         }
     }));

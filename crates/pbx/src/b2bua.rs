@@ -17,6 +17,7 @@
 
 use crate::core::Pbx;
 use crate::events::{CallRecord, PbxEvent};
+use crate::media::{anchor, host_ip, RelayPorts, Side};
 use crate::registrar::host_port;
 use crate::Peer;
 use sip::dialog::{new_branch, new_call_id, new_tag};
@@ -82,6 +83,8 @@ struct Call {
     a: ALeg,
     forks: Vec<Fork>,
     winner: Option<usize>,
+    /// The relay session when media is anchored.
+    media: Option<RelayPorts>,
     /// Late offer: the winner's 2xx carried the offer; its ACK waits for the caller's
     /// ACK, which carries the answer (RFC 3264 §2).
     ack_pending: bool,
@@ -250,6 +253,20 @@ impl Pbx {
             // a confused phone (RFC 3261 §8.2.2.2 merged request).
             return self.reply(now, tx, &req, StatusCode(482));
         }
+        // Media goes through the relay unless both extensions may talk directly.
+        let direct = self.directory.get(&caller).is_some_and(|e| e.direct_media)
+            && self.directory.get(&callee).is_some_and(|e| e.direct_media);
+        let media = match (&mut self.media_relay, direct) {
+            (Some(relay), false) => match relay.open() {
+                Some(ports) => Some(ports),
+                None => {
+                    let mut r = self.response(&req, StatusCode::SERVICE_UNAVAILABLE);
+                    r.reason = "Service Unavailable (no media ports)".into();
+                    return self.send(now, tx, r, Duration::ZERO);
+                }
+            },
+            _ => None,
+        };
         let mut trying = Response::for_request(&req, StatusCode::TRYING);
         trying
             .headers
@@ -306,6 +323,17 @@ impl Pbx {
             h.push(HeaderName::Allow, crate::core::ALLOW);
             h.push(HeaderName::UserAgent, self.settings.server_name.clone());
             invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
+            if let Some(ports) = media {
+                if !invite.body.is_empty() {
+                    let ip = self.side_ip(&b.registrar);
+                    if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
+                        invite.body = body;
+                        if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                            relay.set_remote(ports.session, Side::Caller, remote);
+                        }
+                    }
+                }
+            }
             match self.transactions.send_request(now, invite.clone(), dest) {
                 Ok(ctx) => {
                     self.calls.by_client_tx.insert(ctx, (id, forks.len()));
@@ -357,6 +385,7 @@ impl Pbx {
                 a,
                 forks,
                 winner: None,
+                media,
                 ack_pending: false,
                 cancelled: false,
                 started: now,
@@ -399,6 +428,36 @@ impl Pbx {
                 );
                 Some(r)
             }
+        }
+    }
+
+    /// The IP to write into SDP for a side reached at `host_port`: that host when it is an
+    /// IP address (the address the phone itself used for us), else the relay's default.
+    fn side_ip(&self, host_port: &str) -> std::net::IpAddr {
+        host_ip(host_port)
+            .filter(|ip| !ip.is_unspecified())
+            .or_else(|| self.media_relay.as_ref().map(|r| r.default_ip()))
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    }
+
+    /// Points a callee's session description (in a 18x or 2xx) at the relay's caller-side
+    /// port, and tells the relay where the callee receives.
+    fn anchor_for_caller(&mut self, id: u64, body: Vec<u8>) -> Vec<u8> {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return body;
+        };
+        let (Some(ports), false) = (call.media, body.is_empty()) else {
+            return body;
+        };
+        let ip = self.side_ip(&call.a.local_host.clone());
+        match anchor(&body, ip, ports.caller_port) {
+            Some((new, remote)) => {
+                if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                    relay.set_remote(ports.session, Side::Callee, remote);
+                }
+                new
+            }
+            None => body,
         }
     }
 
@@ -468,6 +527,7 @@ impl Pbx {
             let mut r = self.a_response(call, status, &resp.reason);
             r.body = copy_body(&resp.headers, &resp.body, &mut r.headers);
             let tx = call.a.tx;
+            r.body = self.anchor_for_caller(id, r.body);
             self.respond_now(now, tx, r);
             return;
         }
@@ -521,6 +581,7 @@ impl Pbx {
         let mut ok = self.a_response(call, StatusCode::OK, &resp.reason);
         ok.body = copy_body(&resp.headers, &resp.body, &mut ok.headers);
         let tx = call.a.tx;
+        ok.body = self.anchor_for_caller(id, ok.body);
         self.respond_now(now, tx, ok.clone());
         if let Some(call) = self.calls.calls.get_mut(&id) {
             let t1 = self.transactions.config().t1;
@@ -611,10 +672,28 @@ impl Pbx {
             return;
         };
         let mut ack = self.fork_request(fork, Method::Ack, 1);
+        let peer = fork.peer;
         if let Some(from) = answer {
             ack.body = copy_body(&from.headers, &from.body, &mut ack.headers);
+            let media = self.calls.calls.get(&id).and_then(|c| c.media);
+            let registrar = fork
+                .invite
+                .headers
+                .get(&HeaderName::Via)
+                .and_then(|v| v.split_whitespace().nth(1))
+                .and_then(|v| v.split(';').next())
+                .unwrap_or_default()
+                .to_string();
+            if let (Some(ports), false) = (media, ack.body.is_empty()) {
+                let ip = self.side_ip(&registrar);
+                if let Some((body, remote)) = anchor(&ack.body, ip, ports.callee_port) {
+                    ack.body = body;
+                    if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                        relay.set_remote(ports.session, Side::Caller, remote);
+                    }
+                }
+            }
         }
-        let peer = fork.peer;
         self.transactions
             .send_stateless(peer, &sip::Message::Request(ack.clone()));
         if let Some(fork) = self
@@ -944,7 +1023,12 @@ impl Pbx {
                 _ => None,
             }))
         };
+        let media = match (call.media, self.media_relay.as_mut()) {
+            (Some(ports), Some(relay)) => relay.close(ports.session),
+            _ => String::new(),
+        };
         let record = CallRecord {
+            media,
             call_id: call.a.call_id,
             caller: call.caller,
             callee: call.callee,

@@ -79,6 +79,7 @@ pub struct Pbx {
     next_sweep: Instant,
     pub(crate) stats: Stats,
     pub(crate) calls: crate::b2bua::Calls,
+    pub(crate) media_relay: Option<Box<dyn crate::media::MediaRelay>>,
 }
 
 impl Pbx {
@@ -108,7 +109,14 @@ impl Pbx {
             next_sweep: now + Duration::from_secs(1),
             stats: Stats::default(),
             calls: crate::b2bua::Calls::default(),
+            media_relay: None,
         }
+    }
+
+    /// Anchors the media of calls through this relay (without one, session descriptions
+    /// pass through and endpoints send media to each other).
+    pub fn set_media_relay(&mut self, relay: Box<dyn crate::media::MediaRelay>) {
+        self.media_relay = Some(relay);
     }
 
     /// Replaces settings and extensions (a configuration was applied). Bindings of

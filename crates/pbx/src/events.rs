@@ -33,6 +33,8 @@ pub struct CallRecord {
     pub status: u16,
     /// Why it ended, in words: "caller hung up", "callee hung up", "busy", "cancelled" ...
     pub cause: String,
+    /// Media statistics from the relay, in words (empty when media was not relayed).
+    pub media: String,
 }
 
 /// Something the shell should log, audit or show.

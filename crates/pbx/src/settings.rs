@@ -59,6 +59,8 @@ pub struct ExtensionEntry {
     pub ha1_md5: String,
     /// SHA-256(number:realm:password), lowercase hex.
     pub ha1_sha256: String,
+    /// Media may flow directly between this extension and another that allows it too.
+    pub direct_media: bool,
 }
 
 /// The extensions the server knows, by number.

@@ -560,3 +560,93 @@ fn a_retransmitted_200_from_the_winner_is_acked_again_not_byed() {
     assert_eq!(methods, [sip::Method::Ack]);
     assert_eq!(net.pbx.call_count(), 1);
 }
+
+/// A relay that hands out fixed ports and writes down what it is told.
+#[derive(Clone, Default)]
+struct ScriptedRelay {
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    exhausted: bool,
+}
+
+impl pbx::MediaRelay for ScriptedRelay {
+    fn open(&mut self) -> Option<pbx::RelayPorts> {
+        if self.exhausted {
+            return None;
+        }
+        self.log.lock().unwrap().push("open".into());
+        Some(pbx::RelayPorts {
+            session: 7,
+            caller_port: 10000,
+            callee_port: 10002,
+        })
+    }
+    fn set_remote(&mut self, session: u64, side: pbx::Side, rtp: std::net::SocketAddr) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("remote {session} {side:?} {rtp}"));
+    }
+    fn close(&mut self, session: u64) -> String {
+        self.log.lock().unwrap().push(format!("close {session}"));
+        "a->b 10 packets".into()
+    }
+    fn default_ip(&self) -> std::net::IpAddr {
+        "127.0.0.1".parse().unwrap()
+    }
+}
+
+#[test]
+fn media_is_anchored_on_the_relay_both_ways() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let relay = ScriptedRelay::default();
+    net.pbx.set_media_relay(Box::new(relay.clone()));
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    let offer = String::from_utf8(inv.body.clone()).unwrap();
+    assert!(offer.contains("m=audio 10002 RTP/AVP 0 8 101"), "{offer}");
+    assert!(offer.contains("c=IN IP4 127.0.0.1"), "{offer}");
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer).remove(0);
+    let answer_sdp = String::from_utf8(ok.body.clone()).unwrap();
+    assert!(
+        answer_sdp.contains("m=audio 10000 RTP/AVP 0 101"),
+        "{answer_sdp}"
+    );
+    assert!(
+        answer_sdp.contains("o=bob 1 2 IN IP4 127.0.0.1"),
+        "{answer_sdp}"
+    );
+    let a_tag = ok
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .split("tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    let rec = call_ended(&mut net).unwrap();
+    assert_eq!(rec.media, "a->b 10 packets");
+    assert_eq!(
+        *relay.log.lock().unwrap(),
+        [
+            "open",
+            "remote 7 Caller 127.0.0.1:40000",
+            "remote 7 Callee 127.0.0.1:42000",
+            "close 7"
+        ]
+    );
+}
+
+#[test]
+fn no_media_ports_left_gives_503() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay {
+        exhausted: true,
+        ..ScriptedRelay::default()
+    }));
+    let out = a.call(&mut net, "202");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [503]);
+    assert!(requests_to(&out, b[0]).is_empty());
+}

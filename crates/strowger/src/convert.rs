@@ -45,5 +45,6 @@ pub fn directory(config: &Config) -> Directory {
         number: e.number.clone(),
         ha1_md5: e.credentials.ha1_md5().to_string(),
         ha1_sha256: e.credentials.ha1_sha256().to_string(),
+        direct_media: e.direct_media,
     }))
 }

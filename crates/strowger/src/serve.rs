@@ -326,7 +326,7 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
                 ended_ms: r.ended_ms,
                 status: r.status,
                 cause: r.cause.clone(),
-                media: String::new(),
+                media: r.media.clone(),
             });
         }
         PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),

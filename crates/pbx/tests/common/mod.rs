@@ -16,6 +16,7 @@ pub fn entry(number: &str, password: &str) -> ExtensionEntry {
         number: number.into(),
         ha1_md5: ha1(DigestAlgorithm::Md5, number, REALM, password),
         ha1_sha256: ha1(DigestAlgorithm::Sha256, number, REALM, password),
+        direct_media: false,
     }
 }
 

@@ -1,0 +1,110 @@
+//! Media anchoring: the seam between call control and the media engine.
+//!
+//! The core asks a [`MediaRelay`] for a relay session when a call starts and rewrites every
+//! session description it passes on so that both endpoints send RTP to the relay's ports
+//! (RFC 3264 offer/answer is otherwise left to the endpoints). The relay itself — sockets,
+//! threads, latching — lives in the `media-engine` crate behind this trait, so the core stays
+//! free of IO and its tests use a scripted relay.
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Which endpoint of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The calling party (the A leg).
+    Caller,
+    /// The called party (the answering fork of the B leg).
+    Callee,
+}
+
+/// The ports of one relay session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayPorts {
+    /// The relay's handle for the session.
+    pub session: u64,
+    /// The RTP port the caller sends to (RTCP is the next port).
+    pub caller_port: u16,
+    /// The RTP port the callee sends to.
+    pub callee_port: u16,
+}
+
+/// What call control needs from a media relay.
+pub trait MediaRelay: Send {
+    /// Opens a relay session with a port pair for each side; `None` when no ports are left.
+    fn open(&mut self) -> Option<RelayPorts>;
+    /// Where a side's endpoint said (in its SDP) that it receives RTP.
+    fn set_remote(&mut self, session: u64, side: Side, rtp: SocketAddr);
+    /// Ends the session; returns its media statistics in words for the call record.
+    fn close(&mut self, session: u64) -> String;
+    /// The address written into SDP when the signalling address is not an IP literal.
+    fn default_ip(&self) -> IpAddr;
+}
+
+/// Rewrites a session description so that its first audio stream goes through the relay at
+/// `ip:port`; other streams are refused (port 0), since only audio is relayed. Returns the
+/// new body and the address the endpoint receives RTP on, or `None` when the body is not a
+/// usable session description.
+pub(crate) fn anchor(body: &[u8], ip: IpAddr, port: u16) -> Option<(Vec<u8>, Option<SocketAddr>)> {
+    let mut sd = sdp::parse(body).ok()?;
+    let audio = sd
+        .media
+        .iter()
+        .position(|m| m.media == "audio" && m.port != 0);
+    let remote = audio.and_then(|i| {
+        let addr = sd.connection_address(i)?;
+        Some(SocketAddr::new(addr, sd.media[i].port))
+    });
+    for i in 0..sd.media.len() {
+        let p = if Some(i) == audio { port } else { 0 };
+        let _ = sd.set_port(i, p);
+        // Candidates and rtcp-mux describe the endpoint's own transport, not the relay's.
+        for attr in [
+            "candidate",
+            "ice-ufrag",
+            "ice-pwd",
+            "ice-options",
+            "rtcp-mux",
+        ] {
+            sd.media[i].remove_attributes(attr);
+        }
+    }
+    sd.rewrite_connection(ip);
+    sd.bump_version();
+    Some((sd.to_bytes(), remote))
+}
+
+/// The IP address in a `host[:port]` string, if the host is an IP literal.
+pub(crate) fn host_ip(host_port: &str) -> Option<IpAddr> {
+    if let Some(rest) = host_port.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    host_port.split(':').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchoring_points_audio_at_the_relay_and_refuses_video() {
+        let offer = b"v=0\r\no=a 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp-mux\r\nm=video 4002 RTP/AVP 96\r\n";
+        let (body, remote) = anchor(offer, "198.51.100.1".parse().unwrap(), 10000).unwrap();
+        assert_eq!(remote, Some("192.0.2.5:4000".parse().unwrap()));
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.contains("c=IN IP4 198.51.100.1"), "{text}");
+        assert!(text.contains("m=audio 10000 RTP/AVP 0"), "{text}");
+        assert!(text.contains("m=video 0 RTP/AVP 96"), "{text}");
+        assert!(!text.contains("rtcp-mux"), "{text}");
+        assert!(text.contains("o=a 1 2 IN IP4 198.51.100.1"), "{text}");
+    }
+
+    #[test]
+    fn host_ips() {
+        assert_eq!(
+            host_ip("127.0.0.1:5060"),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(host_ip("[::1]:5060"), Some("::1".parse().unwrap()));
+        assert_eq!(host_ip("pbx.example.com"), None);
+    }
+}
