@@ -177,6 +177,9 @@ pub fn calls(data_dir: &Path, history: usize) -> anyhow::Result<()> {
                 r.status,
                 r.cause
             );
+            if !r.media.is_empty() {
+                println!("      media {}", r.media);
+            }
         }
     }
     Ok(())

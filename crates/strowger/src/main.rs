@@ -7,6 +7,7 @@ mod audit;
 mod cli_config;
 mod control;
 mod convert;
+mod relay;
 mod secret;
 mod serve;
 mod sip_limits;
@@ -64,6 +65,13 @@ enum Cmd {
         /// Start with the SIP trace (every message in and out) on.
         #[arg(long)]
         sip_trace: bool,
+        /// RTP/RTCP ports of the media relay, as FIRST-LAST.
+        #[arg(long, default_value = "10000-20000", value_parser = parse_port_range)]
+        rtp_ports: std::ops::RangeInclusive<u16>,
+        /// The IP address media is relayed on and written into SDP (default: the SIP
+        /// address; when SIP listens on all addresses, the one each phone used for SIP).
+        #[arg(long, value_name = "IP")]
+        media_ip: Option<std::net::IpAddr>,
     },
     /// Export, check or apply the configuration document (TOML).
     #[command(subcommand)]
@@ -150,6 +158,8 @@ fn main() -> ExitCode {
             dir,
             sip_listen,
             sip_trace,
+            rtp_ports,
+            media_ip,
         } =>
         // One thread for all signalling: the core is single-threaded anyway, and one
         // thread measured ~15 % less CPU per registration than two workers handing the
@@ -164,6 +174,8 @@ fn main() -> ExitCode {
                         data_dir: dir.path(),
                         sip_listen,
                         sip_trace,
+                        rtp_ports,
+                        media_ip,
                     }))
                 })
         }
@@ -187,6 +199,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `FIRST-LAST`, both even-aligned ports with at least one RTP/RTCP pair between them.
+fn parse_port_range(s: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, e.g. 10000-20000"))?;
+    let first: u16 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{a:?} is not a port"))?;
+    let last: u16 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("{b:?} is not a port"))?;
+    if first < 1024 || last <= first {
+        return Err(format!(
+            "{s:?}: the range must start at 1024 or above and hold at least one port pair"
+        ));
+    }
+    Ok(first..=last)
 }
 
 fn init_logging() {

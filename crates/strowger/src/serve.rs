@@ -27,6 +27,10 @@ pub struct ServeOptions {
     pub sip_listen: SocketAddr,
     /// Start with the SIP trace on.
     pub sip_trace: bool,
+    /// The RTP/RTCP port range of the media relay.
+    pub rtp_ports: std::ops::RangeInclusive<u16>,
+    /// The address media is relayed on (default: the SIP address).
+    pub media_ip: Option<std::net::IpAddr>,
 }
 
 /// Runs the server until SIGINT/SIGTERM.
@@ -74,13 +78,30 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let pbx = Pbx::new(
+    let mut pbx = Pbx::new(
         convert::pbx_settings(&config),
         convert::directory(&config),
         secret,
         now,
         unix,
     );
+    let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
+    let engine = media_engine::MediaEngine::start(media_engine::MediaConfig {
+        bind_ip: media_ip,
+        port_range: opts.rtp_ports.clone(),
+        threads: 1,
+    })
+    .context("starting the media relay")?;
+    let default_ip = if media_ip.is_unspecified() {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+    } else {
+        media_ip
+    };
+    tracing::info!(ip = %media_ip, ports = ?opts.rtp_ports, "media relay started");
+    pbx.set_media_relay(Box::new(crate::relay::EngineRelay::new(
+        std::sync::Arc::new(engine),
+        default_ip,
+    )));
     let mut core = CoreLoop {
         pbx,
         udp,

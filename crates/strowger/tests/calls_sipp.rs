@@ -12,6 +12,10 @@ use std::time::Duration;
 /// Starts a SIPp callee on `port` playing `scenario` once; returns the child and its
 /// working directory (which holds its error log).
 fn start_callee(scenario: &str, port: u16) -> (Child, tempfile::TempDir) {
+    start_callee_with(scenario, port, &[])
+}
+
+fn start_callee_with(scenario: &str, port: u16, extra: &[&str]) -> (Child, tempfile::TempDir) {
     let sipp = require_tool("sipp", "sip-tester");
     let work = tempfile::Builder::new()
         .prefix("strowger-uas-")
@@ -25,6 +29,7 @@ fn start_callee(scenario: &str, port: u16) -> (Child, tempfile::TempDir) {
         .args(["-cp", &free_udp_pair().to_string()])
         .args(["-mp", &free_udp_pair().to_string()])
         .args(["-recv_timeout", "20000", "-nostdin", "-trace_err"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -129,4 +134,50 @@ fn a_malformed_session_description_gets_488_with_a_warning() {
     let r = caller.invite_with_auth_body("202", Some(("text/plain", b"hello")));
     assert_eq!(r.status, 415, "{}", r.raw);
     assert!(server.cli_ok(&["calls"]).contains("active calls: 0"));
+}
+
+#[test]
+fn media_is_relayed_through_the_server_both_ways() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee_with("call_uas", port, &["-rtp_echo"]);
+    register_callee(&server, port);
+    // Two and a half seconds of A-law silence, 160-byte packets every 20 ms.
+    let audio = work.path().join("silence.al");
+    std::fs::write(&audio, vec![0xD5u8; 8000 * 3]).expect("write audio");
+    // SIPp does not substitute keys inside <exec>: write the file name into a copy.
+    let scenario = std::fs::read_to_string(common::sipp_dir().join("call_uac_rtp.xml"))
+        .expect("scenario")
+        .replace("[rtpfile]", audio.to_str().expect("utf-8 path"));
+    let scenario_path = work.path().join("call_uac_rtp.xml");
+    std::fs::write(&scenario_path, scenario).expect("write scenario");
+    Sipp::from_file(scenario_path)
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    let history = server.cli_ok(&["calls", "--history", "1"]);
+    let media = history
+        .lines()
+        .find(|l| l.trim_start().starts_with("media "))
+        .unwrap_or_else(|| panic!("no media statistics in:\n{history}"));
+    // "media caller: in N pkts/..., out M pkts/...; callee: in K pkts/..."
+    let count = |label: &str| -> u64 {
+        media
+            .split(label)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in {media}"))
+    };
+    let caller_in = count("caller: in ");
+    let callee_in = count("callee: in ");
+    assert!(
+        caller_in >= 50,
+        "the caller's stream reached the relay: {media}"
+    );
+    assert!(
+        callee_in >= 50,
+        "the callee's echo reached the relay: {media}"
+    );
 }

@@ -778,7 +778,11 @@ impl std::fmt::Display for SippRun {
 impl Sipp {
     /// A run of `tests/sipp/NAME.xml`, one call, over UDP from 127.0.0.1.
     pub fn new(name: &str) -> Sipp {
-        let scenario = sipp_dir().join(format!("{name}.xml"));
+        Sipp::from_file(sipp_dir().join(format!("{name}.xml")))
+    }
+
+    /// A run of a scenario file written elsewhere (e.g. made by the test itself).
+    pub fn from_file(scenario: PathBuf) -> Sipp {
         assert!(scenario.is_file(), "no scenario {}", scenario.display());
         Sipp {
             scenario,

@@ -1,0 +1,271 @@
+//! The handle call control holds: it starts the relay threads, allocates ports, and turns
+//! each method call into a command for the thread that owns the session.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+
+use mio::{Poll, Waker};
+
+use crate::pool::{PortPair, PortPool};
+use crate::relay::{RelayLeg, RelaySession};
+use crate::worker::{Command, Worker, WAKER};
+use crate::{Direction, Leg, LegInfo, MediaError, SessionHandle, SessionId, SessionStats};
+
+/// How the media engine is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// The local IP the RTP/RTCP sockets are bound on (default `0.0.0.0`: every address).
+    pub bind_ip: IpAddr,
+    /// The ports RTP/RTCP pairs are taken from (default 10000–20000: 5,000 pairs).
+    pub port_range: RangeInclusive<u16>,
+    /// How many relay threads to run (default 1; 0 counts as 1). Sessions are spread over
+    /// them in turn; one thread relays a thousand G.711 calls with room to spare, so more
+    /// threads are for bigger machines, not for correctness.
+    pub threads: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            bind_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port_range: 10000..=20000,
+            threads: 1,
+        }
+    }
+}
+
+/// One relay thread as the handle sees it.
+struct RelayThread {
+    commands: Sender<Command>,
+    waker: Waker,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The media engine: relay threads that own the RTP/RTCP sockets, and the port pool.
+///
+/// Every method takes `&self` and the type is `Send + Sync`, so call control can share it
+/// (in an `Arc`) across tasks. A method that needs an answer from a relay thread waits for
+/// one turn of that thread's loop, typically microseconds; it never waits for a packet.
+/// Dropping the engine stops the threads (waiting for each to finish its turn) and closes
+/// every socket.
+pub struct MediaEngine {
+    threads: Vec<RelayThread>,
+    // The pool is locked only by callers (allocate/release), never by a relay thread, so
+    // contention on it cannot delay a packet.
+    pool: Mutex<PortPool>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for MediaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaEngine")
+            .field("threads", &self.threads.len())
+            .field("pool", &*self.pool())
+            .finish()
+    }
+}
+
+impl MediaEngine {
+    /// Starts the relay threads. Fails only if the operating system refuses a poll
+    /// instance, a waker or a thread.
+    pub fn start(config: MediaConfig) -> Result<MediaEngine, MediaError> {
+        let mut threads = Vec::new();
+        for n in 0..config.threads.max(1) {
+            let poll = Poll::new().map_err(|e| MediaError::io("creating a media poll", e))?;
+            let waker = Waker::new(poll.registry(), WAKER)
+                .map_err(|e| MediaError::io("creating a media waker", e))?;
+            let (commands, receiver) = mpsc::channel();
+            let worker = Worker::new(poll, receiver);
+            let thread = thread::Builder::new()
+                .name(format!("media-relay-{n}"))
+                .spawn(move || worker.run())
+                .map_err(|e| MediaError::io("spawning a media relay thread", e))?;
+            threads.push(RelayThread {
+                commands,
+                waker,
+                thread: Some(thread),
+            });
+        }
+        Ok(MediaEngine {
+            threads,
+            pool: Mutex::new(PortPool::new(config.bind_ip, config.port_range)),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// Creates a relay session: two legs, each with an RTP/RTCP port pair. Media flows as
+    /// soon as the endpoints send (latching), or after [`set_remote`](Self::set_remote).
+    ///
+    /// Errors: [`MediaError::PoolExhausted`], [`MediaError::Io`],
+    /// [`MediaError::EngineStopped`]. On error no port stays allocated.
+    pub fn create_session(&self) -> Result<SessionHandle, MediaError> {
+        let id = SessionId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (a, b) = {
+            let mut pool = self.pool();
+            let a = pool.allocate()?;
+            match pool.allocate() {
+                Ok(b) => (a, b),
+                Err(e) => {
+                    let port = a.rtp_port();
+                    drop(a);
+                    pool.release(port);
+                    return Err(e);
+                }
+            }
+        };
+        let handle = SessionHandle {
+            id,
+            leg_a: leg_info(&a),
+            leg_b: leg_info(&b),
+        };
+        let result = relay_leg(a)
+            .and_then(|a| Ok((a, relay_leg(b)?)))
+            .and_then(|(a, b)| {
+                let session = Box::new(RelaySession { id, legs: [a, b] });
+                self.ask(id, |reply| Command::Add(session, reply))
+            });
+        if let Err(e) = result {
+            // The sockets are closed by now (dropped with the command or the session).
+            let mut pool = self.pool();
+            pool.release(handle.leg_a.rtp_port);
+            pool.release(handle.leg_b.rtp_port);
+            return Err(e);
+        }
+        Ok(handle)
+    }
+
+    /// Sets where a leg's media goes, from the SDP of its endpoint: `rtp` from `c=`/`m=`,
+    /// `rtcp` from `a=rtcp` if present (else RTP port + 1). Until the endpoint's own
+    /// packets arrive (latching), media is sent here; a changed address forgets the latched
+    /// one. An unspecified address (`c=0.0.0.0`) or port 0 stops sending to the leg.
+    pub fn set_remote(
+        &self,
+        session: SessionId,
+        leg: Leg,
+        rtp: SocketAddr,
+        rtcp: Option<SocketAddr>,
+    ) -> Result<(), MediaError> {
+        self.ask(session, |reply| Command::SetRemote {
+            id: session,
+            leg,
+            rtp,
+            rtcp,
+            reply,
+        })
+    }
+
+    /// Sets a leg's media direction (hold and resume); see [`Direction`] for whose point of
+    /// view it takes. RTP that the direction forbids is dropped and counted.
+    pub fn set_direction(
+        &self,
+        session: SessionId,
+        leg: Leg,
+        direction: Direction,
+    ) -> Result<(), MediaError> {
+        self.ask(session, |reply| Command::SetDirection {
+            id: session,
+            leg,
+            direction,
+            reply,
+        })
+    }
+
+    /// The statistics of a session so far.
+    pub fn stats(&self, session: SessionId) -> Result<SessionStats, MediaError> {
+        self.ask(session, |reply| Command::Stats(session, reply))
+    }
+
+    /// Ends a session: closes its sockets, returns its ports to the pool, and gives its
+    /// final statistics for the call record.
+    pub fn destroy_session(&self, session: SessionId) -> Result<SessionStats, MediaError> {
+        let (stats, ports) = self.ask(session, |reply| Command::Destroy(session, reply))?;
+        let mut pool = self.pool();
+        for port in ports {
+            pool.release(port);
+        }
+        Ok(stats)
+    }
+
+    /// Port pairs free in the pool (two per session in use are not). Tests use it to prove
+    /// that nothing leaks: after every call it is back to [`pool_capacity`](Self::pool_capacity).
+    pub fn pool_available(&self) -> usize {
+        self.pool().available()
+    }
+
+    /// Port pairs the configured range holds.
+    pub fn pool_capacity(&self) -> usize {
+        self.pool().capacity()
+    }
+
+    /// The local IP the media sockets are bound on.
+    pub fn bind_ip(&self) -> IpAddr {
+        self.pool().bind_ip()
+    }
+
+    fn pool(&self) -> MutexGuard<'_, PortPool> {
+        // Nothing panics while holding the lock; if something ever did, the pool's state
+        // is still consistent (each operation is a few queue/set steps), so carry on.
+        self.pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends a command to the thread owning `session` and waits for its reply.
+    fn ask<T>(
+        &self,
+        session: SessionId,
+        command: impl FnOnce(Sender<Result<T, MediaError>>) -> Command,
+    ) -> Result<T, MediaError> {
+        // Sessions go round-robin by id, so the owner is known without a shared map.
+        let thread = &self.threads[(session.0 % self.threads.len() as u64) as usize];
+        let (reply, answer) = mpsc::channel();
+        thread
+            .commands
+            .send(command(reply))
+            .map_err(|_| MediaError::EngineStopped)?;
+        thread
+            .waker
+            .wake()
+            .map_err(|e| MediaError::io("waking the media relay thread", e))?;
+        answer.recv().map_err(|_| MediaError::EngineStopped)?
+    }
+}
+
+impl Drop for RelayThread {
+    // On the thread handle rather than the engine, so that threads already started are
+    // also stopped when a later one fails to start in `MediaEngine::start`.
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        let _ = self.waker.wake();
+        if let Some(handle) = self.thread.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn leg_info(pair: &PortPair) -> LegInfo {
+    LegInfo {
+        rtp_port: pair.rtp_port(),
+        rtcp_port: pair.rtcp_port(),
+    }
+}
+
+/// Turns a bound pair into a relay leg with non-blocking mio sockets.
+fn relay_leg(pair: PortPair) -> Result<RelayLeg, MediaError> {
+    let info = leg_info(&pair);
+    let PortPair { rtp, rtcp, .. } = pair;
+    for socket in [&rtp, &rtcp] {
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| MediaError::io("making a media socket non-blocking", e))?;
+    }
+    Ok(RelayLeg::new(
+        mio::net::UdpSocket::from_std(rtp),
+        mio::net::UdpSocket::from_std(rtcp),
+        info,
+    ))
+}

@@ -1,0 +1,35 @@
+//! The media engine: RTP/RTCP port pairs and a relay that runs on its own threads.
+//!
+//! Call control (the sans-IO `pbx` core, through the binary) commands it through a
+//! [`MediaEngine`] handle: [`create_session`](MediaEngine::create_session) allocates two
+//! port pairs (one per call leg) for the SDP it writes,
+//! [`set_remote`](MediaEngine::set_remote) passes on the addresses from the endpoints' SDP,
+//! [`set_direction`](MediaEngine::set_direction) holds and resumes, and
+//! [`destroy_session`](MediaEngine::destroy_session) gives the ports back with the
+//! statistics for the call record.
+//!
+//! The engine owns sockets and threads and knows nothing of SIP or SDP text. Relay threads
+//! are plain `std` threads running `mio` loops over non-blocking sockets, so no signalling,
+//! web or disk work on the tokio runtime can delay a packet. Packets are relayed untouched,
+//! with symmetric RTP latching for endpoints behind NAT; any bytes from the network are
+//! either relayed or dropped and counted, never a panic.
+//!
+//! Not here (yet): transcoding, mixing, playing and recording, SRTP.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod engine;
+mod error;
+mod packet;
+mod pool;
+mod relay;
+mod session;
+mod stats;
+mod worker;
+
+pub use engine::{MediaConfig, MediaEngine};
+pub use error::MediaError;
+pub use packet::ReceptionReport;
+pub use pool::{PortPair, PortPool};
+pub use session::{Direction, Leg, LegInfo, SessionHandle, SessionId};
+pub use stats::{LegStats, PacketCounters, ReceptionStats, SessionStats};

@@ -1,0 +1,232 @@
+//! One relay session as the relay thread holds it: two legs, each with its sockets, its
+//! remote addresses (from SDP and latched), its direction and its counters, and the rule
+//! for what happens to a datagram that arrives on one of them.
+//!
+//! Symmetric RTP (RFC 4961, and the NAT practice behind it): a phone behind NAT announces a
+//! private address in its SDP, but its packets arrive from the NAT's public address. So the
+//! first valid packet on a leg fixes ("latches") where that leg's media is sent from then
+//! on; until then the SDP address is used. Once latched, datagrams from any other source are
+//! dropped, so a third party cannot inject audio into the call or steal it. A new SDP
+//! address (`set_remote` with a change) starts the learning again.
+
+use std::io;
+use std::net::SocketAddr;
+
+use mio::net::UdpSocket;
+
+use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
+use crate::stats::{LegStats, PacketCounters, ReceptionStats};
+use crate::{Direction, LegInfo, SessionId, SessionStats};
+
+/// Which of a leg's two sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    Rtp,
+    Rtcp,
+}
+
+/// One socket of a leg with its addresses and counters.
+#[derive(Debug)]
+pub(crate) struct Port {
+    pub(crate) socket: UdpSocket,
+    /// From SDP; `None` until known, or when the SDP address cannot be sent to.
+    sdp: Option<SocketAddr>,
+    latched: Option<SocketAddr>,
+    /// The SDP said "do not send to me" (`c=0.0.0.0` or port 0).
+    muted: bool,
+    counters: PacketCounters,
+}
+
+impl Port {
+    fn new(socket: UdpSocket) -> Self {
+        Port {
+            socket,
+            sdp: None,
+            latched: None,
+            muted: false,
+            counters: PacketCounters::default(),
+        }
+    }
+
+    fn destination(&self) -> Option<SocketAddr> {
+        // A muted endpoint that still sends (some do, on hold) latches, but gets nothing.
+        if self.muted {
+            return None;
+        }
+        self.latched.or(self.sdp)
+    }
+
+    /// Latches on the first valid datagram and tells whether `from` may be relayed.
+    fn accept_source(&mut self, from: SocketAddr) -> bool {
+        match self.latched {
+            None => {
+                self.latched = Some(from);
+                true
+            }
+            Some(latched) => latched == from,
+        }
+    }
+
+    fn set_sdp(&mut self, addr: Option<SocketAddr>) {
+        // `c=0.0.0.0` (the old way of saying hold) or port 0 means "do not send"; sending
+        // to 0.0.0.0 would reach this very host on Linux.
+        self.muted = addr.is_some_and(|a| a.ip().is_unspecified() || a.port() == 0);
+        let addr = addr.filter(|_| !self.muted);
+        // Only a real change re-latches: a re-INVITE that repeats the SDP (hold, session
+        // refresh) must not send the next packets to a private address behind the NAT.
+        if addr != self.sdp {
+            self.sdp = addr;
+            self.latched = None;
+        }
+    }
+}
+
+/// One leg: its RTP and RTCP ports and its direction.
+#[derive(Debug)]
+pub(crate) struct RelayLeg {
+    pub(crate) rtp: Port,
+    pub(crate) rtcp: Port,
+    pub(crate) info: LegInfo,
+    direction: Direction,
+    reception: Option<ReceptionStats>,
+}
+
+impl RelayLeg {
+    pub(crate) fn new(rtp: UdpSocket, rtcp: UdpSocket, info: LegInfo) -> Self {
+        RelayLeg {
+            rtp: Port::new(rtp),
+            rtcp: Port::new(rtcp),
+            info,
+            direction: Direction::default(),
+            reception: None,
+        }
+    }
+
+    pub(crate) fn port_mut(&mut self, channel: Channel) -> &mut Port {
+        match channel {
+            Channel::Rtp => &mut self.rtp,
+            Channel::Rtcp => &mut self.rtcp,
+        }
+    }
+
+    /// Sets the remote addresses from SDP. Without an explicit RTCP address, RTCP goes to
+    /// the RTP port + 1 (RFC 3605 §1: the default when there is no `a=rtcp`).
+    pub(crate) fn set_remote(&mut self, rtp: SocketAddr, rtcp: Option<SocketAddr>) {
+        let rtcp = rtcp.or_else(|| {
+            rtp.port()
+                .checked_add(1)
+                .map(|port| SocketAddr::new(rtp.ip(), port))
+        });
+        self.rtp.set_sdp(Some(rtp));
+        self.rtcp.set_sdp(rtcp);
+    }
+
+    pub(crate) fn set_direction(&mut self, direction: Direction) {
+        self.direction = direction;
+    }
+
+    fn record_reports(&mut self, datagram: &[u8]) {
+        let reception = &mut self.reception;
+        for_each_reception_report(datagram, |report| {
+            reception
+                .get_or_insert_with(Default::default)
+                .record(report);
+        });
+    }
+
+    fn stats(&self) -> LegStats {
+        LegStats {
+            rtp: self.rtp.counters,
+            rtcp: self.rtcp.counters,
+            reception: self.reception,
+            rtp_remote: self.rtp.destination(),
+            rtp_latched: self.rtp.latched.is_some(),
+        }
+    }
+}
+
+/// A relay session: two legs; what arrives on one goes out of the other.
+#[derive(Debug)]
+pub(crate) struct RelaySession {
+    pub(crate) id: SessionId,
+    pub(crate) legs: [RelayLeg; 2],
+}
+
+impl RelaySession {
+    pub(crate) fn stats(&self) -> SessionStats {
+        SessionStats {
+            id: self.id,
+            leg_a: self.legs[0].stats(),
+            leg_b: self.legs[1].stats(),
+        }
+    }
+
+    /// The RTP ports of both legs, to give back to the pool.
+    pub(crate) fn rtp_ports(&self) -> [u16; 2] {
+        [self.legs[0].info.rtp_port, self.legs[1].info.rtp_port]
+    }
+
+    /// Handles one datagram that arrived on `channel` of leg `leg` (0 or 1) from `from`:
+    /// latches, checks the direction and forwards it out of the other leg at once.
+    pub(crate) fn relay(
+        &mut self,
+        leg: usize,
+        channel: Channel,
+        datagram: &[u8],
+        from: SocketAddr,
+    ) {
+        let (this, other) = match self.legs.split_at_mut(1) {
+            (a, b) if leg == 0 => (&mut a[0], &mut b[0]),
+            (a, b) => (&mut b[0], &mut a[0]),
+        };
+        let len = datagram.len() as u64;
+        let port = this.port_mut(channel);
+        port.counters.packets_in += 1;
+        port.counters.bytes_in += len;
+
+        let valid = match channel {
+            Channel::Rtp => is_rtp(datagram),
+            Channel::Rtcp => is_rtcp(datagram),
+        };
+        if !valid || !port.accept_source(from) {
+            port.counters.packets_dropped += 1;
+            return;
+        }
+        let rtcp = channel == Channel::Rtcp || is_rtcp(datagram);
+        if rtcp {
+            // Reports sent by this leg's endpoint describe what it receives: keep them on
+            // this leg.
+            this.record_reports(datagram);
+        }
+        // RTCP (also when multiplexed on the RTP port) ignores the direction: RFC 3264 §5.1
+        // keeps RTCP flowing on held calls, and it carries the loss and jitter we record.
+        let allowed =
+            rtcp || (this.direction.endpoint_sends() && other.direction.endpoint_receives());
+        let out = other.port_mut(channel);
+        let sent = match out.destination() {
+            Some(to) if allowed => send(&out.socket, datagram, to),
+            _ => false,
+        };
+        if sent {
+            out.counters.packets_out += 1;
+            out.counters.bytes_out += len;
+        } else {
+            this.port_mut(channel).counters.packets_dropped += 1;
+        }
+    }
+}
+
+/// Sends at once; a full send buffer or an error drops the packet. Real-time media is
+/// better lost than late, and a relay thread must never block on one socket.
+fn send(socket: &UdpSocket, datagram: &[u8], to: SocketAddr) -> bool {
+    loop {
+        match socket.send_to(datagram, to) {
+            Ok(_) => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                tracing::trace!(%to, error = %e, "relay send failed, packet dropped");
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The relay thread: one `mio` poll loop over the non-blocking sockets of its sessions, and
+//! the commands that reach it through a channel plus a `mio::Waker`.
+//!
+//! Each turn of the loop reads the sockets that became readable in batches (a loop of
+//! `recv_from` until `WouldBlock`, at most [`BATCH`] datagrams per socket per turn; no
+//! `recvmmsg`, which would need `unsafe` or another crate), forwards every datagram as soon
+//! as it is read, and then carries out the pending commands. Nothing in the loop touches a
+//! disk, a lock shared with signalling, or a blocking call, so only the relay's own work
+//! can delay a packet.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token};
+
+use crate::relay::{Channel, RelaySession};
+use crate::{Direction, Leg, MediaError, SessionId, SessionStats};
+
+/// The waker's token; sockets count from 1.
+pub(crate) const WAKER: Token = Token(0);
+/// Sockets per session: RTP and RTCP of two legs.
+const SOCKETS_PER_SESSION: usize = 4;
+/// Datagrams read from one socket before the others get their turn. Without a cap, one
+/// flooded port (an attack, a looping peer) could keep the thread from every other call.
+const BATCH: usize = 64;
+/// Largest UDP payload: a shorter buffer would cut datagrams silently.
+const MAX_DATAGRAM: usize = 65_536;
+
+/// Where a reply goes; a dropped receiver (caller gave up) is not the relay's problem.
+pub(crate) type Reply<T> = Sender<Result<T, MediaError>>;
+
+/// What the engine handle asks of a relay thread.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Add(Box<RelaySession>, Reply<()>),
+    SetRemote {
+        id: SessionId,
+        leg: Leg,
+        rtp: std::net::SocketAddr,
+        rtcp: Option<std::net::SocketAddr>,
+        reply: Reply<()>,
+    },
+    SetDirection {
+        id: SessionId,
+        leg: Leg,
+        direction: Direction,
+        reply: Reply<()>,
+    },
+    Stats(SessionId, Reply<SessionStats>),
+    /// Replies with the final statistics and the RTP ports to return to the pool, after
+    /// the sockets are closed.
+    Destroy(SessionId, Reply<(SessionStats, [u16; 2])>),
+    Shutdown,
+}
+
+/// The state of one relay thread.
+pub(crate) struct Worker {
+    poll: Poll,
+    commands: Receiver<Command>,
+    /// Sessions by slot; the slot gives the sockets' tokens.
+    slots: Vec<Option<RelaySession>>,
+    free_slots: Vec<usize>,
+    by_id: HashMap<SessionId, usize>,
+    /// Sockets that hit the batch cap and still have datagrams waiting: with edge-triggered
+    /// readiness no new event would come for them.
+    unfinished: Vec<Token>,
+    buf: Vec<u8>,
+}
+
+impl Worker {
+    pub(crate) fn new(poll: Poll, commands: Receiver<Command>) -> Self {
+        Worker {
+            poll,
+            commands,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            by_id: HashMap::new(),
+            unfinished: Vec::new(),
+            buf: vec![0; MAX_DATAGRAM],
+        }
+    }
+
+    /// Runs until told to shut down or the engine handle is dropped.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut ready: Vec<Token> = Vec::new();
+        loop {
+            // Unfinished sockets must not wait for the next event: just look, don't sleep.
+            let timeout = (!self.unfinished.is_empty()).then_some(Duration::ZERO);
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(error = %e, "media relay poll failed, relay thread stops");
+                return;
+            }
+            ready.clear();
+            ready.append(&mut self.unfinished);
+            ready.extend(events.iter().map(|e| e.token()).filter(|t| *t != WAKER));
+            for &token in &ready {
+                self.service(token);
+            }
+            // Commands are checked every turn, not only on a wake-up: it costs one atomic
+            // load and a missed wake can then never strand a command.
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => return,
+                    Ok(command) => self.execute(command),
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+        }
+    }
+
+    /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
+    fn service(&mut self, token: Token) {
+        let index = token.0 - 1;
+        let (slot, socket) = (index / SOCKETS_PER_SESSION, index % SOCKETS_PER_SESSION);
+        let (leg, channel) = (
+            socket / 2,
+            if socket % 2 == 0 {
+                Channel::Rtp
+            } else {
+                Channel::Rtcp
+            },
+        );
+        // A stale event for a session destroyed in this turn finds an empty slot.
+        let Some(Some(session)) = self.slots.get_mut(slot) else {
+            return;
+        };
+        for _ in 0..BATCH {
+            let port = session.legs[leg].port_mut(channel);
+            match port.socket.recv_from(&mut self.buf) {
+                Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // E.g. an ICMP error queued on the socket: reading it clears it, the
+                    // datagrams behind it are still there.
+                    tracing::debug!(session = %session.id, error = %e, "relay receive error");
+                }
+            }
+        }
+        self.unfinished.push(token);
+    }
+
+    fn execute(&mut self, command: Command) {
+        match command {
+            Command::Add(session, reply) => {
+                let _ = reply.send(self.add(*session));
+            }
+            Command::SetRemote {
+                id,
+                leg,
+                rtp,
+                rtcp,
+                reply,
+            } => {
+                let result = self.session_mut(id).map(|s| {
+                    s.legs[leg.index()].set_remote(rtp, rtcp);
+                    tracing::debug!(session = %id, ?leg, %rtp, ?rtcp, "remote media address");
+                });
+                let _ = reply.send(result);
+            }
+            Command::SetDirection {
+                id,
+                leg,
+                direction,
+                reply,
+            } => {
+                let result = self
+                    .session_mut(id)
+                    .map(|s| s.legs[leg.index()].set_direction(direction));
+                let _ = reply.send(result);
+            }
+            Command::Stats(id, reply) => {
+                let _ = reply.send(self.session_mut(id).map(|s| s.stats()));
+            }
+            Command::Destroy(id, reply) => {
+                let _ = reply.send(self.remove(id));
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn session_mut(&mut self, id: SessionId) -> Result<&mut RelaySession, MediaError> {
+        self.by_id
+            .get(&id)
+            .and_then(|&slot| self.slots.get_mut(slot))
+            .and_then(Option::as_mut)
+            .ok_or(MediaError::UnknownSession(id))
+    }
+
+    fn add(&mut self, mut session: RelaySession) -> Result<(), MediaError> {
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let registry = self.poll.registry();
+        let base = 1 + slot * SOCKETS_PER_SESSION;
+        let mut failure = None;
+        'register: for (i, leg) in session.legs.iter_mut().enumerate() {
+            for (j, port) in [&mut leg.rtp, &mut leg.rtcp].into_iter().enumerate() {
+                let token = Token(base + i * 2 + j);
+                if let Err(e) = registry.register(&mut port.socket, token, Interest::READABLE) {
+                    failure = Some(e);
+                    break 'register;
+                }
+            }
+        }
+        if let Some(e) = failure {
+            // Undo what was registered (deregistering the rest fails harmlessly); the
+            // sockets close when `session` drops.
+            for leg in session.legs.iter_mut() {
+                for port in [&mut leg.rtp, &mut leg.rtcp] {
+                    let _ = registry.deregister(&mut port.socket);
+                }
+            }
+            self.free_slots.push(slot);
+            return Err(MediaError::io(
+                format!("registering the sockets of media session {}", session.id),
+                e,
+            ));
+        }
+        self.by_id.insert(session.id, slot);
+        self.slots[slot] = Some(session);
+        Ok(())
+    }
+
+    fn remove(&mut self, id: SessionId) -> Result<(SessionStats, [u16; 2]), MediaError> {
+        let slot = self
+            .by_id
+            .remove(&id)
+            .ok_or(MediaError::UnknownSession(id))?;
+        let mut session = self.slots[slot]
+            .take()
+            .ok_or(MediaError::UnknownSession(id))?;
+        let registry = self.poll.registry();
+        for leg in session.legs.iter_mut() {
+            for port in [&mut leg.rtp, &mut leg.rtcp] {
+                // Closing the socket removes it from epoll anyway; this keeps mio's
+                // bookkeeping honest on every platform.
+                let _ = registry.deregister(&mut port.socket);
+            }
+        }
+        // Tokens of this slot may still sit in `unfinished`; the empty slot (or its next
+        // occupant, whose read would just see `WouldBlock`) makes that harmless.
+        self.free_slots.push(slot);
+        let result = (session.stats(), session.rtp_ports());
+        drop(session); // close the sockets before the ports go back to the pool
+        Ok(result)
+    }
+}

@@ -1,0 +1,100 @@
+//! Any bytes on any media port: nothing crashes, nothing is relayed that is not RTP/RTCP,
+//! and every such datagram is counted as dropped.
+
+mod common;
+
+use common::*;
+use media_engine::Leg;
+
+/// Deterministic pseudo-random bytes (xorshift), no dev-dependency.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn datagram(&mut self, max: usize) -> Vec<u8> {
+        let len = (self.next() % max as u64) as usize;
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[test]
+fn garbage_is_dropped_counted_and_harmless() {
+    let engine = engine(26000, 4);
+    let session = engine.create_session().unwrap();
+    let (a, b, vandal) = (Phone::new(), Phone::new(), Phone::new());
+    engine
+        .set_remote(session.id, Leg::A, a.addr(), None)
+        .unwrap();
+    engine
+        .set_remote(session.id, Leg::B, b.addr(), None)
+        .unwrap();
+
+    // Not RTP or RTCP by construction: empty, too short, or a version other than 2.
+    let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+    let mut junk: Vec<Vec<u8>> = vec![vec![], vec![0x80], vec![0x80; 7], vec![0x80; 11]];
+    for _ in 0..400 {
+        let mut d = noise.datagram(1500);
+        if let Some(first) = d.first_mut() {
+            let version = [0u8, 1, 3][(noise.next() % 3) as usize];
+            *first = (*first & 0x3f) | (version << 6);
+        }
+        junk.push(d);
+    }
+    let ports = [
+        session.leg_a.rtp_port,
+        session.leg_a.rtcp_port,
+        session.leg_b.rtp_port,
+        session.leg_b.rtcp_port,
+    ];
+    for (i, d) in junk.iter().enumerate() {
+        vandal.send(d, ports[i % 4]);
+    }
+    let per_port = (junk.len() / 4) as u64;
+    let stats = wait_stats(&engine, session.id, |s| {
+        s.leg_a.rtp.packets_in
+            + s.leg_a.rtcp.packets_in
+            + s.leg_b.rtp.packets_in
+            + s.leg_b.rtcp.packets_in
+            == junk.len() as u64
+    });
+    for counters in [
+        stats.leg_a.rtp,
+        stats.leg_a.rtcp,
+        stats.leg_b.rtp,
+        stats.leg_b.rtcp,
+    ] {
+        assert_eq!(counters.packets_in, per_port);
+        assert_eq!(counters.packets_dropped, per_port);
+        assert_eq!(counters.packets_out, 0);
+    }
+    assert!(!stats.leg_a.rtp_latched, "garbage must not latch");
+    a.assert_nothing();
+    b.assert_nothing();
+
+    // The relay still works, and latches to the real phone, not the vandal.
+    a.send(&rtp(1, 0xa, b"fine"), session.leg_a.rtp_port);
+    assert_eq!(b.recv().0, rtp(1, 0xa, b"fine"));
+
+    // Now any bytes at all, some of which look like RTP, from both phones: no crash.
+    for i in 0..2000 {
+        let d = noise.datagram(300);
+        let phone = if i % 2 == 0 { &a } else { &b };
+        let port = ports[(noise.next() % 4) as usize];
+        phone.send(&d, port);
+    }
+    let total = junk.len() as u64 + 1 + 2000;
+    wait_stats(&engine, session.id, |s| {
+        s.leg_a.rtp.packets_in
+            + s.leg_a.rtcp.packets_in
+            + s.leg_b.rtp.packets_in
+            + s.leg_b.rtcp.packets_in
+            == total
+    });
+    destroy_all(&engine, [session.id]);
+}
