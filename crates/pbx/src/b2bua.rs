@@ -357,6 +357,9 @@ impl Pbx {
             }
         }
         if forks.is_empty() {
+            if let (Some(ports), Some(relay)) = (media, self.media_relay.as_mut()) {
+                relay.close(ports.session);
+            }
             return self.reply(now, tx, &req, StatusCode(480));
         }
         let a = ALeg {

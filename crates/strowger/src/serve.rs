@@ -98,8 +98,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         media_ip
     };
     tracing::info!(ip = %media_ip, ports = ?opts.rtp_ports, "media relay started");
+    let engine = std::sync::Arc::new(engine);
     pbx.set_media_relay(Box::new(crate::relay::EngineRelay::new(
-        std::sync::Arc::new(engine),
+        engine.clone(),
         default_ip,
     )));
     let mut core = CoreLoop {
@@ -107,6 +108,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         udp,
         tcp_writers: HashMap::new(),
         backlog: Vec::new(),
+        engine,
         trace,
         audit,
         data_dir: opts.data_dir.clone(),
@@ -136,6 +138,7 @@ struct CoreLoop {
     udp: UdpSocket,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     backlog: Vec<(SocketAddr, Vec<u8>)>,
+    engine: std::sync::Arc<media_engine::MediaEngine>,
     trace: SipTrace,
     audit: crate::audit::AuditSink,
     data_dir: PathBuf,
@@ -240,7 +243,15 @@ impl CoreLoop {
 
     async fn on_command(&mut self, cmd: Command) -> String {
         match cmd {
-            Command::Status => crate::status::render(&self.pbx, Instant::now(), &self.trace),
+            Command::Status => {
+                let mut text = crate::status::render(&self.pbx, Instant::now(), &self.trace);
+                text.push_str(&format!(
+                    "media port pairs: {} free of {}\n",
+                    self.engine.pool_available(),
+                    self.engine.pool_capacity()
+                ));
+                text
+            }
             Command::Calls => crate::status::render_calls(&self.pbx),
             Command::Trace(on) => {
                 self.trace.set(on);

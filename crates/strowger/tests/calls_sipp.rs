@@ -80,6 +80,7 @@ fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
         history.contains("201 -> 202  200") && history.contains("caller hung up"),
         "{history}"
     );
+    assert_media_pool_full(&server);
 }
 
 #[test]
@@ -98,6 +99,7 @@ fn a_busy_callee_gives_the_caller_486() {
         history.contains("201 -> 202  486") && history.contains("busy"),
         "{history}"
     );
+    assert_media_pool_full(&server);
 }
 
 #[test]
@@ -134,6 +136,7 @@ fn a_malformed_session_description_gets_488_with_a_warning() {
     let r = caller.invite_with_auth_body("202", Some(("text/plain", b"hello")));
     assert_eq!(r.status, 415, "{}", r.raw);
     assert!(server.cli_ok(&["calls"]).contains("active calls: 0"));
+    assert_media_pool_full(&server);
 }
 
 #[test]
@@ -179,5 +182,23 @@ fn media_is_relayed_through_the_server_both_ways() {
     assert!(
         callee_in >= 50,
         "the callee's echo reached the relay: {media}"
+    );
+    assert_media_pool_full(&server);
+}
+
+/// Every relay port pair is back in the pool: no call left one behind.
+fn assert_media_pool_full(server: &Server) {
+    let status = server.cli_ok(&["status"]);
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("media port pairs: "))
+        .unwrap_or_else(|| panic!("no media line in:\n{status}"));
+    let nums: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        nums.len() == 2 && nums[0] == nums[1] && nums[0] > 0,
+        "{line}"
     );
 }
