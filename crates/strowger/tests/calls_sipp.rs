@@ -9,13 +9,24 @@ use common::{
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A SIPp callee process, stopped when dropped (a failing test must not leave it behind).
+struct Callee(Option<Child>);
+
+impl Drop for Callee {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            terminate(child, Duration::from_secs(5));
+        }
+    }
+}
+
 /// Starts a SIPp callee on `port` playing `scenario` once; returns the child and its
 /// working directory (which holds its error log).
-fn start_callee(scenario: &str, port: u16) -> (Child, tempfile::TempDir) {
+fn start_callee(scenario: &str, port: u16) -> (Callee, tempfile::TempDir) {
     start_callee_with(scenario, port, &[])
 }
 
-fn start_callee_with(scenario: &str, port: u16, extra: &[&str]) -> (Child, tempfile::TempDir) {
+fn start_callee_with(scenario: &str, port: u16, extra: &[&str]) -> (Callee, tempfile::TempDir) {
     let sipp = require_tool("sipp", "sip-tester");
     let work = tempfile::Builder::new()
         .prefix("strowger-uas-")
@@ -35,7 +46,7 @@ fn start_callee_with(scenario: &str, port: u16, extra: &[&str]) -> (Child, tempf
         .stderr(Stdio::null())
         .spawn()
         .expect("start sipp callee");
-    (child, work)
+    (Callee(Some(child)), work)
 }
 
 /// Registers 202 with its contact on the SIPp callee's port.
@@ -45,7 +56,10 @@ fn register_callee(server: &Server, port: u16) {
     assert_eq!(r.status, 200, "{}", r.raw);
 }
 
-fn finish_callee(mut child: Child, work: &tempfile::TempDir) {
+fn finish_callee(mut callee: Callee, work: &tempfile::TempDir) {
+    let Some(mut child) = callee.0.take() else {
+        return;
+    };
     let (status, timed_out) = wait_bounded(&mut child, Duration::from_secs(30));
     if timed_out {
         terminate(&mut child, Duration::from_secs(5));
