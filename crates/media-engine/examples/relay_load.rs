@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release -p media-engine --example relay_load -- --sessions 1000
 //!     [--seconds 10] [--threads 1] [--one-way] [--direct] [--first-port 10000]
-//!     [--shared-phones K]
+//!     [--shared-phones K] [--pin]
 //! ```
 //!
 //! Packets are paced evenly over each 20 ms (calls are not in step) and each carries the
@@ -17,6 +17,8 @@
 //! queues at the relay. `--direct` sends phone to phone without the engine, the baseline
 //! to subtract. `--shared-phones K` lets all calls share K phone sockets per side, so the
 //! receiver wakes less often (nearer to a relay sending to a NIC than to 2N sockets).
+//! `--pin` puts the relay thread(s) on the last CPU and the generator and receiver on CPU 0,
+//! so that on a small machine the load generator does not preempt the relay it measures.
 
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
@@ -28,12 +30,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use media_engine::{Leg, MediaConfig, MediaEngine};
 use mio::{Events, Interest, Poll, Token};
+use nix::sched::{sched_setaffinity, CpuSet};
 use nix::sys::socket::{
     recvmsg, setsockopt,
     sockopt::{RcvBuf, ReceiveTimestampns},
     ControlMessageOwned, MsgFlags, SockaddrIn,
 };
 use nix::sys::time::TimeSpec;
+use nix::unistd::Pid;
 
 const PACKET_LEN: usize = 172; // 12-byte RTP header + 160 bytes of G.711 (20 ms)
 const PTIME_NS: u64 = 20_000_000;
@@ -49,6 +53,8 @@ struct Options {
     first_port: u16,
     /// Phone sockets per side shared by all calls (0: one per call side).
     shared_phones: usize,
+    /// Pin the relay thread(s) to the last CPU and the generator and receiver to CPU 0.
+    pin: bool,
 }
 
 fn options() -> Options {
@@ -60,6 +66,7 @@ fn options() -> Options {
         direct: false,
         first_port: 10000,
         shared_phones: 0,
+        pin: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -75,6 +82,7 @@ fn options() -> Options {
             "--shared-phones" => o.shared_phones = value("--shared-phones") as usize,
             "--one-way" => o.both_ways = false,
             "--direct" => o.direct = true,
+            "--pin" => o.pin = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -92,6 +100,43 @@ fn cpu_ns(task_dir: &str) -> u64 {
     std::fs::read_to_string(format!("{task_dir}/schedstat"))
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Pins the thread `tid` (0: the calling thread) to `cpu`.
+fn pin(tid: i32, cpu: usize) {
+    let mut set = CpuSet::new();
+    set.set(cpu).expect("CPU index");
+    sched_setaffinity(Pid::from_raw(tid), &set).expect("sched_setaffinity");
+}
+
+/// The thread ids of this process's threads whose name starts with `prefix`.
+fn thread_ids(prefix: &str) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with(prefix))
+        })
+        .filter_map(|t| t.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// The host's count of datagrams dropped for a full receive buffer (`RcvbufErrors` in
+/// /proc/net/snmp): where loss on loopback happens. Counts other programs' drops too.
+fn udp_rcvbuf_errors() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp: "));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "RcvbufErrors")
+        .and_then(|(_, value)| value.parse().ok())
         .unwrap_or(0)
 }
 
@@ -164,20 +209,38 @@ fn main() {
     }
     receivers.extend(shared.into_iter().flat_map(|(a, b)| [a, b]));
 
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    let pinned = o.pin && cpus > 1;
+    if pinned {
+        for tid in thread_ids("media-relay") {
+            pin(tid, cpus - 1);
+        }
+    }
     let origin = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
     let receiver = {
         let done = done.clone();
         thread::Builder::new()
             .name("load-recv".into())
-            .spawn(move || receive(receivers, &done))
+            .spawn(move || {
+                if pinned {
+                    pin(0, 0);
+                }
+                receive(receivers, &done)
+            })
             .unwrap()
     };
     let relay_cpu_before = threads_cpu_ns("media-relay");
+    let overflows_before = udp_rcvbuf_errors();
     let rounds = o.seconds * 1_000_000_000 / PTIME_NS;
     let generator = thread::Builder::new()
         .name("load-gen".into())
-        .spawn(move || generate(&streams, origin, rounds))
+        .spawn(move || {
+            if pinned {
+                pin(0, 0);
+            }
+            generate(&streams, origin, rounds)
+        })
         .unwrap();
     let generated = generator.join().unwrap();
     let (sent, send_failures, gen_cpu, wall) = (
@@ -190,6 +253,7 @@ fn main() {
     done.store(true, Ordering::Relaxed);
     let result = receiver.join().unwrap();
     let received = result.kernel.count;
+    let overflows = udp_rcvbuf_errors().saturating_sub(overflows_before);
 
     let pps = sent as f64 / wall.as_secs_f64();
     // Other work on the machine shows in the latency tail: say how busy it was.
@@ -202,12 +266,19 @@ fn main() {
         o.threads,
         if o.direct { ", DIRECT (no relay)" } else { "" }
     );
+    if pinned {
+        println!(
+            "pinned: relay on CPU {}, generator and receiver on CPU 0",
+            cpus - 1
+        );
+    }
     println!("load average before the summary: {}", load.trim());
     let lost = sent.saturating_sub(received);
     println!(
         "packets: sent {sent} ({pps:.0}/s), received {received}, lost {lost} ({:.4} %), send failures {send_failures}",
         100.0 * lost as f64 / sent.max(1) as f64
     );
+    println!("UDP receive-buffer overflows on the host during the run: {overflows}");
     println!(
         "latency, send -> kernel arrival at the phone: {}",
         result.kernel.summary()
@@ -351,8 +422,8 @@ struct Received {
     cpu_ns: u64,
 }
 
-/// Receives on every phone socket until told to stop (plus a grace period for packets in
-/// flight).
+/// Receives on every phone socket until told to stop and then until nothing has arrived
+/// for half a second, so that packets still queued count as late, not as lost.
 fn receive(sockets: Vec<UdpSocket>, done: &AtomicBool) -> Received {
     let cpu_before = cpu_ns("/proc/thread-self");
     let mut poll = Poll::new().unwrap();
@@ -377,7 +448,7 @@ fn receive(sockets: Vec<UdpSocket>, done: &AtomicBool) -> Received {
     };
     let mut buf = [0u8; 2048];
     let mut cmsg = nix::cmsg_space!(TimeSpec);
-    let mut stop_at: Option<Instant> = None;
+    let mut last_arrival = Instant::now();
     loop {
         poll.poll(&mut events, Some(Duration::from_millis(50)))
             .unwrap();
@@ -391,6 +462,7 @@ fn receive(sockets: Vec<UdpSocket>, done: &AtomicBool) -> Received {
                     break; // EAGAIN: drained
                 };
                 let now = wall_ns();
+                last_arrival = Instant::now();
                 let arrived = msg.cmsgs().ok().and_then(|mut c| {
                     c.find_map(|c| match c {
                         ControlMessageOwned::ScmTimestampns(ts) => {
@@ -409,11 +481,8 @@ fn receive(sockets: Vec<UdpSocket>, done: &AtomicBool) -> Received {
                     .record(arrived.unwrap_or(now).saturating_sub(stamp));
             }
         }
-        if done.load(Ordering::Relaxed) {
-            let at = *stop_at.get_or_insert_with(|| Instant::now() + Duration::from_millis(500));
-            if Instant::now() >= at {
-                break;
-            }
+        if done.load(Ordering::Relaxed) && last_arrival.elapsed() > Duration::from_millis(500) {
+            break;
         }
     }
     received.cpu_ns = cpu_ns("/proc/thread-self") - cpu_before;
