@@ -116,6 +116,27 @@ impl Caller {
         )
     }
 
+    /// CANCEL for the last INVITE sent (same branch and CSeq number, RFC 3261 §9.1).
+    fn cancel_text(&mut self, to: &str) -> String {
+        let (cseq, branch) = (self.cseq, self.branch);
+        let text = self
+            .invite_text(to, None)
+            .replace("INVITE sip:", "CANCEL sip:")
+            .replace(
+                &format!("CSeq: {} INVITE", cseq + 1),
+                &format!("CSeq: {cseq} CANCEL"),
+            )
+            .replace(
+                &format!("z9hG4bK-inv-{}-{}", self.phone.call_id, branch + 1),
+                &format!("z9hG4bK-inv-{}-{branch}", self.phone.call_id),
+            );
+        text.split("Content-Type")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+            + "Content-Length: 0\r\n\r\n"
+    }
+
     fn ack_text(&self, to_tag: &str) -> String {
         let port = self.phone.peer.addr.port();
         format!(
@@ -378,19 +399,7 @@ fn the_caller_cancels_and_gets_487() {
     let out = a.call(&mut net, "202");
     let inv = requests_to(&out, b[0]).remove(0);
     net.deliver(b[0], &answer(&inv, 180, "bob", None));
-    let cancel = a
-        .invite_text("202", None)
-        .replace("INVITE sip:", "CANCEL sip:")
-        .replace(
-            &format!("CSeq: {} INVITE", a.cseq),
-            &format!("CSeq: {} CANCEL", a.cseq - 1),
-        )
-        .replace(
-            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch),
-            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch - 1),
-        );
-    let cancel =
-        cancel.split("Content-Type").next().unwrap().to_string() + "Content-Length: 0\r\n\r\n";
+    let cancel = a.cancel_text("202");
     let out = net.deliver(a.phone.peer, cancel.as_bytes());
     let to_a = statuses(&responses_to(&out, a.phone.peer));
     assert!(to_a.contains(&200) && to_a.contains(&487), "{to_a:?}");
@@ -409,19 +418,7 @@ fn a_200_that_crosses_the_cancel_is_acked_and_byed() {
     let out = a.call(&mut net, "202");
     let inv = requests_to(&out, b[0]).remove(0);
     net.deliver(b[0], &answer(&inv, 180, "bob", None));
-    let cancel = a
-        .invite_text("202", None)
-        .replace("INVITE sip:", "CANCEL sip:")
-        .replace(
-            &format!("CSeq: {} INVITE", a.cseq),
-            &format!("CSeq: {} CANCEL", a.cseq - 1),
-        )
-        .replace(
-            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch),
-            &format!("z9hG4bK-inv-{}-{}", a.phone.call_id, a.branch - 1),
-        );
-    let cancel =
-        cancel.split("Content-Type").next().unwrap().to_string() + "Content-Length: 0\r\n\r\n";
+    let cancel = a.cancel_text("202");
     net.deliver(a.phone.peer, cancel.as_bytes());
     let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
     let to_b: Vec<_> = requests_to(&out, b[0])
