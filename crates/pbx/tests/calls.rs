@@ -647,3 +647,120 @@ fn no_media_ports_left_gives_503() {
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [503]);
     assert!(requests_to(&out, b[0]).is_empty());
 }
+
+/// Answers a call through a scripted relay; returns the callee's INVITE and the caller's
+/// To tag.
+fn answered_call(net: &mut Net, a: &mut Caller, b: Peer) -> (Request, String) {
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let out = a.call(net, "202");
+    let inv = requests_to(&out, b).remove(0);
+    let out = net.deliver(b, &answer(&inv, 200, "bob", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer).remove(0);
+    let a_tag = ok
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .split("tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    (inv, a_tag)
+}
+
+#[test]
+fn hold_by_re_invite_reaches_the_other_phone_through_the_relay() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let (_, a_tag) = answered_call(&mut net, &mut a, b[0]);
+    let hold = SDP_A
+        .replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101")
+        .replace("o=alice 1 1", "o=alice 1 2");
+    let reinvite = a
+        .in_dialog("INVITE", &a_tag)
+        .replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Contact: <sip:201@127.0.0.1:5070>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold}",
+                hold.len()
+            ),
+        );
+    let out = net.deliver(a.phone.peer, reinvite.as_bytes());
+    let to_b = requests_to(&out, b[0]);
+    assert_eq!(to_b.len(), 1);
+    assert_eq!(to_b[0].method, sip::Method::Invite);
+    assert!(to_b[0]
+        .headers
+        .get(&HeaderName::To)
+        .unwrap()
+        .contains("tag=bob"));
+    let offer = String::from_utf8(to_b[0].body.clone()).unwrap();
+    assert!(offer.contains("a=sendonly"), "{offer}");
+    assert!(offer.contains("m=audio 10002"), "{offer}");
+    let held = SDP_B.replace("a=rtpmap:101", "a=recvonly\r\na=rtpmap:101");
+    let out = net.deliver(b[0], &answer(&to_b[0], 200, "bob", Some(&held)));
+    let to_a = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&to_a), [200]);
+    let ans = String::from_utf8(to_a[0].body.clone()).unwrap();
+    assert!(
+        ans.contains("a=recvonly") && ans.contains("m=audio 10000"),
+        "{ans}"
+    );
+    let acks = requests_to(&out, b[0]);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].method, sip::Method::Ack);
+    assert!(acks[0]
+        .headers
+        .get(&HeaderName::CSeq)
+        .unwrap()
+        .ends_with("ACK"));
+    // The caller's ACK ends the 2xx retransmissions.
+    let ack = a.ack_text(&a_tag);
+    assert!(net.deliver(a.phone.peer, ack.as_bytes()).is_empty());
+    assert!(responses_to(&net.run_for(Duration::from_secs(2)), a.phone.peer).is_empty());
+    assert_eq!(net.pbx.call_count(), 1);
+}
+
+#[test]
+fn info_from_the_callee_reaches_the_caller_and_the_answer_comes_back() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let (inv, _) = answered_call(&mut net, &mut a, b[0]);
+    let mut info = Request::new(sip::Method::Info, "sip:201@127.0.0.1:5060".parse().unwrap());
+    info.headers.push(
+        HeaderName::Via,
+        "SIP/2.0/UDP 127.0.0.1:5072;branch=z9hG4bK-info1",
+    );
+    info.headers.push(HeaderName::MaxForwards, "70");
+    info.headers.push(
+        HeaderName::From,
+        format!("{};tag=bob", inv.headers.get(&HeaderName::To).unwrap()),
+    );
+    info.headers.push(
+        HeaderName::To,
+        inv.headers.get(&HeaderName::From).unwrap().to_string(),
+    );
+    info.headers.push(
+        HeaderName::CallId,
+        inv.headers.get(&HeaderName::CallId).unwrap().to_string(),
+    );
+    info.headers.push(HeaderName::CSeq, "5 INFO");
+    info.headers
+        .push(HeaderName::ContentType, "application/dtmf-relay");
+    info.body = b"Signal=5\r\nDuration=160\r\n".to_vec();
+    let out = net.deliver(b[0], &info.to_bytes());
+    let to_a = requests_to(&out, a.phone.peer);
+    assert_eq!(to_a.len(), 1);
+    assert_eq!(to_a[0].method, sip::Method::Info);
+    assert_eq!(to_a[0].body, info.body);
+    assert_eq!(
+        to_a[0].headers.get(&HeaderName::ContentType),
+        Some("application/dtmf-relay")
+    );
+    let out = net.deliver(a.phone.peer, &answer(&to_a[0], 200, "x", None));
+    let to_b = responses_to(&out, b[0]);
+    assert_eq!(statuses(&to_b), [200]);
+    assert!(to_b[0]
+        .headers
+        .get(&HeaderName::CSeq)
+        .unwrap()
+        .starts_with("5 INFO"));
+}

@@ -15,6 +15,8 @@
 //! Media: the session descriptions are passed through unchanged for now, so endpoints send
 //! media to each other (direct media); anchoring through the media engine comes next.
 
+mod midcall;
+
 use crate::core::Pbx;
 use crate::events::{CallRecord, PbxEvent};
 use crate::media::{anchor, host_ip, RelayPorts, Side};
@@ -70,6 +72,8 @@ struct ALeg {
     final_sent: bool,
     cseq: u32,
     ok: Option<Response>,
+    /// The server transaction `ok` answers (the INVITE's, or a re-INVITE's).
+    ok_tx: Option<ServerTxId>,
     ok_interval: Duration,
     ok_next: Option<Instant>,
     ok_give_up: Option<Instant>,
@@ -119,6 +123,8 @@ pub(crate) struct Calls {
     /// Call-ID of a fork (each fork has its own).
     by_fork_call_id: HashMap<String, (u64, usize)>,
     by_client_tx: HashMap<ClientTxId, (u64, usize)>,
+    /// Mid-call requests relayed to the other side, by our client transaction.
+    relayed: HashMap<ClientTxId, midcall::Relayed>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
@@ -374,6 +380,7 @@ impl Pbx {
             final_sent: false,
             cseq: 0,
             ok: None,
+            ok_tx: None,
             ok_interval: Duration::ZERO,
             ok_next: None,
             ok_give_up: None,
@@ -492,6 +499,9 @@ impl Pbx {
 
     /// A response for one of our fork INVITEs (or an in-dialog request we sent).
     pub(crate) fn on_fork_response(&mut self, now: Instant, ctx: ClientTxId, resp: Response) {
+        if self.calls.relayed.contains_key(&ctx) {
+            return self.on_relayed_response(now, ctx, resp);
+        }
         let Some(&(id, i)) = self.calls.by_client_tx.get(&ctx) else {
             return;
         };
@@ -930,11 +940,17 @@ impl Pbx {
                 self.send(now, tx, r, Duration::ZERO);
                 true
             }
-            (_, Some(_), _) | (_, None, Some(_)) => {
-                // Mid-call re-INVITE, UPDATE, INFO: relaying them comes with the next slice.
-                let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
-                r.reason = "Not Implemented (mid-call requests)".into();
-                self.send(now, tx, r, Duration::ZERO);
+            (_, Some(id), _) => {
+                self.relay_in_dialog(now, id, Side::Caller, tx, req);
+                true
+            }
+            (_, None, Some((id, i))) => {
+                let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
+                if is_winner {
+                    self.relay_in_dialog(now, id, Side::Callee, tx, req);
+                } else {
+                    self.reply(now, tx, req, StatusCode::CALL_DOES_NOT_EXIST);
+                }
                 true
             }
             _ => false,
@@ -943,6 +959,9 @@ impl Pbx {
 
     /// A client transaction timed out (no final response within 64*T1).
     pub(crate) fn on_client_timeout(&mut self, now: Instant, ctx: ClientTxId) {
+        if self.calls.relayed.contains_key(&ctx) {
+            return self.on_relayed_timeout(now, ctx);
+        }
         let Some((id, i)) = self.calls.by_client_tx.remove(&ctx) else {
             return;
         };
@@ -995,7 +1014,7 @@ impl Pbx {
                     let t2 = self.transactions.config().t2;
                     call.a.ok_interval = (call.a.ok_interval * 2).min(t2);
                     call.a.ok_next = Some(now + call.a.ok_interval);
-                    let tx = call.a.tx;
+                    let tx = call.a.ok_tx.unwrap_or(call.a.tx);
                     self.respond_now(now, tx, ok);
                 }
             }
@@ -1016,6 +1035,7 @@ impl Pbx {
             self.calls.by_fork_call_id.remove(&f.call_id);
             self.calls.by_client_tx.remove(&f.tx);
         }
+        self.calls.relayed.retain(|_, r| r.call != id);
         let status = if call.answered.is_some() {
             200
         } else if call.cancelled {
