@@ -216,3 +216,17 @@ fn assert_media_pool_full(server: &Server) {
         "{line}"
     );
 }
+
+#[test]
+fn hold_by_re_invite_passes_through_the_pbx() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee("call_uas_hold", port);
+    register_callee(&server, port);
+    Sipp::new("call_uac_hold")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    assert_media_pool_full(&server);
+}
