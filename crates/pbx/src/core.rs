@@ -224,6 +224,23 @@ impl Pbx {
             return self.reply(now, tx, &req, StatusCode::UNSUPPORTED_URI_SCHEME);
         }
         let in_dialog = to_tag(&req).is_some();
+        if !matches!(req.method, Method::Ack | Method::Cancel) {
+            // RFC 3261 §8.2.2.3: an extension the request requires and we do not support
+            // (100rel/PRACK among them, for now) gets 420 naming it.
+            let unsupported: Vec<&str> = req
+                .headers
+                .get_all(&HeaderName::Require)
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect();
+            if !unsupported.is_empty() {
+                let mut r = self.response(&req, StatusCode::BAD_EXTENSION);
+                r.headers
+                    .push(HeaderName::Unsupported, unsupported.join(", "));
+                return self.send(now, tx, r, Duration::ZERO);
+            }
+        }
         match req.method {
             Method::Register => self.on_register(now, source, tx, req),
             Method::Invite if !in_dialog => match self.authenticate(now, source, &req) {

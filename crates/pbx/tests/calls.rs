@@ -764,3 +764,16 @@ fn info_from_the_callee_reaches_the_caller_and_the_answer_comes_back() {
         .unwrap()
         .starts_with("5 INFO"));
 }
+
+#[test]
+fn a_required_extension_we_lack_gets_420_naming_it() {
+    let (mut net, mut a, _) = setup(&[5072]);
+    let text = a.invite_text("202", None).replace(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nRequire: 100rel\r\n",
+    );
+    let out = net.deliver(a.phone.peer, text.as_bytes());
+    let r = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&r), [420]);
+    assert_eq!(r[0].headers.get(&HeaderName::Unsupported), Some("100rel"));
+}
