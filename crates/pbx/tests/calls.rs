@@ -173,6 +173,15 @@ fn requests_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Request> {
         .collect()
 }
 
+/// The To tag of a response (the caller's dialog tag chosen by the PBX).
+fn to_tag(r: &Response) -> String {
+    r.headers
+        .get(&HeaderName::To)
+        .and_then(|v| v.split("tag=").nth(1))
+        .expect("a To tag")
+        .to_string()
+}
+
 fn statuses(rs: &[Response]) -> Vec<u16> {
     rs.iter().map(|r| r.status.0).collect()
 }
@@ -302,14 +311,7 @@ fn the_callee_hangs_up_and_the_caller_gets_a_bye() {
     let inv = requests_to(&out, b[0]).remove(0);
     let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
     let ok = responses_to(&out, a.phone.peer).remove(0);
-    let a_tag = ok
-        .headers
-        .get(&HeaderName::To)
-        .unwrap()
-        .split("tag=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let a_tag = to_tag(&ok);
     net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
     let ack = requests_to(&out, b[0]).remove(0);
     // B's BYE in its own dialog with us.
@@ -511,14 +513,7 @@ fn late_offer_the_answer_in_the_callers_ack_reaches_the_callee() {
     // The callee retransmits its 200 meanwhile: still no ACK, and no BYE.
     let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
     assert!(requests_to(&out, b[0]).is_empty());
-    let a_tag = ok
-        .headers
-        .get(&HeaderName::To)
-        .unwrap()
-        .split("tag=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let a_tag = to_tag(&ok);
     let ack = a.ack_text(&a_tag).replace(
         "Content-Length: 0\r\n\r\n",
         &format!(
@@ -613,14 +608,7 @@ fn media_is_anchored_on_the_relay_both_ways() {
         answer_sdp.contains("o=bob 1 2 IN IP4 127.0.0.1"),
         "{answer_sdp}"
     );
-    let a_tag = ok
-        .headers
-        .get(&HeaderName::To)
-        .unwrap()
-        .split("tag=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let a_tag = to_tag(&ok);
     net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
     net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
     let rec = call_ended(&mut net).unwrap();
@@ -656,14 +644,7 @@ fn answered_call(net: &mut Net, a: &mut Caller, b: Peer) -> (Request, String) {
     let inv = requests_to(&out, b).remove(0);
     let out = net.deliver(b, &answer(&inv, 200, "bob", Some(SDP_B)));
     let ok = responses_to(&out, a.phone.peer).remove(0);
-    let a_tag = ok
-        .headers
-        .get(&HeaderName::To)
-        .unwrap()
-        .split("tag=")
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let a_tag = to_tag(&ok);
     net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
     (inv, a_tag)
 }
