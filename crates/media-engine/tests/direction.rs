@@ -12,14 +12,8 @@ struct Call {
 }
 
 fn call(engine: &MediaEngine) -> Call {
-    let session = engine.create_session().unwrap();
     let (a, b) = (Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(engine, &a, &b);
     Call { session, a, b }
 }
 

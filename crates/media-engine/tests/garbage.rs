@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use media_engine::Leg;
 
 /// Deterministic pseudo-random bytes (xorshift), no dev-dependency.
 struct Noise(u64);
@@ -26,14 +25,8 @@ impl Noise {
 #[test]
 fn garbage_is_dropped_counted_and_harmless() {
     let engine = engine(26000, 4);
-    let session = engine.create_session().unwrap();
     let (a, b, vandal) = (Phone::new(), Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a, &b);
 
     // Not RTP or RTCP by construction: empty, too short, or a version other than 2.
     let mut noise = Noise(0x2545_f491_4f6c_dd1d);

@@ -42,14 +42,8 @@ fn latches_to_the_source_port_the_packets_really_come_from() {
 #[test]
 fn other_sources_are_dropped_once_latched() {
     let engine = engine(22100, 4);
-    let session = engine.create_session().unwrap();
     let (a, b, intruder) = (Phone::new(), Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a, &b);
     a.send(&rtp(1, 0xa, b"me"), session.leg_a.rtp_port);
     assert_eq!(b.recv().0, rtp(1, 0xa, b"me"));
 
@@ -68,14 +62,8 @@ fn other_sources_are_dropped_once_latched() {
 #[test]
 fn a_changed_sdp_address_relatches_and_a_repeated_one_does_not() {
     let engine = engine(22200, 4);
-    let session = engine.create_session().unwrap();
     let (a_sdp, a_nat, b) = (Phone::new(), Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a_sdp.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a_sdp, &b);
     a_nat.send(&rtp(1, 0xa, b"x"), session.leg_a.rtp_port);
     b.recv();
 
@@ -130,14 +118,8 @@ fn rtcp_latches_on_its_own() {
 #[test]
 fn hold_with_an_unspecified_address_stops_sending() {
     let engine = engine(22400, 4);
-    let session = engine.create_session().unwrap();
     let (a, b) = (Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a, &b);
     // RFC 2543-style hold: c=0.0.0.0 with the old port.
     let held: SocketAddr = format!("0.0.0.0:{}", a.addr().port()).parse().unwrap();
     engine.set_remote(session.id, Leg::A, held, None).unwrap();

@@ -8,14 +8,8 @@ use media_engine::{Leg, MediaError, SessionId};
 #[test]
 fn rtp_is_relayed_both_ways_byte_for_byte() {
     let engine = engine(21000, 4);
-    let session = engine.create_session().unwrap();
     let (a, b) = (Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a, &b);
 
     let mut bytes = 0;
     for seq in 0..20u16 {

@@ -60,14 +60,8 @@ fn receiver_and_sender_report_blocks_are_picked_up() {
 fn reports_multiplexed_on_the_rtp_port_count_too() {
     // RFC 5761 rtcp-mux: RTCP on the RTP port, told apart by its packet type.
     let engine = engine(25100, 4);
-    let session = engine.create_session().unwrap();
     let (a, b) = (Phone::new(), Phone::new());
-    engine
-        .set_remote(session.id, Leg::A, a.addr(), None)
-        .unwrap();
-    engine
-        .set_remote(session.id, Leg::B, b.addr(), None)
-        .unwrap();
+    let session = connect(&engine, &a, &b);
     let report = rtcp_rr(0xa, &[(0xb, 1, 2, 3, 4)]);
     a.send(&report, session.leg_a.rtp_port);
     assert_eq!(b.recv().0, report);

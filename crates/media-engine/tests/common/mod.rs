@@ -153,3 +153,15 @@ pub fn destroy_all(engine: &MediaEngine, ids: impl IntoIterator<Item = SessionId
     }
     assert_eq!(engine.pool_available(), engine.pool_capacity());
 }
+
+/// A new session whose leg A sends to `a` and leg B to `b` (their SDP addresses).
+pub fn connect(engine: &MediaEngine, a: &Phone, b: &Phone) -> media_engine::SessionHandle {
+    let session = engine.create_session().expect("a session");
+    engine
+        .set_remote(session.id, media_engine::Leg::A, a.addr(), None)
+        .expect("leg A remote");
+    engine
+        .set_remote(session.id, media_engine::Leg::B, b.addr(), None)
+        .expect("leg B remote");
+    session
+}
