@@ -182,7 +182,7 @@ impl Pbx {
     }
 
     /// Points a session description coming from `from` at the relay port of the other side.
-    fn reanchor(&mut self, id: u64, from: Side, body: Vec<u8>) -> Vec<u8> {
+    pub(super) fn reanchor(&mut self, id: u64, from: Side, body: Vec<u8>) -> Vec<u8> {
         let Some(call) = self.calls.calls.get(&id) else {
             return body;
         };

@@ -1,0 +1,178 @@
+//! The A leg (the caller's dialog, where we are the UAS) and requests inside either dialog.
+
+use super::*;
+
+impl Pbx {
+    /// A response to the caller's INVITE, from our side of the A dialog.
+    pub(super) fn a_response(&self, call: &Call, status: StatusCode, reason: &str) -> Response {
+        let mut r = Response::for_request(&call.a.invite, status);
+        r.reason = reason.to_string();
+        if let Some(to) = r.headers.get(&HeaderName::To) {
+            if tag_of(Some(to)).is_none() {
+                let tagged = format!("{to};tag={}", call.a.local_tag);
+                r.headers.set(HeaderName::To, tagged);
+            }
+        }
+        if status.0 > 100 && status.0 < 300 {
+            r.headers.push(
+                HeaderName::Contact,
+                format!(
+                    "<sip:{}@{}{}>",
+                    call.callee,
+                    call.a.local_host,
+                    transport_param(call.a.peer)
+                ),
+            );
+        }
+        r.headers
+            .push(HeaderName::Server, self.settings.server_name.clone());
+        r
+    }
+
+    /// A request in the caller's dialog (we are its UAS side).
+    pub(super) fn a_request(&mut self, id: u64, method: Method) -> Option<(Request, Peer)> {
+        let call = self.calls.calls.get_mut(&id)?;
+        call.a.cseq += 1;
+        let a = &call.a;
+        let target = a.remote_target.parse::<Uri>().ok()?;
+        let mut req = Request::new(method.clone(), target);
+        req.headers.push(
+            HeaderName::Via,
+            format!(
+                "SIP/2.0/{} {};branch={};rport",
+                via_transport(a.peer),
+                a.local_host,
+                new_branch()
+            ),
+        );
+        req.headers.push(HeaderName::MaxForwards, "70");
+        let to_value = a.invite.headers.get(&HeaderName::To)?;
+        req.headers
+            .push(HeaderName::From, format!("{to_value};tag={}", a.local_tag));
+        req.headers.push(
+            HeaderName::To,
+            a.invite.headers.get(&HeaderName::From)?.to_string(),
+        );
+        req.headers.push(HeaderName::CallId, a.call_id.clone());
+        req.headers
+            .push(HeaderName::CSeq, format!("{} {method}", a.cseq));
+        req.headers
+            .push(HeaderName::UserAgent, self.settings.server_name.clone());
+        Some((req, a.peer))
+    }
+
+    /// An ACK outside any transaction: the caller confirming our 2xx.
+    pub(crate) fn on_ack(&mut self, req: &Request) {
+        let (Some(call_id), Some(tag)) = (
+            req.headers.get(&HeaderName::CallId),
+            tag_of(req.headers.get(&HeaderName::From)),
+        ) else {
+            return;
+        };
+        let Some(&id) = self.calls.by_a.get(&(call_id.to_string(), tag)) else {
+            return;
+        };
+        let mut pending = None;
+        if let Some(call) = self.calls.calls.get_mut(&id) {
+            call.a.ok_next = None;
+            call.a.ok_give_up = None;
+            call.a.ok = None;
+            if call.ack_pending {
+                call.ack_pending = false;
+                pending = call.winner;
+            }
+        }
+        if let Some(i) = pending {
+            self.ack_fork(id, i, Some(req));
+        }
+    }
+
+    /// A request inside a dialog (To tag present). Returns false when no call knows it, so
+    /// the caller answers 481.
+    pub(crate) fn in_dialog_request(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        req: &Request,
+    ) -> bool {
+        let call_id = req
+            .headers
+            .get(&HeaderName::CallId)
+            .unwrap_or_default()
+            .to_string();
+        let from_tag = tag_of(req.headers.get(&HeaderName::From)).unwrap_or_default();
+        let from_a = self.calls.by_a.get(&(call_id.clone(), from_tag)).copied();
+        let from_b = self.calls.by_fork_call_id.get(&call_id).copied();
+        match (&req.method, from_a, from_b) {
+            (Method::Bye, Some(id), _) => {
+                self.reply(now, tx, req, StatusCode::OK);
+                let winner = self.calls.calls.get(&id).and_then(|c| c.winner);
+                if let Some(i) = winner {
+                    self.bye_fork(now, id, i);
+                    self.end_call(now, id, "caller hung up");
+                } else {
+                    // BYE before the answer: as good as a CANCEL.
+                    let invite = self.calls.calls.get(&id).map(|c| c.a.tx);
+                    if let Some(invite) = invite {
+                        self.cancel_call(now, invite);
+                    }
+                }
+                true
+            }
+            (Method::Bye, None, Some((id, i))) => {
+                self.reply(now, tx, req, StatusCode::OK);
+                let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
+                if is_winner {
+                    if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
+                        if let Err(e) = self.transactions.send_request(now, bye, peer) {
+                            tracing::debug!(error = %e, "BYE to caller not sent");
+                        }
+                    }
+                    self.end_call(now, id, "callee hung up");
+                }
+                true
+            }
+            (Method::Options, Some(_), _) | (Method::Options, None, Some(_)) => {
+                let mut r = self.response(req, StatusCode::OK);
+                r.headers.push(HeaderName::Allow, crate::core::ALLOW);
+                self.send(now, tx, r, Duration::ZERO);
+                true
+            }
+            (_, Some(id), _) => {
+                self.relay_in_dialog(now, id, Side::Caller, tx, req);
+                true
+            }
+            (_, None, Some((id, i))) => {
+                let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
+                if is_winner {
+                    self.relay_in_dialog(now, id, Side::Callee, tx, req);
+                } else {
+                    self.reply(now, tx, req, StatusCode::CALL_DOES_NOT_EXIST);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A client transaction timed out (no final response within 64*T1).
+    pub(crate) fn on_client_timeout(&mut self, now: Instant, ctx: ClientTxId) {
+        if self.calls.relayed.contains_key(&ctx) {
+            return self.on_relayed_timeout(now, ctx);
+        }
+        let Some((id, i)) = self.calls.by_client_tx.remove(&ctx) else {
+            return;
+        };
+        if let Some(fork) = self
+            .calls
+            .calls
+            .get_mut(&id)
+            .and_then(|c| c.forks.get_mut(i))
+        {
+            if matches!(fork.state, ForkState::Calling | ForkState::Early) {
+                fork.state = ForkState::Failed(408);
+            }
+        }
+        self.maybe_fail_call(now, id);
+    }
+}

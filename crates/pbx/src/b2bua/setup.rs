@@ -1,0 +1,266 @@
+//! Setting up a call: the caller's INVITE checked, media reserved, every contact of the
+//! callee forked.
+
+use super::*;
+
+impl Pbx {
+    /// An authenticated INVITE outside a dialog from `caller`.
+    pub(crate) fn start_call(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: Request,
+        caller: String,
+    ) {
+        let Some(callee) = req.uri.user().map(str::to_string) else {
+            return self.reply(now, tx, &req, StatusCode::NOT_FOUND);
+        };
+        if !self.directory.contains(&callee) {
+            return self.reply(now, tx, &req, StatusCode::NOT_FOUND);
+        }
+        let bindings: Vec<_> = self
+            .location
+            .bindings(&callee)
+            .iter()
+            .filter(|b| b.expires_at > now)
+            .cloned()
+            .collect();
+        if bindings.is_empty() {
+            return self.reply(now, tx, &req, StatusCode(480));
+        }
+        let (Some(call_id), Some(remote_tag)) = (
+            req.headers.get(&HeaderName::CallId).map(str::to_string),
+            tag_of(req.headers.get(&HeaderName::From)),
+        ) else {
+            return self.reply(now, tx, &req, StatusCode::BAD_REQUEST);
+        };
+        let Some(remote_target) = contact_uri(&req.headers) else {
+            let mut r = self.response(&req, StatusCode::BAD_REQUEST);
+            r.reason = "Bad Request (no usable Contact)".into();
+            return self.send(now, tx, r, Duration::ZERO);
+        };
+        if !remote_target.starts_with("sip:") && !remote_target.starts_with("sips:") {
+            return self.reply(now, tx, &req, StatusCode::UNSUPPORTED_URI_SCHEME);
+        }
+        if let Some(refusal) = self.check_offer(&req) {
+            return self.send(now, tx, refusal, Duration::ZERO);
+        }
+        let key = (call_id.clone(), remote_tag.clone());
+        if self.calls.by_a.contains_key(&key) {
+            // A second INVITE with the same dialog identifiers but a new branch: a loop or
+            // a confused phone (RFC 3261 §8.2.2.2 merged request).
+            return self.reply(now, tx, &req, StatusCode(482));
+        }
+        // Media goes through the relay unless both extensions may talk directly.
+        let direct = self.directory.get(&caller).is_some_and(|e| e.direct_media)
+            && self.directory.get(&callee).is_some_and(|e| e.direct_media);
+        let media = match (&mut self.media_relay, direct) {
+            (Some(relay), false) => match relay.open() {
+                Some(ports) => Some(ports),
+                None => {
+                    let mut r = self.response(&req, StatusCode::SERVICE_UNAVAILABLE);
+                    r.reason = "Service Unavailable (no media ports)".into();
+                    return self.send(now, tx, r, Duration::ZERO);
+                }
+            },
+            _ => None,
+        };
+        let mut trying = Response::for_request(&req, StatusCode::TRYING);
+        trying
+            .headers
+            .push(HeaderName::Server, self.settings.server_name.clone());
+        self.respond_now(now, tx, trying);
+
+        let id = self.calls.next_id;
+        self.calls.next_id += 1;
+        let local_tag = new_tag();
+        let max_forwards = req
+            .headers
+            .get(&HeaderName::MaxForwards)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(70)
+            .saturating_sub(1);
+        let display = NameAddr::parse(req.headers.get(&HeaderName::From).unwrap_or_default())
+            .ok()
+            .and_then(|na| na.display_name);
+        let mut forks = Vec::with_capacity(bindings.len());
+        for b in &bindings {
+            let dest = b.target();
+            let fork_call_id = new_call_id(&b.registrar);
+            let fork_tag = new_tag();
+            let Ok(target) = b.contact.parse::<Uri>() else {
+                continue;
+            };
+            let mut invite = Request::new(Method::Invite, target);
+            let h = &mut invite.headers;
+            h.push(
+                HeaderName::Via,
+                format!(
+                    "SIP/2.0/{} {};branch={};rport",
+                    via_transport(dest),
+                    b.registrar,
+                    new_branch()
+                ),
+            );
+            h.push(HeaderName::MaxForwards, max_forwards.to_string());
+            let from_name = display
+                .as_deref()
+                .map(|d| format!("\"{}\" ", d.replace(['"', '\\'], "")))
+                .unwrap_or_default();
+            h.push(
+                HeaderName::From,
+                format!("{from_name}<sip:{caller}@{}>;tag={fork_tag}", b.registrar),
+            );
+            h.push(HeaderName::To, format!("<sip:{callee}@{}>", b.registrar));
+            h.push(HeaderName::CallId, fork_call_id.clone());
+            h.push(HeaderName::CSeq, "1 INVITE");
+            h.push(
+                HeaderName::Contact,
+                format!("<sip:{caller}@{}{}>", b.registrar, transport_param(dest)),
+            );
+            h.push(HeaderName::Allow, crate::core::ALLOW);
+            h.push(HeaderName::UserAgent, self.settings.server_name.clone());
+            invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
+            if let Some(ports) = media {
+                if !invite.body.is_empty() {
+                    let ip = self.side_ip(&b.registrar);
+                    if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
+                        invite.body = body;
+                        if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                            relay.set_remote(ports.session, Side::Caller, remote);
+                        }
+                    }
+                }
+            }
+            match self.transactions.send_request(now, invite.clone(), dest) {
+                Ok(ctx) => {
+                    self.calls.by_client_tx.insert(ctx, (id, forks.len()));
+                    self.calls
+                        .by_fork_call_id
+                        .insert(fork_call_id.clone(), (id, forks.len()));
+                    forks.push(Fork {
+                        tx: ctx,
+                        invite,
+                        peer: dest,
+                        call_id: fork_call_id,
+                        remote_tag: None,
+                        remote_target: None,
+                        state: ForkState::Calling,
+                        cancel_wanted: false,
+                        ack: None,
+                        cseq: 1,
+                    });
+                }
+                Err(e) => tracing::debug!(error = %e, "fork INVITE not sent"),
+            }
+        }
+        if forks.is_empty() {
+            if let (Some(ports), Some(relay)) = (media, self.media_relay.as_mut()) {
+                relay.close(ports.session);
+            }
+            return self.reply(now, tx, &req, StatusCode(480));
+        }
+        let a = ALeg {
+            peer: source,
+            tx,
+            local_host: host_port(&req.uri),
+            invite: req,
+            call_id,
+            remote_tag,
+            local_tag,
+            remote_target,
+            final_sent: false,
+            cseq: 0,
+            ok: None,
+            ok_tx: None,
+            ok_interval: Duration::ZERO,
+            ok_next: None,
+            ok_give_up: None,
+        };
+        self.calls.by_a.insert(key, id);
+        self.calls.by_server_tx.insert(tx, id);
+        self.calls.calls.insert(
+            id,
+            Call {
+                caller,
+                callee,
+                a,
+                forks,
+                winner: None,
+                media,
+                ack_pending: false,
+                cancelled: false,
+                started: now,
+                answered: None,
+                ring_deadline: now + RING_TIMEOUT,
+            },
+        );
+        self.calls.schedule(id);
+    }
+
+    /// Refuses an INVITE whose body we cannot use: a session description that does not
+    /// parse gets 488 with the reason in a Warning (RFC 3261 §20.43, code 399), any other
+    /// body type 415. An INVITE without a body is a late offer and passes.
+    pub(super) fn check_offer(&self, req: &Request) -> Option<Response> {
+        if req.body.is_empty() {
+            return None;
+        }
+        let content_type = req
+            .headers
+            .get(&HeaderName::ContentType)
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if content_type != "application/sdp" {
+            let mut r = self.response(req, StatusCode(415));
+            r.headers.push(HeaderName::Accept, "application/sdp");
+            return Some(r);
+        }
+        match sdp::parse(&req.body) {
+            Ok(_) => None,
+            Err(e) => {
+                let mut r = self.response(req, StatusCode(488));
+                let text = e.to_string().replace(['"', '\\'], "'");
+                r.headers.push(
+                    HeaderName::Other("Warning".into()),
+                    format!("399 strowger \"bad session description: {text}\""),
+                );
+                Some(r)
+            }
+        }
+    }
+
+    /// The IP to write into SDP for a side reached at `host_port`: that host when it is an
+    /// IP address (the address the phone itself used for us), else the relay's default.
+    pub(super) fn side_ip(&self, host_port: &str) -> std::net::IpAddr {
+        host_ip(host_port)
+            .filter(|ip| !ip.is_unspecified())
+            .or_else(|| self.media_relay.as_ref().map(|r| r.default_ip()))
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    }
+
+    /// Points a callee's session description (in a 18x or 2xx) at the relay's caller-side
+    /// port, and tells the relay where the callee receives.
+    pub(super) fn anchor_for_caller(&mut self, id: u64, body: Vec<u8>) -> Vec<u8> {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return body;
+        };
+        let (Some(ports), false) = (call.media, body.is_empty()) else {
+            return body;
+        };
+        let ip = self.side_ip(&call.a.local_host.clone());
+        match anchor(&body, ip, ports.caller_port) {
+            Some((new, remote)) => {
+                if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                    relay.set_remote(ports.session, Side::Callee, remote);
+                }
+                new
+            }
+            None => body,
+        }
+    }
+}
