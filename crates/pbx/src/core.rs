@@ -26,9 +26,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// Methods we answer outside a dialog, for `Allow`.
+/// Methods we answer, for `Allow`.
 pub(crate) const ALLOW: &str =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO, PRACK, UPDATE";
+
+/// Option tags we support (RFC 3262 reliable provisionals, RFC 4028 session timers).
+pub(crate) const SUPPORTED: &str = "100rel, timer";
 
 struct Delayed {
     at: Instant,
@@ -226,13 +229,18 @@ impl Pbx {
         let in_dialog = to_tag(&req).is_some();
         if !matches!(req.method, Method::Ack | Method::Cancel) {
             // RFC 3261 §8.2.2.3: an extension the request requires and we do not support
-            // (100rel/PRACK among them, for now) gets 420 naming it.
+            // gets 420 naming it.
             let unsupported: Vec<&str> = req
                 .headers
                 .get_all(&HeaderName::Require)
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
+                .filter(|t| {
+                    !SUPPORTED
+                        .split(", ")
+                        .any(|ours| ours.eq_ignore_ascii_case(t))
+                })
                 .collect();
             if !unsupported.is_empty() {
                 let mut r = self.response(&req, StatusCode::BAD_EXTENSION);
@@ -262,7 +270,7 @@ impl Pbx {
                 if status == StatusCode::OK {
                     resp.headers.push(HeaderName::Allow, ALLOW);
                     resp.headers.push(HeaderName::Accept, "application/sdp");
-                    resp.headers.push(HeaderName::Supported, "path, outbound");
+                    resp.headers.push(HeaderName::Supported, SUPPORTED);
                 }
                 self.send(now, tx, resp, Duration::ZERO);
             }

@@ -31,6 +31,11 @@ pub struct PbxSettings {
     pub guard: GuardSettings,
     /// The value of the `Server` / `User-Agent` header.
     pub server_name: String,
+    /// Session interval (seconds) we ask of callers that name none (RFC 4028); 0 leaves
+    /// such calls without a timer.
+    pub session_expires: u32,
+    /// The briefest session interval we accept: shorter gets 422 (RFC 4028 §9).
+    pub min_se: u32,
 }
 
 impl Default for PbxSettings {
@@ -45,6 +50,8 @@ impl Default for PbxSettings {
             digest_algorithms: vec![DigestAlgorithm::Md5],
             guard: GuardSettings::default(),
             server_name: concat!("Strowger/", env!("CARGO_PKG_VERSION")).into(),
+            session_expires: 1800,
+            min_se: 90,
         }
     }
 }

@@ -61,30 +61,39 @@ impl Pbx {
         Some((req, a.peer))
     }
 
-    /// An ACK outside any transaction: the caller confirming our 2xx.
+    /// An ACK for a 2xx of ours: the caller confirming the call (or a re-INVITE), or the
+    /// callee confirming a re-INVITE it sent. A late offer's answer rides on it and goes on
+    /// in the ACK we owe the other side.
     pub(crate) fn on_ack(&mut self, req: &Request) {
-        let (Some(call_id), Some(tag)) = (
-            req.headers.get(&HeaderName::CallId),
-            tag_of(req.headers.get(&HeaderName::From)),
-        ) else {
-            return;
-        };
-        let Some(&id) = self.calls.by_a.get(&(call_id.to_string(), tag)) else {
-            return;
+        let call_id = req.headers.get(&HeaderName::CallId).unwrap_or_default();
+        let tag = tag_of(req.headers.get(&HeaderName::From)).unwrap_or_default();
+        let (id, side) = match self.calls.by_a.get(&(call_id.to_string(), tag)) {
+            Some(&id) => (id, Side::Caller),
+            None => match self.calls.by_fork_call_id.get(call_id) {
+                Some(&(id, i)) if self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i) => {
+                    (id, Side::Callee)
+                }
+                _ => return,
+            },
         };
         let mut pending = None;
         if let Some(call) = self.calls.calls.get_mut(&id) {
-            call.a.ok_next = None;
-            call.a.ok_give_up = None;
-            call.a.ok = None;
-            if call.ack_pending {
-                call.ack_pending = false;
-                pending = call.winner;
+            match side {
+                Side::Caller => {
+                    call.a.ok = None;
+                    if call.ack_pending {
+                        call.ack_pending = false;
+                        pending = call.winner;
+                    }
+                }
+                Side::Callee => call.b_ok = None,
             }
         }
         if let Some(i) = pending {
             self.ack_fork(id, i, Some(req));
         }
+        self.deliver_deferred_ack(id, side, req);
+        self.calls.schedule(id);
     }
 
     /// A request inside a dialog (To tag present). Returns false when no call knows it, so
@@ -132,6 +141,15 @@ impl Pbx {
                 }
                 true
             }
+            (Method::Prack, Some(id), _) => {
+                self.on_prack(now, id, tx, req);
+                true
+            }
+            // We never send the callee a reliable provisional response.
+            (Method::Prack, None, Some(_)) => {
+                self.reply(now, tx, req, StatusCode::CALL_DOES_NOT_EXIST);
+                true
+            }
             (Method::Options, Some(_), _) | (Method::Options, None, Some(_)) => {
                 let mut r = self.response(req, StatusCode::OK);
                 r.headers.push(HeaderName::Allow, crate::core::ALLOW);
@@ -159,6 +177,9 @@ impl Pbx {
     pub(crate) fn on_client_timeout(&mut self, now: Instant, ctx: ClientTxId) {
         if self.calls.relayed.contains_key(&ctx) {
             return self.on_relayed_timeout(now, ctx);
+        }
+        if self.calls.refreshes.contains_key(&ctx) {
+            return self.on_refresh_timeout(now, ctx);
         }
         let Some((id, i)) = self.calls.by_client_tx.remove(&ctx) else {
             return;

@@ -9,6 +9,9 @@ impl Pbx {
         if self.calls.relayed.contains_key(&ctx) {
             return self.on_relayed_response(now, ctx, resp);
         }
+        if self.calls.refreshes.contains_key(&ctx) {
+            return self.on_refresh_response(now, ctx, resp);
+        }
         let Some(&(id, i)) = self.calls.by_client_tx.get(&ctx) else {
             return;
         };
@@ -38,6 +41,9 @@ impl Pbx {
                 self.cancel_fork(now, id, i);
                 return;
             }
+            if !self.prack_fork(now, id, i, &resp) {
+                return; // a retransmitted reliable provisional: PRACKed and relayed once
+            }
             let Some(call) = self.calls.calls.get(&id) else {
                 return;
             };
@@ -46,9 +52,8 @@ impl Pbx {
             }
             let mut r = self.a_response(call, status, &resp.reason);
             r.body = copy_body(&resp.headers, &resp.body, &mut r.headers);
-            let tx = call.a.tx;
             r.body = self.anchor_for_caller(id, r.body);
-            self.respond_now(now, tx, r);
+            self.send_provisional(now, id, r);
             return;
         }
         if status.is_success() {
@@ -100,17 +105,18 @@ impl Pbx {
         };
         let mut ok = self.a_response(call, StatusCode::OK, &resp.reason);
         ok.body = copy_body(&resp.headers, &resp.body, &mut ok.headers);
-        let tx = call.a.tx;
         ok.body = self.anchor_for_caller(id, ok.body);
-        self.respond_now(now, tx, ok.clone());
         if let Some(call) = self.calls.calls.get_mut(&id) {
-            let t1 = self.transactions.config().t1;
             call.a.final_sent = true;
-            call.a.ok = Some(ok);
-            call.a.ok_interval = t1;
-            call.a.ok_next = Some(now + t1);
-            call.a.ok_give_up = Some(now + t1 * 64);
+            if !ok.body.is_empty() {
+                call.a.last_sdp.clone_from(&ok.body);
+            }
+            if let Some(timer) = call.timer.as_mut() {
+                timer.stamp_response(&mut ok);
+                timer.start(now);
+            }
         }
+        self.send_invite_ok(now, id, ok);
         for j in others {
             self.cancel_fork(now, id, j);
         }

@@ -4,8 +4,10 @@
 //! relay so that media keeps flowing through it (and `a=sendonly`/`a=inactive` reach the
 //! other phone unchanged, which is what puts it on hold).
 
-use super::{copy_body, Call, Pbx};
+use super::session_timer::{self, Agreement, Negotiation};
+use super::{copy_body, Call, Pbx, Resend};
 use crate::media::{anchor, Side};
+use crate::Peer;
 use sip::header::HeaderName;
 use sip::transaction::{ClientTxId, ServerTxId};
 use sip::{Method, Request, Response, StatusCode};
@@ -20,6 +22,53 @@ pub(crate) struct Relayed {
     request: Request,
     /// The request we sent (for the ACK of an INVITE's 2xx).
     sent: Request,
+    /// New session timer terms the caller put in its refresh.
+    terms: Option<Agreement>,
+}
+
+/// Our ACK for the other side's 2xx to a re-INVITE without SDP: that 2xx carried the offer,
+/// so the ACK must carry the answer, which comes in the ACK of the side that asked.
+#[derive(Debug)]
+pub(crate) struct DeferredAck {
+    to: Side,
+    ack: Request,
+    peer: Peer,
+}
+
+/// The ACK for a 2xx to `sent` (an INVITE of ours): same dialog and CSeq number, a new
+/// branch (RFC 3261 §13.2.2.4).
+pub(super) fn ack_for(sent: &Request) -> Request {
+    let mut ack = sent.clone();
+    ack.method = Method::Ack;
+    ack.body.clear();
+    for name in [
+        HeaderName::ContentType,
+        HeaderName::Contact,
+        HeaderName::SessionExpires,
+        HeaderName::Supported,
+    ] {
+        ack.headers.remove(&name);
+    }
+    let seq = ack
+        .headers
+        .get(&HeaderName::CSeq)
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap_or("1")
+        .to_string();
+    ack.headers.set(HeaderName::CSeq, format!("{seq} ACK"));
+    if let Some(via) = ack.headers.get(&HeaderName::Via).map(str::to_string) {
+        let fresh = via
+            .split(";branch=")
+            .next()
+            .map(|v| format!("{v};branch={};rport", sip::dialog::new_branch()))
+            .unwrap_or(via);
+        ack.headers.set(HeaderName::Via, fresh);
+    }
+    ack
+}
+
+fn is_session_refresh(method: &Method) -> bool {
+    matches!(method, Method::Invite | Method::Update)
 }
 
 impl Pbx {
@@ -48,6 +97,20 @@ impl Pbx {
         {
             // RFC 3261 §14.2: one re-INVITE at a time.
             return self.reply(now, tx, req, StatusCode(491));
+        }
+        let mut terms = None;
+        if from == Side::Caller
+            && is_session_refresh(&req.method)
+            && req.headers.get(&HeaderName::SessionExpires).is_some()
+        {
+            match session_timer::negotiate(req, &self.settings) {
+                Negotiation::TooBrief(min_se) => {
+                    let r = session_timer::too_brief(self, req, min_se);
+                    return self.send(now, tx, r, Duration::ZERO);
+                }
+                Negotiation::Agreed(t) => terms = Some(t),
+                Negotiation::Off => {}
+            }
         }
         let built = match from {
             Side::Caller => {
@@ -85,6 +148,18 @@ impl Pbx {
         };
         out.body = copy_body(&req.headers, &req.body, &mut out.headers);
         out.body = self.reanchor(id, from, out.body);
+        if from == Side::Callee {
+            if let Some(call) = self.calls.calls.get_mut(&id) {
+                if is_session_refresh(&req.method) {
+                    if let Some(timer) = &call.timer {
+                        timer.stamp_request(&mut out);
+                    }
+                }
+                if !out.body.is_empty() {
+                    call.a.last_sdp.clone_from(&out.body);
+                }
+            }
+        }
         match self.transactions.send_request(now, out.clone(), peer) {
             Ok(ctx) => {
                 self.calls.relayed.insert(
@@ -95,6 +170,7 @@ impl Pbx {
                         server_tx: tx,
                         request: req.clone(),
                         sent: out,
+                        terms,
                     },
                 );
             }
@@ -127,50 +203,90 @@ impl Pbx {
         }
         back.headers
             .push(HeaderName::Server, self.settings.server_name.clone());
-        if r.request.method == Method::Invite && resp.status.is_success() {
-            // ACK the other side's 2xx ourselves (the ACK is end to end per dialog).
-            let mut ack = r.sent.clone();
-            ack.method = Method::Ack;
-            ack.body.clear();
-            ack.headers.remove(&HeaderName::ContentType);
-            ack.headers.remove(&HeaderName::Contact);
-            let seq = ack
-                .headers
-                .get(&HeaderName::CSeq)
-                .and_then(|v| v.split_whitespace().next())
-                .unwrap_or("1")
-                .to_string();
-            ack.headers.set(HeaderName::CSeq, format!("{seq} ACK"));
-            if let Some(via) = ack.headers.get(&HeaderName::Via).map(str::to_string) {
-                let fresh = via
-                    .split(";branch=")
-                    .next()
-                    .map(|v| format!("{v};branch={};rport", sip::dialog::new_branch()))
-                    .unwrap_or(via);
-                ack.headers.set(HeaderName::Via, fresh);
-            }
-            let dest = self.calls.calls.get(&r.call).and_then(|c| match answerer {
-                Side::Callee => c.winner.map(|i| c.forks[i].peer),
-                Side::Caller => Some(c.a.peer),
-            });
-            if let Some(dest) = dest {
-                self.transactions
-                    .send_stateless(dest, &sip::Message::Request(ack));
-            }
+        let ok = resp.status.is_success();
+        if ok && is_session_refresh(&r.request.method) {
+            self.session_refreshed(now, r.call, r.terms);
             if r.from == Side::Caller {
-                // Our 2xx to the caller is retransmitted until its ACK, like the first one.
-                if let Some(call) = self.calls.calls.get_mut(&r.call) {
-                    let t1 = self.transactions.config().t1;
-                    call.a.ok = Some(back.clone());
-                    call.a.ok_tx = Some(r.server_tx);
-                    call.a.ok_interval = t1;
-                    call.a.ok_next = Some(now + t1);
-                    call.a.ok_give_up = Some(now + t1 * 64);
+                if let Some(timer) = self.calls.calls.get(&r.call).and_then(|c| c.timer.as_ref()) {
+                    timer.stamp_response(&mut back);
                 }
-                self.calls.schedule(r.call);
             }
         }
+        if r.from == Side::Caller && !back.body.is_empty() {
+            if let Some(call) = self.calls.calls.get_mut(&r.call) {
+                call.a.last_sdp.clone_from(&back.body);
+            }
+        }
+        if r.request.method == Method::Invite && ok {
+            self.ack_relayed_ok(r.call, answerer, &r, &resp);
+            // Our 2xx is retransmitted until the ACK, like the first one.
+            let t1 = self.transactions.config().t1;
+            let t2 = self.transactions.config().t2;
+            if let Some(call) = self.calls.calls.get_mut(&r.call) {
+                let resend = Some(Resend::new(now, r.server_tx, back.clone(), t1, Some(t2)));
+                match r.from {
+                    Side::Caller => call.a.ok = resend,
+                    Side::Callee => call.b_ok = resend,
+                }
+            }
+            self.calls.schedule(r.call);
+        }
+        let gone = matches!(resp.status.0, 408 | 481);
         self.respond_now(now, r.server_tx, back);
+        if gone {
+            // RFC 3261 §12.2.1.2: the other side's dialog is gone, so is the call.
+            self.hang_up_both(now, r.call, "dialog gone (408/481 in call)");
+        }
+    }
+
+    /// ACKs the other side's 2xx to a relayed re-INVITE ourselves (the ACK is end to end
+    /// per dialog) — at once, or, when that 2xx carried an offer (the re-INVITE had no
+    /// SDP), once the asking side's ACK brings the answer.
+    fn ack_relayed_ok(&mut self, id: u64, answerer: Side, r: &Relayed, resp: &Response) {
+        let ack = ack_for(&r.sent);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let peer = match answerer {
+            Side::Callee => match call.winner.and_then(|i| call.forks.get(i)) {
+                Some(f) => f.peer,
+                None => return,
+            },
+            Side::Caller => call.a.peer,
+        };
+        if r.request.body.is_empty() && !resp.body.is_empty() {
+            call.deferred_ack = Some(DeferredAck {
+                to: answerer,
+                ack,
+                peer,
+            });
+        } else {
+            self.transactions
+                .send_stateless(peer, &sip::Message::Request(ack));
+        }
+    }
+
+    /// The ACK from `from` completes a re-INVITE without SDP: send our deferred ACK to the
+    /// other side with the answer it carries, re-anchored on the relay.
+    pub(super) fn deliver_deferred_ack(&mut self, id: u64, from: Side, ack_in: &Request) {
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        if !call.deferred_ack.as_ref().is_some_and(|d| d.to != from) {
+            return;
+        }
+        let Some(DeferredAck { to, mut ack, peer }) = call.deferred_ack.take() else {
+            return;
+        };
+        ack.body = copy_body(&ack_in.headers, &ack_in.body, &mut ack.headers);
+        ack.body = self.reanchor(id, from, ack.body);
+        if to == Side::Caller && !ack.body.is_empty() {
+            if let Some(call) = self.calls.calls.get_mut(&id) {
+                call.a.last_sdp.clone_from(&ack.body);
+            }
+        }
+        self.transactions
+            .send_stateless(peer, &sip::Message::Request(ack));
     }
 
     /// A relayed request timed out on the other side: 408 to the one that asked.
@@ -178,6 +294,8 @@ impl Pbx {
         if let Some(r) = self.calls.relayed.remove(&ctx) {
             let resp = self.response(&r.request, StatusCode(408));
             self.send(now, r.server_tx, resp, Duration::ZERO);
+            // The other side is unreachable: end the call rather than leave it half dead.
+            self.hang_up_both(now, r.call, "no answer in call (408)");
         }
     }
 
@@ -218,7 +336,7 @@ impl Pbx {
 }
 
 /// Our Contact towards `side` of the call.
-fn our_contact(call: &Call, side: Side) -> String {
+pub(super) fn our_contact(call: &Call, side: Side) -> String {
     match side {
         Side::Caller => format!(
             "<sip:{}@{}{}>",

@@ -21,7 +21,12 @@
 mod dialogs;
 mod forks;
 mod midcall;
+mod reliable;
+mod resend;
+mod session_timer;
 mod setup;
+
+use resend::Resend;
 
 use crate::core::Pbx;
 use crate::events::{CallRecord, PbxEvent};
@@ -61,6 +66,8 @@ struct Fork {
     /// The ACK sent for its 2xx, re-sent if the 2xx is retransmitted (our ACK was lost).
     ack: Option<Request>,
     cseq: u32,
+    /// The RSeq of the last reliable provisional response PRACKed (RFC 3262).
+    last_rseq: Option<u32>,
 }
 
 /// The caller's side: the INVITE we answer and the dialog we share with it.
@@ -77,12 +84,15 @@ struct ALeg {
     remote_target: String,
     final_sent: bool,
     cseq: u32,
-    ok: Option<Response>,
-    /// The server transaction `ok` answers (the INVITE's, or a re-INVITE's).
-    ok_tx: Option<ServerTxId>,
-    ok_interval: Duration,
-    ok_next: Option<Instant>,
-    ok_give_up: Option<Instant>,
+    /// Our 2xx (to the INVITE or a re-INVITE), retransmitted until the caller's ACK.
+    ok: Option<Resend>,
+    /// The caller requires reliable provisional responses (RFC 3262).
+    reliable: bool,
+    /// 100rel state: the unacknowledged provisional, the ones waiting behind it, a 2xx
+    /// held until the PRACK.
+    prack: reliable::PrackState,
+    /// The last session description we sent the caller (refreshes re-send it).
+    last_sdp: Vec<u8>,
 }
 
 /// A call of two legs.
@@ -98,6 +108,14 @@ struct Call {
     /// Late offer: the winner's 2xx carried the offer; its ACK waits for the caller's
     /// ACK, which carries the answer (RFC 3264 §2).
     ack_pending: bool,
+    /// Our 2xx to a re-INVITE from the callee, retransmitted until its ACK.
+    b_ok: Option<Resend>,
+    /// An ACK that must carry the answer the other side will put in its own ACK (a
+    /// re-INVITE without SDP: offer in the 2xx, answer in the ACK).
+    deferred_ack: Option<midcall::DeferredAck>,
+    /// Session timer on the caller's dialog (RFC 4028): agreed at setup, running once
+    /// answered.
+    timer: Option<session_timer::SessionTimer>,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -105,16 +123,20 @@ struct Call {
 }
 
 impl Call {
-    /// The next instant a timer of this call is due: the ring timeout while ringing, the
-    /// next 2xx retransmission while the caller's ACK is awaited, none after.
+    /// The next instant a timer of this call is due: the ring timeout while ringing,
+    /// retransmissions of our 2xx and reliable provisionals, the session timer.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        if self.winner.is_some() {
-            self.a.ok_next
-        } else if self.a.final_sent {
-            None
-        } else {
-            Some(self.ring_deadline)
-        }
+        let ringing = (self.winner.is_none() && !self.a.final_sent).then_some(self.ring_deadline);
+        [
+            ringing,
+            self.a.ok.as_ref().map(Resend::deadline),
+            self.b_ok.as_ref().map(Resend::deadline),
+            self.a.prack.deadline(),
+            self.timer.as_ref().and_then(|t| t.deadline()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -131,6 +153,8 @@ pub(crate) struct Calls {
     by_client_tx: HashMap<ClientTxId, (u64, usize)>,
     /// Mid-call requests relayed to the other side, by our client transaction.
     relayed: HashMap<ClientTxId, midcall::Relayed>,
+    /// Our session refreshes to callers (RFC 4028), with the request sent.
+    refreshes: HashMap<ClientTxId, (u64, Request)>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
@@ -217,48 +241,64 @@ fn best_failure(codes: impl Iterator<Item = u16>) -> u16 {
 }
 
 impl Pbx {
-    /// Call timers: 2xx retransmission to the caller until its ACK, and the ring timeout.
+    /// Call timers: the ring timeout, retransmissions awaiting ACK or PRACK, session timers.
     pub(crate) fn handle_call_timers(&mut self, now: Instant) {
         while let Some(Reverse((at, id))) = self.calls.deadlines.peek().copied() {
             if at > now {
                 break;
             }
             self.calls.deadlines.pop();
-            let Some(call) = self.calls.calls.get_mut(&id) else {
+            let Some(call) = self.calls.calls.get(&id) else {
                 continue;
             };
             if call.deadline() != Some(at) {
                 continue; // superseded by a later schedule
             }
-            if call.winner.is_none() {
-                if now >= call.ring_deadline && !call.a.final_sent {
-                    self.give_up_ringing(now, id, StatusCode(480), "No Answer");
-                }
-                continue;
-            }
-            if call.a.ok_give_up.is_some_and(|g| now >= g) {
-                // RFC 3261 §13.3.1.4: no ACK for our 2xx: the call is dead; end both sides.
-                let winner = call.winner;
-                if let Some(i) = winner {
-                    self.bye_fork(now, id, i);
-                }
-                if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
-                    let _ = self.transactions.send_request(now, bye, peer);
-                }
-                self.end_call(now, id, "no ACK from caller");
-                continue;
-            }
-            if let (Some(ok), Some(next)) = (call.a.ok.clone(), call.a.ok_next) {
-                if next <= now {
-                    let t2 = self.transactions.config().t2;
-                    call.a.ok_interval = (call.a.ok_interval * 2).min(t2);
-                    call.a.ok_next = Some(now + call.a.ok_interval);
-                    let tx = call.a.ok_tx.unwrap_or(call.a.tx);
-                    self.respond_now(now, tx, ok);
-                }
-            }
+            self.run_call_timers(now, id);
             self.calls.schedule(id);
         }
+    }
+
+    fn run_call_timers(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        if call.winner.is_none() && !call.a.final_sent && now >= call.ring_deadline {
+            self.give_up_ringing(now, id, StatusCode(480), "No Answer");
+        }
+        self.prack_timers(now, id);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        if call.a.ok.as_ref().is_some_and(|r| r.expired(now)) {
+            // RFC 3261 §13.3.1.4: no ACK for our 2xx: the call is dead; end both sides.
+            return self.hang_up_both(now, id, "no ACK from caller");
+        }
+        if call.b_ok.as_ref().is_some_and(|r| r.expired(now)) {
+            return self.hang_up_both(now, id, "no ACK from callee");
+        }
+        let due: Vec<_> = [call.a.ok.as_mut(), call.b_ok.as_mut()]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.due(now))
+            .collect();
+        for (tx, resp) in due {
+            self.respond_now(now, tx, resp);
+        }
+        self.session_timer_due(now, id);
+    }
+
+    /// Ends an answered call from our side: BYE to both parties.
+    pub(super) fn hang_up_both(&mut self, now: Instant, id: u64, cause: &str) {
+        if let Some(i) = self.calls.calls.get(&id).and_then(|c| c.winner) {
+            self.bye_fork(now, id, i);
+        }
+        if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
+            if let Err(e) = self.transactions.send_request(now, bye, peer) {
+                tracing::debug!(error = %e, "BYE to caller not sent");
+            }
+        }
+        self.end_call(now, id, cause);
     }
 
     /// Forgets a call and reports its record.
@@ -275,6 +315,7 @@ impl Pbx {
             self.calls.by_client_tx.remove(&f.tx);
         }
         self.calls.relayed.retain(|_, r| r.call != id);
+        self.calls.refreshes.retain(|_, r| r.0 != id);
         let status = if call.answered.is_some() {
             200
         } else if call.cancelled {

@@ -46,6 +46,19 @@ impl Pbx {
         if let Some(refusal) = self.check_offer(&req) {
             return self.send(now, tx, refusal, Duration::ZERO);
         }
+        let timer_terms = match session_timer::negotiate(&req, &self.settings) {
+            session_timer::Negotiation::TooBrief(min_se) => {
+                let r = session_timer::too_brief(self, &req, min_se);
+                return self.send(now, tx, r, Duration::ZERO);
+            }
+            session_timer::Negotiation::Agreed(terms) => Some(terms),
+            session_timer::Negotiation::Off => None,
+        };
+        let reliable = req
+            .headers
+            .get_all(&HeaderName::Require)
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("100rel"));
         let key = (call_id.clone(), remote_tag.clone());
         if self.calls.by_a.contains_key(&key) {
             // A second INVITE with the same dialog identifiers but a new branch: a loop or
@@ -120,6 +133,7 @@ impl Pbx {
                 format!("<sip:{caller}@{}{}>", b.registrar, transport_param(dest)),
             );
             h.push(HeaderName::Allow, crate::core::ALLOW);
+            h.push(HeaderName::Supported, "100rel");
             h.push(HeaderName::UserAgent, self.settings.server_name.clone());
             invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
             if let Some(ports) = media {
@@ -150,6 +164,7 @@ impl Pbx {
                         cancel_wanted: false,
                         ack: None,
                         cseq: 1,
+                        last_rseq: None,
                     });
                 }
                 Err(e) => tracing::debug!(error = %e, "fork INVITE not sent"),
@@ -173,10 +188,9 @@ impl Pbx {
             final_sent: false,
             cseq: 0,
             ok: None,
-            ok_tx: None,
-            ok_interval: Duration::ZERO,
-            ok_next: None,
-            ok_give_up: None,
+            reliable,
+            prack: reliable::PrackState::starting_at(rand_rseq()),
+            last_sdp: Vec::new(),
         };
         self.calls.by_a.insert(key, id);
         self.calls.by_server_tx.insert(tx, id);
@@ -190,6 +204,9 @@ impl Pbx {
                 winner: None,
                 media,
                 ack_pending: false,
+                b_ok: None,
+                deferred_ack: None,
+                timer: timer_terms.map(session_timer::SessionTimer::new),
                 cancelled: false,
                 started: now,
                 answered: None,
@@ -263,4 +280,9 @@ impl Pbx {
             None => body,
         }
     }
+}
+
+/// A random first RSeq (RFC 3262 §3: uniform below 2^31).
+fn rand_rseq() -> u32 {
+    u32::from_str_radix(&new_tag()[..8], 16).unwrap_or(1) & 0x3fff_ffff
 }

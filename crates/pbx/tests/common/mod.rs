@@ -2,6 +2,8 @@
 //! phones that speak SIP to it as text.
 #![allow(dead_code)]
 
+pub mod calls;
+
 use pbx::{Directory, ExtensionEntry, Pbx, PbxEvent, PbxSettings, Peer};
 use sip::auth::{answer_challenge, ha1, pick_challenge, DigestAlgorithm, NonceSecret};
 use sip::header::{AuthParams, HeaderName};

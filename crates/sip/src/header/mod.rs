@@ -77,6 +77,14 @@ pub enum HeaderName {
     Subject,
     /// Event (compact `o`)
     Event,
+    /// Session-Expires (compact `x`, RFC 4028)
+    SessionExpires,
+    /// Min-SE (RFC 4028)
+    MinSe,
+    /// RSeq (RFC 3262)
+    RSeq,
+    /// RAck (RFC 3262)
+    RAck,
     /// Any other header, stored as received.
     Other(String),
 }
@@ -97,6 +105,7 @@ impl HeaderName {
                 b'k' => return HeaderName::Supported,
                 b's' => return HeaderName::Subject,
                 b'o' => return HeaderName::Event,
+                b'x' => return HeaderName::SessionExpires,
                 _ => {}
             }
         }
@@ -172,6 +181,10 @@ const KNOWN: &[(HeaderName, &str)] = &[
     (HeaderName::Date, "Date"),
     (HeaderName::Subject, "Subject"),
     (HeaderName::Event, "Event"),
+    (HeaderName::SessionExpires, "Session-Expires"),
+    (HeaderName::MinSe, "Min-SE"),
+    (HeaderName::RSeq, "RSeq"),
+    (HeaderName::RAck, "RAck"),
 ];
 
 /// One header line: a name and its raw value (folding already undone, outer whitespace
