@@ -207,7 +207,12 @@ pub fn answer(req: &Request, status: u16, tag: &str, sdp: Option<&str>) -> Vec<u
 }
 
 pub fn setup(callee_contacts: &[u16]) -> (Net, Caller, Vec<Peer>) {
-    let mut net = Net::new(PbxSettings::default());
+    setup_with(PbxSettings::default(), callee_contacts)
+}
+
+/// Like [`setup`], with these settings.
+pub fn setup_with(settings: PbxSettings, callee_contacts: &[u16]) -> (Net, Caller, Vec<Peer>) {
+    let mut net = Net::new(settings);
     let mut peers = Vec::new();
     for &port in callee_contacts {
         let mut b = Phone::new("202", "Secret-202-abc", port);
