@@ -33,7 +33,7 @@ fn caller_request(
     )
 }
 
-fn header<'a>(r: &'a Response, name: HeaderName) -> Option<&'a str> {
+fn header(r: &Response, name: HeaderName) -> Option<&str> {
     r.headers.get(&name)
 }
 
