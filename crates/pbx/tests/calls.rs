@@ -148,9 +148,21 @@ fn unassigned_and_unregistered_numbers() {
     let (mut net, mut a, _) = setup(&[]);
     let out = a.call(&mut net, "299");
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [404]);
+    // Refused calls are recorded too: every attempt ends in a record.
+    let record = call_ended(&mut net).expect("a record of the refused call");
+    assert_eq!(
+        (record.callee.as_str(), record.status, record.cause.as_str()),
+        ("299", 404, "unassigned number")
+    );
+    assert_eq!(record.answered_ms, None);
     a.phone.call_id.push('2');
     let out = a.call(&mut net, "202");
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [480]);
+    let record = call_ended(&mut net).expect("a record of the refused call");
+    assert_eq!(
+        (record.status, record.cause.as_str()),
+        (480, "not registered")
+    );
     assert_eq!(net.pbx.call_count(), 0);
 }
 

@@ -3,8 +3,36 @@
 
 use super::*;
 
+/// What admission found out about a call it let through.
+struct Admitted {
+    callee: String,
+    bindings: Vec<crate::location::Binding>,
+    call_id: String,
+    remote_tag: String,
+    remote_target: String,
+    timer_terms: Option<session_timer::Agreement>,
+    reliable: bool,
+    media: Option<RelayPorts>,
+}
+
+/// The cause written into the record of a call refused before anything rang.
+fn refusal_cause(status: u16) -> String {
+    match status {
+        400 => "bad request".into(),
+        404 => "unassigned number".into(),
+        415 => "unsupported body".into(),
+        416 => "unsupported URI scheme".into(),
+        422 => "session interval too brief".into(),
+        480 => "not registered".into(),
+        488 => "unacceptable session description".into(),
+        503 => "no media ports".into(),
+        c => format!("refused ({c})"),
+    }
+}
+
 impl Pbx {
-    /// An authenticated INVITE outside a dialog from `caller`.
+    /// An authenticated INVITE outside a dialog from `caller`: refused with a record of
+    /// the attempt, or forked to the callee's contacts.
     pub(crate) fn start_call(
         &mut self,
         now: Instant,
@@ -13,11 +41,61 @@ impl Pbx {
         req: Request,
         caller: String,
     ) {
+        match self.admit_call(now, &req, &caller) {
+            Ok(admitted) => self.fork_call(now, source, tx, req, caller, admitted),
+            Err(refusal) => self.refuse_call(now, tx, &req, caller, refusal),
+        }
+    }
+
+    /// Sends a refusal and, unless the INVITE merely repeated a live call's (482), writes
+    /// the call record: every call attempt ends in one.
+    fn refuse_call(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        req: &Request,
+        caller: String,
+        refusal: Response,
+    ) {
+        let status = refusal.status.0;
+        self.send(now, tx, refusal, Duration::ZERO);
+        if status == 482 {
+            return;
+        }
+        let at = self.unix_ms(now);
+        self.events.push_back(PbxEvent::CallEnded(CallRecord {
+            call_id: req
+                .headers
+                .get(&HeaderName::CallId)
+                .unwrap_or_default()
+                .to_string(),
+            caller,
+            callee: req
+                .uri
+                .user()
+                .map_or_else(|| req.uri.to_string(), str::to_string),
+            started_ms: at,
+            answered_ms: None,
+            ended_ms: at,
+            status,
+            cause: refusal_cause(status),
+            media: String::new(),
+        }));
+    }
+
+    /// The checks a new call must pass, in order; the last reserves its media ports.
+    fn admit_call(
+        &mut self,
+        now: Instant,
+        req: &Request,
+        caller: &str,
+    ) -> Result<Admitted, Response> {
+        let refuse = |pbx: &Pbx, code: u16| pbx.response(req, StatusCode(code));
         let Some(callee) = req.uri.user().map(str::to_string) else {
-            return self.reply(now, tx, &req, StatusCode::NOT_FOUND);
+            return Err(refuse(self, 404));
         };
         if !self.directory.contains(&callee) {
-            return self.reply(now, tx, &req, StatusCode::NOT_FOUND);
+            return Err(refuse(self, 404));
         }
         let bindings: Vec<_> = self
             .location
@@ -27,29 +105,28 @@ impl Pbx {
             .cloned()
             .collect();
         if bindings.is_empty() {
-            return self.reply(now, tx, &req, StatusCode(480));
+            return Err(refuse(self, 480));
         }
         let (Some(call_id), Some(remote_tag)) = (
             req.headers.get(&HeaderName::CallId).map(str::to_string),
             tag_of(req.headers.get(&HeaderName::From)),
         ) else {
-            return self.reply(now, tx, &req, StatusCode::BAD_REQUEST);
+            return Err(refuse(self, 400));
         };
         let Some(remote_target) = contact_uri(&req.headers) else {
-            let mut r = self.response(&req, StatusCode::BAD_REQUEST);
+            let mut r = refuse(self, 400);
             r.reason = "Bad Request (no usable Contact)".into();
-            return self.send(now, tx, r, Duration::ZERO);
+            return Err(r);
         };
         if !remote_target.starts_with("sip:") && !remote_target.starts_with("sips:") {
-            return self.reply(now, tx, &req, StatusCode::UNSUPPORTED_URI_SCHEME);
+            return Err(refuse(self, 416));
         }
-        if let Some(refusal) = self.check_offer(&req) {
-            return self.send(now, tx, refusal, Duration::ZERO);
+        if let Some(refusal) = self.check_offer(req) {
+            return Err(refusal);
         }
-        let timer_terms = match session_timer::negotiate(&req, &self.settings) {
+        let timer_terms = match session_timer::negotiate(req, &self.settings) {
             session_timer::Negotiation::TooBrief(min_se) => {
-                let r = session_timer::too_brief(self, &req, min_se);
-                return self.send(now, tx, r, Duration::ZERO);
+                return Err(session_timer::too_brief(self, req, min_se));
             }
             session_timer::Negotiation::Agreed(terms) => Some(terms),
             session_timer::Negotiation::Off => None,
@@ -59,26 +136,62 @@ impl Pbx {
             .get_all(&HeaderName::Require)
             .flat_map(|v| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case("100rel"));
-        let key = (call_id.clone(), remote_tag.clone());
-        if self.calls.by_a.contains_key(&key) {
+        if self
+            .calls
+            .by_a
+            .contains_key(&(call_id.clone(), remote_tag.clone()))
+        {
             // A second INVITE with the same dialog identifiers but a new branch: a loop or
             // a confused phone (RFC 3261 §8.2.2.2 merged request).
-            return self.reply(now, tx, &req, StatusCode(482));
+            return Err(refuse(self, 482));
         }
         // Media goes through the relay unless both extensions may talk directly.
-        let direct = self.directory.get(&caller).is_some_and(|e| e.direct_media)
+        let direct = self.directory.get(caller).is_some_and(|e| e.direct_media)
             && self.directory.get(&callee).is_some_and(|e| e.direct_media);
         let media = match (&mut self.media_relay, direct) {
             (Some(relay), false) => match relay.open() {
                 Some(ports) => Some(ports),
                 None => {
-                    let mut r = self.response(&req, StatusCode::SERVICE_UNAVAILABLE);
+                    let mut r = refuse(self, 503);
                     r.reason = "Service Unavailable (no media ports)".into();
-                    return self.send(now, tx, r, Duration::ZERO);
+                    return Err(r);
                 }
             },
             _ => None,
         };
+        Ok(Admitted {
+            callee,
+            bindings,
+            call_id,
+            remote_tag,
+            remote_target,
+            timer_terms,
+            reliable,
+            media,
+        })
+    }
+
+    /// Sends an INVITE to every live contact of the callee and keeps the call.
+    fn fork_call(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: Request,
+        caller: String,
+        admitted: Admitted,
+    ) {
+        let Admitted {
+            callee,
+            bindings,
+            call_id,
+            remote_tag,
+            remote_target,
+            timer_terms,
+            reliable,
+            media,
+        } = admitted;
+        let key = (call_id.clone(), remote_tag.clone());
         let mut trying = Response::for_request(&req, StatusCode::TRYING);
         trying
             .headers
@@ -174,7 +287,8 @@ impl Pbx {
             if let (Some(ports), Some(relay)) = (media, self.media_relay.as_mut()) {
                 relay.close(ports.session);
             }
-            return self.reply(now, tx, &req, StatusCode(480));
+            let refusal = self.response(&req, StatusCode(480));
+            return self.refuse_call(now, tx, &req, caller, refusal);
         }
         let a = ALeg {
             peer: source,
