@@ -230,3 +230,42 @@ fn hold_by_re_invite_passes_through_the_pbx() {
     finish_callee(callee, &work);
     assert_media_pool_full(&server);
 }
+
+#[test]
+fn reliable_provisionals_are_pracked_on_both_legs() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee("prack_uas", port);
+    register_callee(&server, port);
+    Sipp::new("prack_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    let history = server.cli_ok(&["calls", "--history", "5"]);
+    assert!(history.contains("201 -> 202  200"), "{history}");
+    assert_media_pool_full(&server);
+}
+
+#[test]
+fn session_timers_422_below_min_se_then_agreed_and_refreshed() {
+    let server = Server::start();
+    let port = free_port();
+    let (callee, work) = start_callee("timer_uas", port);
+    register_callee(&server, port);
+    Sipp::new("timer_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    finish_callee(callee, &work);
+    let history = server.cli_ok(&["calls", "--history", "5"]);
+    assert!(
+        history.contains("201 -> 202  422") && history.contains("session interval too brief"),
+        "{history}"
+    );
+    assert!(
+        history.contains("201 -> 202  200") && history.contains("caller hung up"),
+        "{history}"
+    );
+    assert_media_pool_full(&server);
+}
