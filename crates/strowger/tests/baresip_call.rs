@@ -5,45 +5,10 @@
 
 mod common;
 
-use common::{free_port, require_tool, run_bounded, terminate, wait_bounded, Server};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use common::baresip::{tone, Baresip, Setup};
+use common::{require_tool, run_bounded, terminate, wait_bounded, Server};
+use std::process::Command;
 use std::time::Duration;
-
-/// A baresip process, stopped (by its id) when dropped.
-struct Phone {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Phone {
-    fn drop(&mut self) {
-        terminate(&mut self.child, Duration::from_secs(5));
-    }
-}
-
-fn module_path() -> &'static str {
-    if Path::new("/usr/lib/baresip/modules/aufile.so").exists() {
-        "/usr/lib/baresip/modules"
-    } else {
-        "/usr/local/lib/baresip/modules"
-    }
-}
-
-/// A sine tone as an 8 kHz mono WAV file, made by sox.
-fn tone(dir: &Path, hz: u32) -> PathBuf {
-    let sox = require_tool("sox", "sox");
-    let file = dir.join(format!("tone{hz}.wav"));
-    let out = run_bounded(
-        Command::new(sox)
-            .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
-            .arg(&file)
-            .args(["synth", "20", "sine", &hz.to_string(), "vol", "0.5"]),
-        Duration::from_secs(20),
-    );
-    assert!(out.success(), "sox: {}", out.all());
-    file
-}
 
 /// Starts baresip for `extension` playing `hz`, auto-answering, recording what it receives
 /// (sndfile module), optionally dialling `dial` once registered, quitting after `seconds`.
@@ -53,62 +18,31 @@ fn start_phone(
     hz: u32,
     dial: Option<&str>,
     seconds: u32,
-) -> Phone {
-    let bin = require_tool("baresip", "baresip");
-    let dir = tempfile::Builder::new()
-        .prefix("strowger-baresip-call-")
-        .tempdir()
-        .expect("temporary directory");
+) -> Baresip {
+    let dir = Baresip::new_dir();
     let source = tone(dir.path(), hz);
     let snd = dir.path().join("snd");
     std::fs::create_dir_all(&snd).expect("snd dir");
-    // baresip also binds TLS on the next port: keep a gap.
-    let port = loop {
-        let p = free_port();
-        if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            break p;
-        }
+    let args = match dial {
+        Some(number) => vec!["-e".into(), format!("/dial sip:{number}@{}", server.addr())],
+        None => Vec::new(),
     };
-    let config = format!(
-        "poll_method epoll\nsip_listen 127.0.0.1:{port}\n\
-         audio_player aufile,/dev/null\naudio_alert aufile,/dev/null\n\
-         audio_source aufile,{}\n\
-         module_path {}\nmodule stdio.so\nmodule g711.so\nmodule aufile.so\n\
-         module sndfile.so\nmodule account.so\nmodule menu.so\nsnd_path {}\n",
-        source.display(),
-        module_path(),
-        snd.display()
-    );
-    std::fs::write(dir.path().join("config"), config).expect("config");
-    std::fs::write(
-        dir.path().join("accounts"),
-        format!(
-            "<sip:{extension}@{};transport=udp>;auth_pass={};answermode=auto;audio_codecs=PCMU\n",
-            server.addr(),
-            server.password(extension)
-        ),
+    Baresip::start(
+        server,
+        dir,
+        Setup {
+            extension,
+            source: &source,
+            modules: &["stdio", "sndfile"],
+            config: format!("snd_path {}", snd.display()),
+            args,
+            seconds,
+        },
     )
-    .expect("accounts");
-    let log = std::fs::File::create(dir.path().join("baresip.log")).expect("log");
-    let mut cmd = Command::new(bin);
-    cmd.arg("-f")
-        .arg(dir.path())
-        .args(["-t", &seconds.to_string()]);
-    if let Some(number) = dial {
-        cmd.args(["-e", &format!("/dial sip:{number}@{}", server.addr())]);
-    }
-    let child = cmd
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log.try_clone().expect("log")))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start baresip");
-    Phone { child, dir }
 }
 
 /// (rough frequency in Hz, RMS amplitude) of what a phone received, by `sox stat`.
-fn received(phone: &Phone) -> (f64, f64) {
+fn received(phone: &Baresip) -> (f64, f64) {
     let snd = phone.dir.path().join("snd");
     let dec = std::fs::read_dir(&snd)
         .expect("snd dir")

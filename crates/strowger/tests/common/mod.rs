@@ -1603,3 +1603,330 @@ impl Phone {
             .expect("a final answer to the authenticated INVITE")
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// baresip, a real softphone
+// ---------------------------------------------------------------------------------------
+
+/// Starting baresip (Debian's `baresip-core`, 1.0) as a phone registered on the server,
+/// and driving it through its `ctrl_tcp` module (netstring-framed JSON on a loopback TCP
+/// port): commands such as `dial`, `sndcode` and `hangup`, and the events it reports
+/// (`CALL_ESTABLISHED`, `CALL_DTMF_START`, ...).
+pub mod baresip {
+    use super::{free_port, require_tool, run_bounded, tail, terminate, Server};
+    use std::collections::VecDeque;
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// The modules every phone loads (`menu` holds the commands `ctrl_tcp` runs).
+    pub const BASE_MODULES: &[&str] = &["g711", "aufile", "account", "menu"];
+
+    /// Where baresip's modules are installed.
+    pub fn module_path() -> PathBuf {
+        for dir in ["/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"] {
+            let p = Path::new(dir);
+            if p.join("account.so").is_file() {
+                return p.to_path_buf();
+            }
+        }
+        // Multi-arch layouts.
+        if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+            for e in entries.flatten() {
+                let p = e.path().join("baresip/modules");
+                if p.join("account.so").is_file() {
+                    return p;
+                }
+            }
+        }
+        panic!("baresip is installed but its modules (account.so) were not found");
+    }
+
+    /// A sine tone as an 8 kHz mono WAV file made by sox (baresip's `ausine` only makes
+    /// 48 kHz, which G.711 would not carry), 20 s long at half scale.
+    pub fn tone(dir: &Path, hz: u32) -> PathBuf {
+        let sox = require_tool("sox", "sox");
+        let file = dir.join(format!("tone{hz}.wav"));
+        let out = run_bounded(
+            Command::new(sox)
+                .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+                .arg(&file)
+                .args(["synth", "20", "sine", &hz.to_string(), "vol", "0.5"]),
+            Duration::from_secs(20),
+        );
+        assert!(out.success(), "sox: {}", out.all());
+        file
+    }
+
+    /// A free loopback SIP port for baresip: it also binds TLS on the next port, so that one
+    /// must be free too.
+    pub fn sip_port() -> u16 {
+        for _ in 0..100 {
+            let p = free_port();
+            if p < 65000 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+                return p;
+            }
+        }
+        panic!("no loopback port p with p + 1 free for baresip after 100 tries");
+    }
+
+    /// How to start one phone.
+    pub struct Setup<'a> {
+        /// The extension it registers as (its password comes from the server's banner).
+        pub extension: &'a str,
+        /// The tone it plays (an 8 kHz WAV, see [`tone`]).
+        pub source: &'a Path,
+        /// Modules besides [`BASE_MODULES`], without `.so`.
+        pub modules: &'a [&'a str],
+        /// More configuration lines.
+        pub config: String,
+        /// More command-line arguments (e.g. `-e "/dial sip:..."`).
+        pub args: Vec<String>,
+        /// baresip quits on its own after this many seconds (`-t`), whatever happens.
+        pub seconds: u32,
+    }
+
+    /// A baresip process with its own configuration directory; stopped (SIGTERM, then
+    /// killed, by its own id) when dropped, its output printed if the test failed.
+    pub struct Baresip {
+        pub child: Child,
+        pub dir: tempfile::TempDir,
+        log: PathBuf,
+    }
+
+    impl Baresip {
+        /// A fresh configuration directory, to put files (tones) in before [`Baresip::start`].
+        pub fn new_dir() -> tempfile::TempDir {
+            tempfile::Builder::new()
+                .prefix("strowger-baresip-")
+                .tempdir()
+                .expect("temporary directory")
+        }
+
+        /// Writes `config` and `accounts` (UDP, MD5 digest with the banner's password,
+        /// auto-answer, PCMU only) into `dir` and starts baresip on it, logging to
+        /// `baresip.log` there.
+        pub fn start(server: &Server, dir: tempfile::TempDir, setup: Setup) -> Baresip {
+            let bin = require_tool("baresip", "baresip-core");
+            let modules: String = BASE_MODULES
+                .iter()
+                .chain(setup.modules)
+                .map(|m| format!("module {m}.so\n"))
+                .collect();
+            let config = format!(
+                "poll_method epoll\nsip_listen 127.0.0.1:{}\n\
+                 audio_player aufile,/dev/null\naudio_alert aufile,/dev/null\n\
+                 audio_source aufile,{}\nmodule_path {}\n{modules}{}\n",
+                sip_port(),
+                setup.source.display(),
+                module_path().display(),
+                setup.config,
+            );
+            std::fs::write(dir.path().join("config"), config).expect("baresip config");
+            std::fs::write(
+                dir.path().join("accounts"),
+                format!(
+                    "<sip:{}@{};transport=udp>;auth_pass={};answermode=auto;audio_codecs=PCMU\n",
+                    setup.extension,
+                    server.addr(),
+                    server.password(setup.extension)
+                ),
+            )
+            .expect("baresip accounts");
+            std::fs::write(dir.path().join("contacts"), "").expect("baresip contacts");
+            let log = dir.path().join("baresip.log");
+            let out = std::fs::File::create(&log).expect("baresip log");
+            let child = Command::new(bin)
+                .arg("-f")
+                .arg(dir.path())
+                .args(["-t", &setup.seconds.to_string()])
+                .args(&setup.args)
+                .current_dir(dir.path())
+                .env("HOME", dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(out.try_clone().expect("baresip log")))
+                .stderr(Stdio::from(out))
+                .spawn()
+                .expect("start baresip");
+            Baresip { child, dir, log }
+        }
+
+        /// Everything it printed so far, its status lines (ended by `\r`) split into lines.
+        pub fn log(&self) -> String {
+            String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default())
+                .replace('\r', "\n")
+        }
+
+        /// Panics with its output if it has exited.
+        pub fn assert_running(&mut self) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "baresip exited with {status}\n--- baresip ---\n{}",
+                    tail(&self.log(), 60)
+                );
+            }
+        }
+    }
+
+    impl Drop for Baresip {
+        fn drop(&mut self) {
+            terminate(&mut self.child, Duration::from_secs(5));
+            if std::thread::panicking() {
+                eprintln!(
+                    "--- baresip {} (last 60 lines) ---\n{}",
+                    self.dir.path().display(),
+                    tail(&self.log(), 60)
+                );
+            }
+        }
+    }
+
+    /// The value of a string field of a flat JSON object as baresip writes it (no escapes
+    /// in the values the tests look at).
+    pub fn json_str<'a>(json: &'a str, field: &str) -> Option<&'a str> {
+        let key = format!("\"{field}\":\"");
+        let start = json.find(&key)? + key.len();
+        let len = json[start..].find('"')?;
+        Some(&json[start..start + len])
+    }
+
+    fn json_escape(s: &str) -> String {
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    }
+
+    /// A connection to baresip's `ctrl_tcp` module.
+    pub struct Control {
+        stream: TcpStream,
+        buf: Vec<u8>,
+        /// Events received and not yet taken by [`Control::wait_event`].
+        events: VecDeque<String>,
+        next_token: u32,
+    }
+
+    impl Control {
+        /// Connects to `127.0.0.1:port`, retrying for up to `limit` while baresip starts.
+        pub fn connect(phone: &mut Baresip, port: u16, limit: Duration) -> Control {
+            let deadline = Instant::now() + limit;
+            loop {
+                match TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(stream) => {
+                        stream
+                            .set_read_timeout(Some(Duration::from_millis(100)))
+                            .expect("read timeout");
+                        return Control {
+                            stream,
+                            buf: Vec::new(),
+                            events: VecDeque::new(),
+                            next_token: 0,
+                        };
+                    }
+                    Err(e) if Instant::now() >= deadline => panic!(
+                        "baresip's ctrl_tcp on port {port} not reachable within {limit:?}: \
+                         {e}\n--- baresip ---\n{}",
+                        tail(&phone.log(), 60)
+                    ),
+                    Err(_) => {
+                        phone.assert_running();
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            }
+        }
+
+        /// The next complete netstring, waiting until `deadline`.
+        fn next_message(&mut self, deadline: Instant) -> Option<String> {
+            loop {
+                if let Some(colon) = self.buf.iter().position(|&b| b == b':') {
+                    let len: usize = std::str::from_utf8(&self.buf[..colon])
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "bad netstring from ctrl_tcp: {:?}",
+                                String::from_utf8_lossy(&self.buf)
+                            )
+                        });
+                    if self.buf.len() > colon + len + 1 {
+                        let body = String::from_utf8_lossy(&self.buf[colon + 1..colon + 1 + len])
+                            .into_owned();
+                        assert_eq!(self.buf[colon + 1 + len], b',', "netstring end");
+                        self.buf.drain(..colon + len + 2);
+                        return Some(body);
+                    }
+                }
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                let mut chunk = [0u8; 4096];
+                match self.stream.read(&mut chunk) {
+                    Ok(0) => panic!("baresip closed its ctrl_tcp connection"),
+                    Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(e) => panic!("reading from ctrl_tcp: {e}"),
+                }
+            }
+        }
+
+        /// Runs a command (as typed after `/` in baresip's menu) and waits up to 10 s for
+        /// its response, which must be `"ok":true`. Returns the response's `data`.
+        pub fn command(&mut self, command: &str, params: &str) -> String {
+            self.next_token += 1;
+            let token = format!("t{}", self.next_token);
+            let json = format!(
+                "{{\"command\":\"{}\",\"params\":\"{}\",\"token\":\"{token}\"}}",
+                json_escape(command),
+                json_escape(params)
+            );
+            self.stream
+                .write_all(format!("{}:{json},", json.len()).as_bytes())
+                .expect("write to ctrl_tcp");
+            let limit = Duration::from_secs(10);
+            let deadline = Instant::now() + limit;
+            while let Some(msg) = self.next_message(deadline) {
+                if msg.contains("\"response\":true") {
+                    if json_str(&msg, "token") == Some(&token) {
+                        assert!(
+                            msg.contains("\"ok\":true"),
+                            "baresip refused `{command} {params}`: {msg}"
+                        );
+                        return json_str(&msg, "data").unwrap_or_default().to_string();
+                    }
+                } else {
+                    self.events.push_back(msg);
+                }
+            }
+            panic!("no response from baresip to `{command} {params}` within {limit:?}");
+        }
+
+        /// Waits up to `limit` for an event of `kind` (e.g. `CALL_ESTABLISHED`), and returns
+        /// it (the whole JSON object). Events of other kinds stay queued.
+        pub fn wait_event(&mut self, kind: &str, limit: Duration) -> String {
+            self.try_wait_event(kind, limit).unwrap_or_else(|| {
+                panic!(
+                    "no {kind} event from baresip within {limit:?}; events not taken: {:?}",
+                    self.events
+                )
+            })
+        }
+
+        /// Like [`Control::wait_event`], `None` when none came within `limit`.
+        pub fn try_wait_event(&mut self, kind: &str, limit: Duration) -> Option<String> {
+            let is_kind = |m: &String| json_str(m, "type") == Some(kind);
+            if let Some(i) = self.events.iter().position(is_kind) {
+                return self.events.remove(i);
+            }
+            let deadline = Instant::now() + limit;
+            while let Some(msg) = self.next_message(deadline) {
+                if is_kind(&msg) {
+                    return Some(msg);
+                }
+                if !msg.contains("\"response\":true") {
+                    self.events.push_back(msg);
+                }
+            }
+            None
+        }
+    }
+}
