@@ -6,8 +6,8 @@ use crate::model::{Config, DigestAlgorithmName};
 use std::collections::HashMap;
 use std::fmt::Debug;
 
-/// One line per change from `old` to `new`, in document order: system, registrar and
-/// security settings, then extensions, users and administrators (removals after additions
+/// One line per change from `old` to `new`, in document order: system, registrar, calls
+/// and security settings, then extensions, users and administrators (removals after additions
 /// and changes). Passwords are only ever reported as "changed".
 pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     let mut out = Vec::new();
@@ -43,6 +43,14 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         a.max_contacts,
         b.max_contacts,
     );
+    let (a, b) = (&old.calls, &new.calls);
+    setting(
+        &mut out,
+        "calls.session_expires_secs",
+        a.session_expires_secs,
+        b.session_expires_secs,
+    );
+    setting(&mut out, "calls.min_se_secs", a.min_se_secs, b.min_se_secs);
     let (a, b) = (&old.security, &new.security);
     setting(
         &mut out,

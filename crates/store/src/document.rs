@@ -7,13 +7,13 @@
 
 use crate::error::ConfigErrors;
 use crate::model::{
-    Admin, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
+    Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
     SecuritySettings, SystemSettings, User,
 };
 use crate::secrets::{check_password_strength, hash_admin_password};
 use crate::validate::{
     self, AUTH_FAILURES, BLOCK_SECS, EXPIRES_CEILING, FAILURE_WINDOW, MAX_CONTACTS, MIN_EXPIRES,
-    NONCE_LIFETIME, SLOW_DOWN_AFTER,
+    MIN_SE, NONCE_LIFETIME, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER,
 };
 use crate::walker::{syntax_error, Fields};
 use std::collections::HashSet;
@@ -50,6 +50,10 @@ impl Config {
             Some(t) => read_registrar(Fields::new(t, "registrar"), &mut r.errs),
             None => RegistrarSettings::default(),
         };
+        let calls = match doc.table("calls", &mut r.errs) {
+            Some(t) => read_calls(Fields::new(t, "calls"), &mut r.errs),
+            None => CallSettings::default(),
+        };
         let security = match doc.table("security", &mut r.errs) {
             Some(t) => read_security(Fields::new(t, "security"), &mut r.errs),
             None => SecuritySettings::default(),
@@ -77,6 +81,7 @@ impl Config {
         let config = Config {
             system,
             registrar,
+            calls,
             security,
             users,
             extensions,
@@ -119,6 +124,20 @@ fn read_registrar(mut f: Fields<'_>, errs: &mut ConfigErrors) -> RegistrarSettin
         max_contacts: f
             .uint("max_contacts", MAX_CONTACTS, errs)
             .unwrap_or(d.max_contacts),
+    };
+    f.finish(errs);
+    s
+}
+
+fn read_calls(mut f: Fields<'_>, errs: &mut ConfigErrors) -> CallSettings {
+    let d = CallSettings::default();
+    // Only the fixed bounds are checked here; that session_expires_secs is 0 or at least
+    // min_se_secs is checked with the typed values in `validate`.
+    let s = CallSettings {
+        session_expires_secs: f
+            .uint("session_expires_secs", 0..=SESSION_EXPIRES_CEILING, errs)
+            .unwrap_or(d.session_expires_secs),
+        min_se_secs: f.uint("min_se_secs", MIN_SE, errs).unwrap_or(d.min_se_secs),
     };
     f.finish(errs);
     s

@@ -31,6 +31,11 @@ impl Config {
         field_num(&mut out, "default_expires", r.default_expires);
         field_num(&mut out, "max_contacts", r.max_contacts);
 
+        let t = &self.calls;
+        out.push_str("\n[calls]\n");
+        field_num(&mut out, "session_expires_secs", t.session_expires_secs);
+        field_num(&mut out, "min_se_secs", t.min_se_secs);
+
         let c = &self.security;
         out.push_str("\n[security]\n");
         field_num(

@@ -20,6 +20,11 @@
 //! default_expires = 3600    # min_expires..=max_expires
 //! max_contacts = 3          # 1..=20
 //!
+//! [calls]                   # session timers (RFC 4028)
+//! session_expires_secs = 1800   # asked of callers that name none; 0 (no timer for
+//!                               # them) or min_se_secs..=86400
+//! min_se_secs = 90              # 90..=86400; shorter intervals get 422
+//!
 //! [security]
 //! auth_failures_before_block = 10   # 1..=1000
 //! failure_window_secs = 60          # 1..=86400
@@ -75,6 +80,6 @@ pub use defaults::DefaultCredentials;
 pub use diff::changes;
 pub use error::{ConfigErrors, FieldError, StoreError};
 pub use model::{
-    Admin, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
+    Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
     SecuritySettings, SystemSettings, User,
 };

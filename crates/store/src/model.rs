@@ -9,6 +9,8 @@ pub struct Config {
     pub system: SystemSettings,
     /// Registration timing and limits.
     pub registrar: RegistrarSettings,
+    /// Session timers of calls.
+    pub calls: CallSettings,
     /// Defences against password guessing; digest algorithms.
     pub security: SecuritySettings,
     /// People.
@@ -74,6 +76,30 @@ impl Default for RegistrarSettings {
             max_expires: 3600,
             default_expires: 3600,
             max_contacts: 3,
+        }
+    }
+}
+
+/// The `[calls]` section: session timers (RFC 4028), in seconds.
+///
+/// A session timer has the phones in a call refresh it with a re-INVITE or UPDATE within
+/// the session interval; a call that is not refreshed in time is ended, so that a phone that
+/// vanished mid-call does not leave the call up for ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSettings {
+    /// The session interval asked of callers that name none; 0 leaves such calls without a
+    /// timer (0, or min_se_secs..=86400).
+    pub session_expires_secs: u32,
+    /// The briefest session interval accepted: callers asking for less are answered 422
+    /// Session Interval Too Small (90..=86400; RFC 4028 forbids less than 90).
+    pub min_se_secs: u32,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        Self {
+            session_expires_secs: 1800,
+            min_se_secs: 90,
         }
     }
 }

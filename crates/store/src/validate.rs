@@ -18,6 +18,11 @@ pub const MIN_EXPIRES: RangeInclusive<u32> = 1..=3600;
 pub const EXPIRES_CEILING: u32 = 86_400;
 /// `registrar.max_contacts`.
 pub const MAX_CONTACTS: RangeInclusive<u32> = 1..=20;
+/// `calls.min_se_secs`: RFC 4028 §4 forbids a Min-SE below 90 seconds.
+pub const MIN_SE: RangeInclusive<u32> = 90..=86_400;
+/// Upper bound of `calls.session_expires_secs` (which is otherwise 0 or at least
+/// `calls.min_se_secs`).
+pub const SESSION_EXPIRES_CEILING: u32 = 86_400;
 /// `security.auth_failures_before_block`.
 pub const AUTH_FAILURES: RangeInclusive<u32> = 1..=1000;
 /// `security.failure_window_secs`.
@@ -50,6 +55,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     let mut found = ConfigErrors::default();
     check_system(config, &mut found);
     check_registrar(config, failed, &mut found);
+    check_calls(config, failed, &mut found);
     check_security(config, failed, &mut found);
     check_extensions(config, failed, &mut found);
     check_users(config, failed, &mut found);
@@ -138,6 +144,30 @@ fn check_registrar(config: &Config, failed: &HashSet<String>, errs: &mut ConfigE
         max_floor..=default_ceiling,
         errs,
     );
+}
+
+fn check_calls(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
+    let c = &config.calls;
+    in_range("calls.min_se_secs", c.min_se_secs, MIN_SE, errs);
+    in_range(
+        "calls.session_expires_secs",
+        c.session_expires_secs,
+        0..=SESSION_EXPIRES_CEILING,
+        errs,
+    );
+    // As in the registrar: the cross-field rule is skipped when min_se_secs was itself
+    // rejected, since it then holds a default.
+    let min_known = !failed.contains("calls.min_se_secs") && MIN_SE.contains(&c.min_se_secs);
+    if min_known && c.session_expires_secs != 0 && c.session_expires_secs < c.min_se_secs {
+        errs.push(
+            "calls.session_expires_secs",
+            format!(
+                "must be 0 (no session timer) or between {} (calls.min_se_secs) and \
+                 {SESSION_EXPIRES_CEILING} (got {})",
+                c.min_se_secs, c.session_expires_secs
+            ),
+        );
+    }
 }
 
 fn check_security(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {

@@ -129,6 +129,39 @@ fn failed_apply_leaves_the_previous_version_in_force() {
 }
 
 #[test]
+fn rejected_calls_settings_leave_the_previous_version_in_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(dir.path()).expect("open");
+    let mut good = base();
+    good.calls.min_se_secs = 120;
+    good.calls.session_expires_secs = 600;
+    store.apply(&good, "admin", "cli").expect("apply");
+    assert_eq!(store.current().expect("current"), Some((1, good.clone())));
+    let audit_before = store.audit(1000).expect("audit").len();
+
+    let mut bad = good.clone();
+    bad.calls.min_se_secs = 900;
+    match store.apply(&bad, "admin", "cli") {
+        Err(StoreError::Invalid(errors)) => assert_eq!(
+            errors.to_string(),
+            "calls.session_expires_secs: must be 0 (no session timer) or between 900 \
+             (calls.min_se_secs) and 86400 (got 600)"
+        ),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    bad.calls.min_se_secs = 89;
+    match store.apply(&bad, "admin", "cli") {
+        Err(StoreError::Invalid(errors)) => assert_eq!(
+            errors.to_string(),
+            "calls.min_se_secs: must be between 90 and 86400 (got 89)"
+        ),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(store.current().expect("current"), Some((1, good)));
+    assert_eq!(store.audit(1000).expect("audit").len(), audit_before);
+}
+
+#[test]
 fn events_are_audited_newest_first() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("open");

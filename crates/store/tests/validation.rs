@@ -7,7 +7,8 @@ mod common;
 use common::{admins_section, assert_rejected_with, base_document, errors_of, ADMIN_PASSWORD};
 use store::secrets::{ha1_md5, ha1_sha256};
 use store::{
-    changes, Config, Credentials, DigestAlgorithmName, RegistrarSettings, SecuritySettings,
+    changes, CallSettings, Config, Credentials, DigestAlgorithmName, RegistrarSettings,
+    SecuritySettings,
 };
 
 fn with_extensions(extensions: &str) -> String {
@@ -20,6 +21,7 @@ fn minimal_document_gets_defaults_and_hashes() {
     let c = Config::from_toml(&doc, None).expect("valid");
     assert_eq!(c.system.realm, "strowger");
     assert_eq!(c.registrar, RegistrarSettings::default());
+    assert_eq!(c.calls, CallSettings::default());
     assert_eq!(c.security, SecuritySettings::default());
     let e = c.extension("201").expect("extension 201");
     assert_eq!(
@@ -82,6 +84,154 @@ fn rejected_field_does_not_cause_follow_up_errors() {
     assert_eq!(
         errors_of(&doc),
         ["registrar.min_expires: must be between 1 and 3600 (got -1)"]
+    );
+}
+
+#[test]
+fn calls_defaults() {
+    let d = CallSettings::default();
+    assert_eq!((d.session_expires_secs, d.min_se_secs), (1800, 90));
+    // An empty [calls] section is the defaults too.
+    let c = Config::from_toml(&format!("[calls]\n{}", base_document()), None).expect("valid");
+    assert_eq!(c.calls, d);
+}
+
+#[test]
+fn calls_rules() {
+    let doc = |s: &str| format!("[calls]\n{s}\n{}", base_document());
+    assert_rejected_with(
+        &doc("min_se_secs = 89"),
+        "calls.min_se_secs: must be between 90 and 86400 (got 89)",
+    );
+    assert_rejected_with(
+        &doc("min_se_secs = 86401"),
+        "calls.min_se_secs: must be between 90 and 86400 (got 86401)",
+    );
+    assert_rejected_with(
+        &doc("session_expires_secs = 86401"),
+        "calls.session_expires_secs: must be between 0 and 86400 (got 86401)",
+    );
+    assert_rejected_with(
+        &doc("session_expires_secs = -1"),
+        "calls.session_expires_secs: must be between 0 and 86400 (got -1)",
+    );
+    assert_eq!(
+        errors_of(&doc("session_expires_secs = 60")),
+        [
+            "calls.session_expires_secs: must be 0 (no session timer) or between 90 \
+             (calls.min_se_secs) and 86400 (got 60)"
+        ]
+    );
+    assert_eq!(
+        errors_of(&doc("session_expires_secs = 300\nmin_se_secs = 600")),
+        [
+            "calls.session_expires_secs: must be 0 (no session timer) or between 600 \
+             (calls.min_se_secs) and 86400 (got 300)"
+        ]
+    );
+    assert_rejected_with(
+        &doc("min_se_secs = \"90\""),
+        "calls.min_se_secs: must be a whole number (got string)",
+    );
+    assert_rejected_with(
+        &doc("refresher = \"uac\""),
+        "calls.refresher: unknown field",
+    );
+    assert_rejected_with(
+        &format!("calls = 1800\n{}", base_document()),
+        "calls: must be a table (got integer)",
+    );
+
+    // 0 turns the timer off for callers that name none, whatever min_se_secs is; the
+    // bounds themselves are valid.
+    let c = Config::from_toml(&doc("session_expires_secs = 0\nmin_se_secs = 3600"), None)
+        .expect("valid");
+    assert_eq!(
+        (c.calls.session_expires_secs, c.calls.min_se_secs),
+        (0, 3600)
+    );
+    let c = Config::from_toml(&doc("session_expires_secs = 120\nmin_se_secs = 120"), None)
+        .expect("valid");
+    assert_eq!(
+        (c.calls.session_expires_secs, c.calls.min_se_secs),
+        (120, 120)
+    );
+    let c = Config::from_toml(
+        &doc("session_expires_secs = 86400\nmin_se_secs = 86400"),
+        None,
+    )
+    .expect("valid");
+    assert_eq!(c.calls.session_expires_secs, 86_400);
+
+    // Config::validate applies the same rules to a model built in code.
+    let mut c = Config::from_toml(&base_document(), None).expect("valid");
+    c.calls.min_se_secs = 3600;
+    let e = c
+        .validate()
+        .expect_err("session_expires_secs below min_se_secs");
+    assert_eq!(
+        e.to_string(),
+        "calls.session_expires_secs: must be 0 (no session timer) or between 3600 \
+         (calls.min_se_secs) and 86400 (got 1800)"
+    );
+    c.calls.min_se_secs = 30;
+    let e = c.validate().expect_err("min_se_secs below 90");
+    assert_eq!(
+        e.to_string(),
+        "calls.min_se_secs: must be between 90 and 86400 (got 30)"
+    );
+}
+
+#[test]
+fn rejected_min_se_does_not_cause_follow_up_errors() {
+    // min_se_secs is rejected; session_expires_secs must not then be judged against it.
+    let doc = format!(
+        "[calls]\nmin_se_secs = 10\nsession_expires_secs = 60\n{}",
+        base_document()
+    );
+    assert_eq!(
+        errors_of(&doc),
+        ["calls.min_se_secs: must be between 90 and 86400 (got 10)"]
+    );
+    // Nor against a placeholder when it was of the wrong type.
+    let doc = format!(
+        "[calls]\nmin_se_secs = \"90\"\nsession_expires_secs = 60\n{}",
+        base_document()
+    );
+    assert_eq!(
+        errors_of(&doc),
+        ["calls.min_se_secs: must be a whole number (got string)"]
+    );
+}
+
+#[test]
+fn calls_round_trip() {
+    let before = Config::from_toml(&base_document(), None).expect("valid");
+    // The defaults are exported explicitly.
+    let text = before.to_toml();
+    assert!(
+        text.contains("\n[calls]\nsession_expires_secs = 1800\nmin_se_secs = 90\n"),
+        "{text}"
+    );
+    let doc = format!(
+        "[calls]\nsession_expires_secs = 0\nmin_se_secs = 120\n{}",
+        base_document()
+    );
+    let c = Config::from_toml(&doc, None).expect("valid");
+    let text = c.to_toml();
+    assert!(
+        text.contains("\n[calls]\nsession_expires_secs = 0\nmin_se_secs = 120\n"),
+        "{text}"
+    );
+    let back = Config::from_toml(&text, None).expect("export parses");
+    assert_eq!(back, c);
+    assert_eq!(back.to_toml(), text);
+    assert_eq!(
+        changes(&before, &c),
+        [
+            "calls.session_expires_secs 1800 -> 0",
+            "calls.min_se_secs 90 -> 120"
+        ]
     );
 }
 

@@ -35,6 +35,8 @@ pub fn pbx_settings(config: &Config) -> PbxSettings {
                 DigestAlgorithmName::Sha256 => DigestAlgorithm::Sha256,
             })
             .collect(),
+        session_expires: config.calls.session_expires_secs,
+        min_se: config.calls.min_se_secs,
         ..PbxSettings::default()
     }
 }
@@ -47,4 +49,21 @@ pub fn directory(config: &Config) -> Directory {
         ha1_sha256: e.credentials.ha1_sha256().to_string(),
         direct_media: e.direct_media,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pbx_settings;
+    use store::Config;
+
+    #[test]
+    fn calls_section_reaches_the_session_timer_settings() {
+        let defaults = pbx_settings(&Config::default());
+        assert_eq!((defaults.session_expires, defaults.min_se), (1800, 90));
+        let mut config = Config::default();
+        config.calls.session_expires_secs = 0;
+        config.calls.min_se_secs = 120;
+        let s = pbx_settings(&config);
+        assert_eq!((s.session_expires, s.min_se), (0, 120));
+    }
 }

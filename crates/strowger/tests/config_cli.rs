@@ -3,13 +3,20 @@
 
 mod common;
 
-use common::{set_toml_value, Phone, Server};
+use common::{
+    authorization, parse_challenge, set_toml_value, unique, Phone, Req, Response, Server, SipUdp,
+};
+use std::time::Duration;
 
 #[test]
 fn export_apply_round_trip() {
     let server = Server::start();
     let first = server.export();
     assert!(first.contains("[registrar]"), "{first}");
+    assert!(
+        first.contains("\n[calls]\nsession_expires_secs = 1800\nmin_se_secs = 90\n"),
+        "{first}"
+    );
     assert!(first.contains("number = \"201\""), "{first}");
     for pw in server.passwords().values() {
         assert!(
@@ -254,4 +261,96 @@ fn removing_an_extension_drops_its_bindings_and_its_number() {
         )
         .expect("answer");
     assert_eq!(r.status, 404, "{}", r.raw);
+}
+
+/// An INVITE from `user` to `number` asking for a session interval of `secs` (with timer
+/// support): INVITE, 401, INVITE with MD5 credentials; returns the final answer to the
+/// second INVITE.
+fn invite_asking_session_interval(
+    server: &Server,
+    user: &str,
+    number: &str,
+    secs: u32,
+) -> Response {
+    let udp = SipUdp::new(server.addr());
+    let uri = format!("sip:{number}@{}", server.addr().ip());
+    let from = format!("sip:{user}@{}", server.addr().ip());
+    let call_id = unique();
+    let invite = |cseq: u32| {
+        Req::with_parties("INVITE", &uri, udp.local(), "UDP", &call_id, &from, &uri)
+            .without("CSeq")
+            .header(format!("CSeq: {cseq} INVITE"))
+            .header(format!("Contact: <sip:{user}@{}>", udp.local()))
+            .header("Supported: timer")
+            .header(format!("Session-Expires: {secs}"))
+    };
+    let challenge = udp
+        .request(&invite(1), Duration::from_secs(10))
+        .expect("an answer to INVITE");
+    assert_eq!(challenge.status, 401, "{}", challenge.raw);
+    let c = challenge
+        .headers_named("www-authenticate")
+        .into_iter()
+        .map(parse_challenge)
+        .next()
+        .expect("a challenge");
+    let auth = authorization(&c, user, &server.password(user), "INVITE", &uri);
+    udp.send(
+        &invite(2)
+            .header(format!("Authorization: {auth}"))
+            .to_bytes(),
+    );
+    // The 401 is not ACKed, so the server retransmits it: skip those.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let r = udp
+            .response(&call_id, left)
+            .expect("a final answer to the authenticated INVITE");
+        if r.header("CSeq").map(str::trim) == Some("2 INVITE") {
+            return r;
+        }
+    }
+}
+
+#[test]
+fn calls_settings_apply_to_the_running_server() {
+    let server = Server::start();
+    // The callee must be reachable for the INVITE to get as far as the session timer.
+    let mut callee = Phone::new(&server, "202", &server.password("202"));
+    let c = callee.contact("a");
+    assert_eq!(callee.register(&[c], Some(600), "MD5").status, 200);
+
+    let doc = set_toml_value(&server.export(), "min_se_secs", "120");
+    let doc = set_toml_value(&doc, "session_expires_secs", "600");
+    let path = server.write_file("calls.toml", &doc);
+    let out = server.cli_ok(&["config", "apply", path.to_str().unwrap()]);
+    assert!(out.contains("running server"), "{out}");
+    let exported = server.export();
+    assert!(
+        exported.contains("\n[calls]\nsession_expires_secs = 600\nmin_se_secs = 120\n"),
+        "{exported}"
+    );
+
+    // 100 s passed the default minimum of 90; now the caller is told 120 (RFC 4028 422).
+    let r = invite_asking_session_interval(&server, "201", "202", 100);
+    assert_eq!(r.status, 422, "{}", r.raw);
+    assert_eq!(r.header("Min-SE").map(str::trim), Some("120"), "{}", r.raw);
+
+    // A minimum above the interval is refused, and the configuration in force stays.
+    let bad = set_toml_value(&doc, "min_se_secs", "900");
+    let path = server.write_file("calls-bad.toml", &bad);
+    let out = server.cli(&["config", "apply", path.to_str().unwrap()]);
+    assert!(!out.success(), "{out}");
+    assert!(
+        out.all().contains(
+            "calls.session_expires_secs: must be 0 (no session timer) or between 900 \
+             (calls.min_se_secs) and 86400 (got 600)"
+        ),
+        "{out}"
+    );
+    assert_eq!(server.export(), exported);
+
+    let audit = server.cli_ok(&["audit"]);
+    assert!(audit.contains("calls.min_se_secs"), "{audit}");
 }
