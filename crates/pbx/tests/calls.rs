@@ -222,6 +222,10 @@ fn a_200_that_crosses_the_cancel_is_acked_and_byed() {
         responses_to(&out, a.phone.peer).is_empty(),
         "the caller keeps its 487"
     );
+    // Nothing is left of the call: it ends with its record at once.
+    assert_eq!(net.pbx.call_count(), 0);
+    let record = call_ended(&mut net).expect("a call record");
+    assert_eq!((record.status, record.cause.as_str()), (487, "cancelled"));
 }
 
 #[test]
@@ -505,4 +509,22 @@ fn a_required_extension_we_lack_gets_420_naming_it() {
         r[0].headers.get(&HeaderName::Unsupported),
         Some("precondition")
     );
+}
+
+#[test]
+fn a_200_after_the_ring_timeout_is_acked_and_byed_not_relayed() {
+    let (mut net, mut a, b) = setup(&[5072]);
+    let out = a.call(&mut net, "202");
+    let inv = requests_to(&out, b[0]).remove(0);
+    net.deliver(b[0], &answer(&inv, 180, "bob", None));
+    let out = net.run_for(std::time::Duration::from_secs(181));
+    assert!(statuses(&responses_to(&out, a.phone.peer)).contains(&480));
+    let out = net.deliver(b[0], &answer(&inv, 200, "bob", Some(SDP_B)));
+    let to_b: Vec<_> = requests_to(&out, b[0])
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(to_b, [sip::Method::Ack, sip::Method::Bye]);
+    assert!(responses_to(&out, a.phone.peer).is_empty());
+    assert_eq!(net.pbx.call_count(), 0);
 }

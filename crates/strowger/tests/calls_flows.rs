@@ -357,7 +357,6 @@ fn a_cancel_after_ringing_gives_487_and_cancels_the_callee() {
 }
 
 #[test]
-#[ignore = "server bug: a 2xx crossing the CANCEL is ACKed and BYEd but the call is never ended (stays ringing, relay ports leak)"]
 fn a_cancel_crossing_the_callees_200_ends_both_sides() {
     let server = Server::start();
     let port = free_port();

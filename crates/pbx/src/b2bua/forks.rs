@@ -65,7 +65,9 @@ impl Pbx {
                 }
                 return;
             }
-            let late = call.winner.is_some() || call.cancelled;
+            // Late: another fork won, the caller cancelled, or we already gave up (ring
+            // timeout, no PRACK) and the caller has its final response.
+            let late = call.winner.is_some() || call.cancelled || call.a.final_sent;
             fork.state = ForkState::Answered;
             let late_offer = call.a.invite.body.is_empty();
             if late || !late_offer {
@@ -76,6 +78,17 @@ impl Pbx {
                 // crossed the 200, or another phone answered first). It now holds a
                 // dialog: confirm it and end it at once.
                 self.bye_fork(now, id, i);
+                if let Some(fork) = self
+                    .calls
+                    .calls
+                    .get_mut(&id)
+                    .and_then(|c| c.forks.get_mut(i))
+                {
+                    // Over for us: without a winner, the call ends once every fork is.
+                    fork.state = ForkState::Failed(487);
+                }
+                self.calls.by_client_tx.remove(&ctx);
+                self.maybe_fail_call(now, id);
                 return;
             }
             self.answer_call(now, id, i, resp);
