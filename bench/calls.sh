@@ -4,7 +4,8 @@
 # -> ACK, 6 s talk -> BYE), against Strowger.
 #
 # usage: bench/calls.sh [RATES] [SECONDS]        (default "100 200 500" 20)
-# env:   PORT=5080, RTP=0|1 (passed to the referee script)
+# env:   PORT=5080, RTP=0|1 (passed to the referee script), ANCHOR=0|1 (RTP=0 only: keep
+#        the media relay in the path although no media flows)
 # Every step is bounded by the referee script's SIPp -m/-timeout and outer timeouts; only
 # 127.0.0.1 is used.
 set -euo pipefail
@@ -34,10 +35,29 @@ start; stop
 { echo number,password,name
   for ((e = 1000; e < 3000; e++)); do echo "$e,pw$e,Bench $e"; done; } > "$DATA/users.csv"
 "$BIN" import extensions "$DATA/users.csv" --data-dir "$DATA" --allow-weak-passwords >&2
+if [ "${RTP:-0}" = 0 ] && [ "${ANCHOR:-0}" = 0 ]; then
+  # Signalling only: no media flows, so the extensions get direct media and no relay ports
+  # are taken (each anchored call holds 2 port pairs = 4 sockets; the pool and the 20,000
+  # open files of this machine would cap calls up at once near 2,500 and 4,900).
+  # ANCHOR=1 keeps the relay in the path.
+  "$BIN" config export --data-dir "$DATA" | sed 's/^direct_media = false$/direct_media = true/' > "$DATA/direct.toml"
+  "$BIN" config apply "$DATA/direct.toml" --data-dir "$DATA" >&2
+fi
 start
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$SERVER/status" 2>/dev/null || echo 0; }
+IDLE_KIB=$(rss_kib)
+# Peak resident memory while the load runs: sampled twice a second, for at most an hour,
+# and only while the server lives.
+( peak=0; for _ in $(seq 7200); do
+    kill -0 "$SERVER" 2>/dev/null || break
+    now=$(rss_kib); [ "${now:-0}" -gt "$peak" ] && { peak=$now; echo "$peak" > "$DATA/rss.peak"; }
+    sleep 0.5
+  done ) &
+SAMPLER=$!
 echo "== calls: rates $RATES (${SECS}s each), server pid $SERVER, RTP=${RTP:-0}" >&2
 SERVER_PID=$SERVER OUT=${OUT:-/tmp/peers-bench/$(date +%Y%m%d-%H%M%S)-strowger-calls} \
   "$REFEREE/bench-calls.sh" "127.0.0.1:$PORT" "$RATES" "$SECS"
-echo "server resident memory at the end: $(( $(awk '/VmRSS/{print $2}' "/proc/$SERVER/status") / 1024 )) MiB" >&2
+echo "server resident memory: idle $((IDLE_KIB / 1024)) MiB, peak $(( $(cat "$DATA/rss.peak" 2>/dev/null || echo 0) / 1024 )) MiB, at the end $(( $(rss_kib) / 1024 )) MiB" >&2
+kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true
 "$BIN" calls --data-dir "$DATA" --history 0 | head -1 >&2
 stop
