@@ -83,6 +83,7 @@ pub struct Pbx {
     pub(crate) stats: Stats,
     pub(crate) calls: crate::b2bua::Calls,
     pub(crate) media_relay: Option<Box<dyn crate::media::MediaRelay>>,
+    pub(crate) features: crate::features::Features,
 }
 
 impl Pbx {
@@ -113,6 +114,7 @@ impl Pbx {
             stats: Stats::default(),
             calls: crate::b2bua::Calls::default(),
             media_relay: None,
+            features: crate::features::Features::default(),
         }
     }
 
@@ -120,6 +122,12 @@ impl Pbx {
     /// pass through and endpoints send media to each other).
     pub fn set_media_relay(&mut self, relay: Box<dyn crate::media::MediaRelay>) {
         self.media_relay = Some(relay);
+    }
+
+    /// Replaces users and hunt groups (a configuration was applied, or a user changed a
+    /// setting by short code).
+    pub fn set_features(&mut self, features: crate::features::Features) {
+        self.features = features;
     }
 
     /// Replaces settings and extensions (a configuration was applied). Bindings of

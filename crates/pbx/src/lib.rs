@@ -11,15 +11,18 @@
 mod b2bua;
 mod core;
 mod events;
+pub mod features;
 pub mod guard;
 pub mod location;
 pub mod media;
 mod nat;
 pub mod registrar;
+mod routing;
 pub mod settings;
 
 pub use crate::core::Pbx;
 pub use events::{CallRecord, PbxEvent, RegistrationView, Stats, Transmit};
+pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry};
 pub use guard::{BlockTarget, GuardSettings};
 pub use media::{MediaRelay, RelayPorts, Side};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};

@@ -107,6 +107,13 @@ impl Pbx {
         };
         call.winner = Some(winner);
         call.answered = Some(now);
+        let extension = call.forks[winner].extension.clone();
+        self.calls
+            .presence
+            .answered([call.caller.as_str(), extension.as_str()]);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
         call.ack_pending = call.a.invite.body.is_empty();
         let others: Vec<usize> = (0..call.forks.len())
             .filter(|&j| {
@@ -136,7 +143,9 @@ impl Pbx {
         self.calls.schedule(id);
     }
 
-    /// When every fork has failed, the caller gets the best failure.
+    /// A fork failed. When every phone of the ringing stage has, the route moves on
+    /// (busy or no-answer continuation) or, with nowhere left to go, the caller gets the
+    /// stage's best failure. The call ends once every fork of every stage is over.
     pub(super) fn maybe_fail_call(&mut self, now: Instant, id: u64) {
         let Some(call) = self.calls.calls.get(&id) else {
             return;
@@ -144,37 +153,64 @@ impl Pbx {
         if call.winner.is_some() {
             return;
         }
-        let all_failed = call
-            .forks
-            .iter()
-            .all(|f| matches!(f.state, ForkState::Failed(_)));
-        if !all_failed {
-            return;
-        }
-        let code = best_failure(call.forks.iter().filter_map(|f| match f.state {
-            ForkState::Failed(c) => Some(c),
-            _ => None,
-        }));
-        let cause = if call.cancelled {
-            "cancelled".to_string()
-        } else {
-            match code {
-                486 | 600 => "busy".to_string(),
-                408 | 480 => "no answer".to_string(),
-                603 => "declined".to_string(),
-                c => format!("failed ({c})"),
+        if !call.a.final_sent && !call.cancelled {
+            let stage = call.route.stage;
+            let mut codes = Vec::new();
+            for f in call.forks.iter().filter(|f| f.stage == stage) {
+                match f.state {
+                    ForkState::Failed(c) => codes.push(c),
+                    _ => return, // still ringing
+                }
             }
-        };
-        let answer = (!call.a.final_sent).then(|| {
-            let code = StatusCode(code);
-            (
+            let busy = !codes.is_empty() && codes.iter().all(|c| matches!(c, 486 | 600));
+            if self.next_stage(now, id, busy) {
+                return;
+            }
+            let code = best_failure(codes.into_iter());
+            let cause = failure_cause(code);
+            let Some(call) = self.calls.calls.get_mut(&id) else {
+                return;
+            };
+            call.route.failure = Some((code, cause));
+            call.a.final_sent = true;
+            let Some(call) = self.calls.calls.get(&id) else {
+                return;
+            };
+            let status = StatusCode(code);
+            let (tx, r) = (
                 call.a.tx,
-                self.a_response(call, code, code.default_reason()),
-            )
-        });
-        if let Some((tx, r)) = answer {
+                self.a_response(call, status, status.default_reason()),
+            );
             self.respond_now(now, tx, r);
         }
+        self.end_if_all_failed(now, id);
+    }
+
+    /// Ends an unanswered call once every fork of every stage is over.
+    pub(super) fn end_if_all_failed(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        if call.winner.is_some()
+            || !call
+                .forks
+                .iter()
+                .all(|f| matches!(f.state, ForkState::Failed(_)))
+        {
+            return;
+        }
+        let cause = if call.cancelled {
+            "cancelled".to_string()
+        } else if let Some((_, cause)) = &call.route.failure {
+            cause.clone()
+        } else {
+            failure_cause(best_failure(call.forks.iter().filter_map(
+                |f| match f.state {
+                    ForkState::Failed(c) => Some(c),
+                    _ => None,
+                },
+            )))
+        };
         self.end_call(now, id, &cause);
     }
 
@@ -361,5 +397,15 @@ impl Pbx {
         for i in forks {
             self.cancel_fork(now, id, i);
         }
+    }
+}
+
+/// The record's words for a final failure the phones gave.
+fn failure_cause(code: u16) -> String {
+    match code {
+        486 | 600 => "busy".to_string(),
+        408 | 480 => "no answer".to_string(),
+        603 => "declined".to_string(),
+        c => format!("failed ({c})"),
     }
 }

@@ -20,6 +20,7 @@
 
 mod dialogs;
 mod forks;
+mod hunt;
 mod midcall;
 mod reliable;
 mod resend;
@@ -32,6 +33,7 @@ use crate::core::Pbx;
 use crate::events::{CallRecord, PbxEvent};
 use crate::media::{anchor, host_ip, RelayPorts, Side};
 use crate::registrar::host_port;
+use crate::routing;
 use crate::Peer;
 use sip::dialog::{new_branch, new_call_id, new_tag};
 use sip::header::{CSeq, HeaderName, NameAddr};
@@ -68,6 +70,10 @@ struct Fork {
     cseq: u32,
     /// The RSeq of the last reliable provisional response PRACKed (RFC 3262).
     last_rseq: Option<u32>,
+    /// The route stage that rang it.
+    stage: u32,
+    /// The extension whose contact it rings.
+    extension: String,
 }
 
 /// The caller's side: the INVITE we answer and the dialog we share with it.
@@ -116,6 +122,8 @@ struct Call {
     /// Session timer on the caller's dialog (RFC 4028): agreed at setup, running once
     /// answered.
     timer: Option<session_timer::SessionTimer>,
+    /// Where the call is on its route (hunt group members, forwards, overflow).
+    route: hunt::RouteState,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -126,9 +134,15 @@ impl Call {
     /// The next instant a timer of this call is due: the ring timeout while ringing,
     /// retransmissions of our 2xx and reliable provisionals, the session timer.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        let ringing = (self.winner.is_none() && !self.a.final_sent).then_some(self.ring_deadline);
+        let ringing = self.winner.is_none() && !self.a.final_sent;
         [
-            ringing,
+            ringing.then_some(self.ring_deadline),
+            self.route.stage_deadline.filter(|_| ringing),
+            self.route
+                .overflow_at
+                .as_ref()
+                .map(|o| o.0)
+                .filter(|_| ringing),
             self.a.ok.as_ref().map(Resend::deadline),
             self.b_ok.as_ref().map(Resend::deadline),
             self.a.prack.deadline(),
@@ -156,6 +170,8 @@ pub(crate) struct Calls {
     /// Our session refreshes to callers (RFC 4028), with the request sent.
     refreshes: HashMap<ClientTxId, (u64, Request)>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// Who is in a call, for hunt groups and call waiting.
+    presence: hunt::Presence,
 }
 
 impl Calls {
@@ -263,8 +279,29 @@ impl Pbx {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
-        if call.winner.is_none() && !call.a.final_sent && now >= call.ring_deadline {
-            self.give_up_ringing(now, id, StatusCode(480), "No Answer");
+        if call.winner.is_none() && !call.a.final_sent {
+            if now >= call.ring_deadline {
+                self.give_up_ringing(now, id, StatusCode(480), "No Answer");
+            } else if let Some((_, to)) = call.route.overflow_at.take_if(|(at, _)| now >= *at) {
+                self.divert(now, id, &routing::Next::Dial(to));
+            } else if call.route.stage_deadline.is_some_and(|d| now >= d) {
+                call.route.stage_deadline = None;
+                let stage = call.route.stage;
+                // Nobody answered in time: this stage's phones get CANCEL, the next rings.
+                let ringing: Vec<usize> = call
+                    .forks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.stage == stage)
+                    .map(|(i, _)| i)
+                    .collect();
+                for i in ringing {
+                    self.cancel_fork(now, id, i);
+                }
+                if !self.next_stage(now, id, false) {
+                    self.give_up_ringing(now, id, StatusCode(480), "No Answer");
+                }
+            }
         }
         self.prack_timers(now, id);
         let Some(call) = self.calls.calls.get_mut(&id) else {
@@ -316,10 +353,20 @@ impl Pbx {
         }
         self.calls.relayed.retain(|_, r| r.call != id);
         self.calls.refreshes.retain(|_, r| r.0 != id);
+        if call.answered.is_some() {
+            let answerer = call.winner.and_then(|i| call.forks.get(i));
+            if let Some(f) = answerer {
+                self.calls
+                    .presence
+                    .hung_up(now, [call.caller.as_str(), f.extension.as_str()]);
+            }
+        }
         let status = if call.answered.is_some() {
             200
         } else if call.cancelled {
             487
+        } else if let Some((status, _)) = &call.route.failure {
+            *status
         } else {
             best_failure(call.forks.iter().filter_map(|f| match f.state {
                 ForkState::Failed(c) => Some(c),

@@ -6,7 +6,9 @@ use super::*;
 /// What admission found out about a call it let through.
 struct Admitted {
     callee: String,
-    bindings: Vec<crate::location::Binding>,
+    /// The first stage of the call's route.
+    ring: crate::routing::Ring,
+    visited: Vec<String>,
     call_id: String,
     remote_tag: String,
     remote_target: String,
@@ -58,6 +60,12 @@ impl Pbx {
         refusal: Response,
     ) {
         let status = refusal.status.0;
+        // "Busy Here (do not disturb)": the words in brackets say why, else the status does.
+        let cause = refusal
+            .reason
+            .strip_suffix(')')
+            .and_then(|r| r.split_once(" (").map(|(_, why)| why.to_string()))
+            .unwrap_or_else(|| refusal_cause(status));
         self.send(now, tx, refusal, Duration::ZERO);
         if status == 482 {
             return;
@@ -78,7 +86,7 @@ impl Pbx {
             answered_ms: None,
             ended_ms: at,
             status,
-            cause: refusal_cause(status),
+            cause,
             media: String::new(),
         }));
     }
@@ -94,19 +102,15 @@ impl Pbx {
         let Some(callee) = req.uri.user().map(str::to_string) else {
             return Err(refuse(self, 404));
         };
-        if !self.directory.contains(&callee) {
-            return Err(refuse(self, 404));
-        }
-        let bindings: Vec<_> = self
-            .location
-            .bindings(&callee)
-            .iter()
-            .filter(|b| b.expires_at > now)
-            .cloned()
-            .collect();
-        if bindings.is_empty() {
-            return Err(refuse(self, 480));
-        }
+        let mut visited = Vec::new();
+        let ring = match self.route_first(now, caller, &callee, &mut visited) {
+            crate::routing::Step::Ring(ring) => ring,
+            crate::routing::Step::Refuse { status, cause } => {
+                let mut r = refuse(self, status);
+                r.reason = format!("{} ({cause})", StatusCode(status).default_reason());
+                return Err(r);
+            }
+        };
         let (Some(call_id), Some(remote_tag)) = (
             req.headers.get(&HeaderName::CallId).map(str::to_string),
             tag_of(req.headers.get(&HeaderName::From)),
@@ -161,7 +165,8 @@ impl Pbx {
         };
         Ok(Admitted {
             callee,
-            bindings,
+            ring,
+            visited,
             call_id,
             remote_tag,
             remote_target,
@@ -171,7 +176,7 @@ impl Pbx {
         })
     }
 
-    /// Sends an INVITE to every live contact of the callee and keeps the call.
+    /// Keeps the call and rings its first stage.
     fn fork_call(
         &mut self,
         now: Instant,
@@ -183,7 +188,8 @@ impl Pbx {
     ) {
         let Admitted {
             callee,
-            bindings,
+            ring,
+            visited,
             call_id,
             remote_tag,
             remote_target,
@@ -200,96 +206,6 @@ impl Pbx {
 
         let id = self.calls.next_id;
         self.calls.next_id += 1;
-        let local_tag = new_tag();
-        let max_forwards = req
-            .headers
-            .get(&HeaderName::MaxForwards)
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(70)
-            .saturating_sub(1);
-        let display = NameAddr::parse(req.headers.get(&HeaderName::From).unwrap_or_default())
-            .ok()
-            .and_then(|na| na.display_name);
-        let mut forks = Vec::with_capacity(bindings.len());
-        for b in &bindings {
-            let dest = b.target();
-            let fork_call_id = new_call_id(&b.registrar);
-            let fork_tag = new_tag();
-            let Ok(target) = b.contact.parse::<Uri>() else {
-                continue;
-            };
-            let mut invite = Request::new(Method::Invite, target);
-            let h = &mut invite.headers;
-            h.push(
-                HeaderName::Via,
-                format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    via_transport(dest),
-                    b.registrar,
-                    new_branch()
-                ),
-            );
-            h.push(HeaderName::MaxForwards, max_forwards.to_string());
-            let from_name = display
-                .as_deref()
-                .map(|d| format!("\"{}\" ", d.replace(['"', '\\'], "")))
-                .unwrap_or_default();
-            h.push(
-                HeaderName::From,
-                format!("{from_name}<sip:{caller}@{}>;tag={fork_tag}", b.registrar),
-            );
-            h.push(HeaderName::To, format!("<sip:{callee}@{}>", b.registrar));
-            h.push(HeaderName::CallId, fork_call_id.clone());
-            h.push(HeaderName::CSeq, "1 INVITE");
-            h.push(
-                HeaderName::Contact,
-                format!("<sip:{caller}@{}{}>", b.registrar, transport_param(dest)),
-            );
-            h.push(HeaderName::Allow, crate::core::ALLOW);
-            h.push(HeaderName::Supported, "100rel");
-            h.push(HeaderName::UserAgent, self.settings.server_name.clone());
-            invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
-            if let Some(ports) = media {
-                if !invite.body.is_empty() {
-                    let ip = self.side_ip(&b.registrar);
-                    if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
-                        invite.body = body;
-                        if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
-                            relay.set_remote(ports.session, Side::Caller, remote);
-                        }
-                    }
-                }
-            }
-            match self.transactions.send_request(now, invite.clone(), dest) {
-                Ok(ctx) => {
-                    self.calls.by_client_tx.insert(ctx, (id, forks.len()));
-                    self.calls
-                        .by_fork_call_id
-                        .insert(fork_call_id.clone(), (id, forks.len()));
-                    forks.push(Fork {
-                        tx: ctx,
-                        invite,
-                        peer: dest,
-                        call_id: fork_call_id,
-                        remote_tag: None,
-                        remote_target: None,
-                        state: ForkState::Calling,
-                        cancel_wanted: false,
-                        ack: None,
-                        cseq: 1,
-                        last_rseq: None,
-                    });
-                }
-                Err(e) => tracing::debug!(error = %e, "fork INVITE not sent"),
-            }
-        }
-        if forks.is_empty() {
-            if let (Some(ports), Some(relay)) = (media, self.media_relay.as_mut()) {
-                relay.close(ports.session);
-            }
-            let refusal = self.response(&req, StatusCode(480));
-            return self.refuse_call(now, tx, &req, caller, refusal);
-        }
         let a = ALeg {
             peer: source,
             tx,
@@ -297,7 +213,7 @@ impl Pbx {
             invite: req,
             call_id,
             remote_tag,
-            local_tag,
+            local_tag: new_tag(),
             remote_target,
             final_sent: false,
             cseq: 0,
@@ -314,20 +230,148 @@ impl Pbx {
                 caller,
                 callee,
                 a,
-                forks,
+                forks: Vec::new(),
                 winner: None,
                 media,
                 ack_pending: false,
                 b_ok: None,
                 deferred_ack: None,
                 timer: timer_terms.map(session_timer::SessionTimer::new),
+                route: hunt::RouteState {
+                    visited,
+                    ..hunt::RouteState::default()
+                },
                 cancelled: false,
                 started: now,
                 answered: None,
                 ring_deadline: now + RING_TIMEOUT,
             },
         );
-        self.calls.schedule(id);
+        if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
+            let Some(call) = self.calls.calls.get_mut(&id) else {
+                return;
+            };
+            call.route.failure = Some((480, "not registered".into()));
+            self.give_up_ringing(now, id, StatusCode(480), "Temporarily Unavailable");
+            self.end_if_all_failed(now, id);
+        }
+    }
+
+    /// Sends the call's INVITE to one contact of `extension` as a fork of the current
+    /// stage. False when it could not be sent.
+    pub(super) fn send_fork(
+        &mut self,
+        now: Instant,
+        id: u64,
+        extension: &str,
+        b: &crate::location::Binding,
+    ) -> bool {
+        let label = self.stage_label(id);
+        let Some(call) = self.calls.calls.get(&id) else {
+            return false;
+        };
+        let Ok(target) = b.contact.parse::<Uri>() else {
+            return false;
+        };
+        let req = &call.a.invite;
+        let (caller, callee, media, stage) = (
+            call.caller.clone(),
+            call.callee.clone(),
+            call.media,
+            call.route.stage,
+        );
+        let dest = b.target();
+        let fork_call_id = new_call_id(&b.registrar);
+        let max_forwards = req
+            .headers
+            .get(&HeaderName::MaxForwards)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(70)
+            .saturating_sub(1);
+        let display = NameAddr::parse(req.headers.get(&HeaderName::From).unwrap_or_default())
+            .ok()
+            .and_then(|na| na.display_name);
+        // A hunt group's calls show the group's name first (members know how to answer).
+        let shown = match (label, display) {
+            (Some(l), Some(d)) => Some(format!("{l}: {d}")),
+            (Some(l), None) => Some(l),
+            (None, d) => d,
+        };
+        let mut invite = Request::new(Method::Invite, target);
+        let h = &mut invite.headers;
+        h.push(
+            HeaderName::Via,
+            format!(
+                "SIP/2.0/{} {};branch={};rport",
+                via_transport(dest),
+                b.registrar,
+                new_branch()
+            ),
+        );
+        h.push(HeaderName::MaxForwards, max_forwards.to_string());
+        let from_name = shown
+            .as_deref()
+            .map(|d| format!("\"{}\" ", d.replace(['"', '\\'], "")))
+            .unwrap_or_default();
+        h.push(
+            HeaderName::From,
+            format!(
+                "{from_name}<sip:{caller}@{}>;tag={}",
+                b.registrar,
+                new_tag()
+            ),
+        );
+        h.push(HeaderName::To, format!("<sip:{callee}@{}>", b.registrar));
+        h.push(HeaderName::CallId, fork_call_id.clone());
+        h.push(HeaderName::CSeq, "1 INVITE");
+        h.push(
+            HeaderName::Contact,
+            format!("<sip:{caller}@{}{}>", b.registrar, transport_param(dest)),
+        );
+        h.push(HeaderName::Allow, crate::core::ALLOW);
+        h.push(HeaderName::Supported, "100rel");
+        h.push(HeaderName::UserAgent, self.settings.server_name.clone());
+        invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
+        if let Some(ports) = media {
+            if !invite.body.is_empty() {
+                let ip = self.side_ip(&b.registrar);
+                if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
+                    invite.body = body;
+                    if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                        relay.set_remote(ports.session, Side::Caller, remote);
+                    }
+                }
+            }
+        }
+        let ctx = match self.transactions.send_request(now, invite.clone(), dest) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                tracing::debug!(error = %e, "fork INVITE not sent");
+                return false;
+            }
+        };
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return false;
+        };
+        let i = call.forks.len();
+        call.forks.push(Fork {
+            tx: ctx,
+            invite,
+            peer: dest,
+            call_id: fork_call_id.clone(),
+            remote_tag: None,
+            remote_target: None,
+            state: ForkState::Calling,
+            cancel_wanted: false,
+            ack: None,
+            cseq: 1,
+            last_rseq: None,
+            stage,
+            extension: extension.to_string(),
+        });
+        self.calls.by_client_tx.insert(ctx, (id, i));
+        self.calls.by_fork_call_id.insert(fork_call_id, (id, i));
+        true
     }
 
     /// Refuses an INVITE whose body we cannot use: a session description that does not

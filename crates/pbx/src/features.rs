@@ -1,0 +1,132 @@
+//! The people and groups calls are routed to, in the shape call control uses: users with
+//! their forwarding and do-not-disturb settings, and hunt groups. The binary builds these
+//! from the configuration document; this crate knows nothing of TOML.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Where a user's calls go instead of (or after) ringing the user's extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Every call goes here at once (forward unconditional, or follow-me).
+    pub unconditional: Option<String>,
+    /// Calls go here when the user is busy or on do-not-disturb.
+    pub busy: Option<String>,
+    /// Calls go here when the user does not answer within `no_answer_after` (or has no
+    /// registered phone).
+    pub no_answer: Option<String>,
+    /// How long the user's phones ring before forward on no answer applies.
+    pub no_answer_after: Duration,
+}
+
+impl Default for Forwarding {
+    fn default() -> Self {
+        Forwarding {
+            unconditional: None,
+            busy: None,
+            no_answer: None,
+            no_answer_after: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A person, reached at an extension number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    /// Login name.
+    pub name: String,
+    /// Display name.
+    pub full_name: String,
+    /// The extension number the user is reached at.
+    pub extension: String,
+    /// Forwarding settings.
+    pub forward: Forwarding,
+    /// Do not disturb: callers get busy (or the busy forward), except these numbers.
+    pub dnd: bool,
+    /// Callers that ring through do-not-disturb.
+    pub dnd_exceptions: Vec<String>,
+    /// A second call rings while the user is in a call (otherwise it is busy).
+    pub call_waiting: bool,
+}
+
+impl UserEntry {
+    /// A user on `extension` with no forwarding, no DND and call waiting on.
+    pub fn new(name: &str, extension: &str) -> UserEntry {
+        UserEntry {
+            name: name.to_string(),
+            full_name: String::new(),
+            extension: extension.to_string(),
+            forward: Forwarding::default(),
+            dnd: false,
+            dnd_exceptions: Vec::new(),
+            call_waiting: true,
+        }
+    }
+}
+
+/// How a hunt group offers a call to its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HuntMode {
+    /// Every available member rings at once; the first to answer gets the call.
+    Collective,
+    /// Members ring one at a time, always starting with the first.
+    Sequential,
+    /// Members ring one at a time, starting after the one offered the previous call.
+    Rotary,
+    /// Members ring one at a time, the one idle longest first.
+    LongestWaiting,
+}
+
+/// A hunt group: a number that shares calls among a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HuntGroupEntry {
+    /// The group's name, shown to members when a call for the group rings.
+    pub name: String,
+    /// The number callers dial.
+    pub number: String,
+    /// How members are offered calls.
+    pub mode: HuntMode,
+    /// Member extension numbers, in order.
+    pub members: Vec<String>,
+    /// How long each member rings in the one-at-a-time modes.
+    pub no_answer_after: Duration,
+    /// After this long unanswered, the call goes to the number given.
+    pub overflow: Option<(Duration, String)>,
+    /// Out of service (`in_service` false): calls go here, or get 480 without it.
+    pub night_service_to: Option<String>,
+    /// Whether the group takes calls (night service when false).
+    pub in_service: bool,
+}
+
+/// Users and hunt groups by number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Features {
+    users: HashMap<String, UserEntry>,
+    groups: HashMap<String, HuntGroupEntry>,
+}
+
+impl Features {
+    /// These users (by their extension) and hunt groups (by number).
+    pub fn new(
+        users: impl IntoIterator<Item = UserEntry>,
+        groups: impl IntoIterator<Item = HuntGroupEntry>,
+    ) -> Features {
+        Features {
+            users: users
+                .into_iter()
+                .map(|u| (u.extension.clone(), u))
+                .collect(),
+            groups: groups.into_iter().map(|g| (g.number.clone(), g)).collect(),
+        }
+    }
+
+    /// The user reached at an extension number.
+    pub fn user_at(&self, extension: &str) -> Option<&UserEntry> {
+        self.users.get(extension)
+    }
+
+    /// The hunt group with this number.
+    pub fn group(&self, number: &str) -> Option<&HuntGroupEntry> {
+        self.groups.get(number)
+    }
+}
