@@ -34,7 +34,7 @@ pub(crate) trait Facts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
     /// Ring these phones.
-    Ring(Ring),
+    Ring(Box<Ring>),
     /// Give the caller this final status.
     Refuse {
         /// SIP status code.
@@ -174,7 +174,7 @@ impl Router<'_> {
         }
         let timeout = (on_no_answer != Next::Fail)
             .then(|| fwd.map_or(Duration::from_secs(15), |f| f.no_answer_after));
-        Step::Ring(Ring {
+        Step::Ring(Box::new(Ring {
             extensions: vec![ext.to_string()],
             timeout,
             on_no_answer,
@@ -182,7 +182,7 @@ impl Router<'_> {
             label: None,
             overflow: None,
             offered: None,
-        })
+        }))
     }
 
     /// A member can be offered a call: registered, not in a call, not on do-not-disturb.
@@ -223,7 +223,7 @@ impl Router<'_> {
             };
         }
         if g.mode == HuntMode::Collective {
-            return Step::Ring(Ring {
+            return Step::Ring(Box::new(Ring {
                 extensions: order,
                 timeout: None,
                 on_no_answer: Next::Fail,
@@ -231,7 +231,7 @@ impl Router<'_> {
                 label: Some(g.name.clone()),
                 overflow: g.overflow.clone(),
                 offered: None,
-            });
+            }));
         }
         self.hunt_ring(g, order, g.overflow.clone(), cycles)
     }
@@ -249,7 +249,7 @@ impl Router<'_> {
             remaining: order,
             cycles_left,
         };
-        Step::Ring(Ring {
+        Step::Ring(Box::new(Ring {
             extensions: vec![first.clone()],
             timeout: Some(g.no_answer_after),
             on_no_answer: next.clone(),
@@ -257,7 +257,7 @@ impl Router<'_> {
             label: Some(g.name.clone()),
             overflow,
             offered: Some((g.number.clone(), first)),
-        })
+        }))
     }
 }
 

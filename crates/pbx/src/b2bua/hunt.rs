@@ -218,7 +218,7 @@ impl Pbx {
                 true
             }
             Some(Step::Ring(ring)) => {
-                if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
+                if self.ring_stage(now, id, *ring) == 0 && !self.next_stage(now, id, false) {
                     self.refuse_ringing(now, id, 480, "not registered".into());
                 }
                 true

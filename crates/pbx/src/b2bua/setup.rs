@@ -104,7 +104,7 @@ impl Pbx {
         };
         let mut visited = Vec::new();
         let ring = match self.route_first(now, caller, &callee, &mut visited) {
-            crate::routing::Step::Ring(ring) => ring,
+            crate::routing::Step::Ring(ring) => *ring,
             crate::routing::Step::Refuse { status, cause } => {
                 let mut r = refuse(self, status);
                 r.reason = format!("{} ({cause})", StatusCode(status).default_reason());
