@@ -281,3 +281,23 @@ pub fn answered_call(net: &mut Net, a: &mut Caller, b: Peer) -> (Request, String
     net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
     (inv, a_tag)
 }
+
+/// Registers extension `ext` (password `Secret-<ext>-abc`) with one contact on `port`.
+pub fn register_at(net: &mut Net, ext: &str, port: u16) -> Peer {
+    let ext: &'static str = Box::leak(ext.to_string().into_boxed_str());
+    let password: &'static str = Box::leak(format!("Secret-{ext}-abc").into_boxed_str());
+    let mut phone = Phone::new(ext, password, port);
+    let r = phone.register(net, &format!("Contact: <sip:{ext}@127.0.0.1:{port}>\n"));
+    assert_eq!(r.status.0, 200, "{ext} registers");
+    phone.peer
+}
+
+/// A caller (201) on a core with these extensions.
+pub fn caller_201() -> Caller {
+    Caller {
+        phone: Phone::new("201", "Secret-201-abc", 5070),
+        cseq: 0,
+        branch: 0,
+        extra_headers: String::new(),
+    }
+}

@@ -29,11 +29,13 @@ pub struct Net {
 
 impl Net {
     pub fn new(settings: PbxSettings) -> Net {
+        Net::with_extensions(settings, &["201", "202"])
+    }
+
+    /// A core with these extensions, each with password `Secret-<number>-abc`.
+    pub fn with_extensions(settings: PbxSettings, numbers: &[&str]) -> Net {
         let now = Instant::now();
-        let dir = Directory::new([
-            entry("201", "Secret-201-abc"),
-            entry("202", "Secret-202-abc"),
-        ]);
+        let dir = Directory::new(numbers.iter().map(|n| entry(n, &format!("Secret-{n}-abc"))));
         Net {
             pbx: Pbx::new(
                 settings,

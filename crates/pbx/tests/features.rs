@@ -1,0 +1,256 @@
+//! Business call features on the core, as whole stories in simulated time: hunt groups,
+//! forwarding, do-not-disturb, loops, overflow, night service.
+
+mod common;
+
+use common::calls::*;
+use common::Net;
+use pbx::{Features, Forwarding, HuntGroupEntry, HuntMode, PbxSettings, Peer, UserEntry};
+use sip::header::HeaderName;
+use sip::{Message, Method, Request};
+use std::time::Duration;
+
+const EXTENSIONS: &[&str] = &["201", "202", "203", "204", "205", "206", "207"];
+
+/// A core with extensions 201..207, these features, and phones registered for `phones`
+/// (extension, port).
+fn office(features: Features, phones: &[(&str, u16)]) -> (Net, Caller, Vec<Peer>) {
+    let mut net = Net::with_extensions(PbxSettings::default(), EXTENSIONS);
+    net.pbx.set_features(features);
+    let peers = phones
+        .iter()
+        .map(|(ext, port)| register_at(&mut net, ext, *port))
+        .collect();
+    (net, caller_201(), peers)
+}
+
+fn group(mode: HuntMode, members: &[&str]) -> HuntGroupEntry {
+    HuntGroupEntry {
+        name: "sales".into(),
+        number: "300".into(),
+        mode,
+        members: members.iter().map(|m| m.to_string()).collect(),
+        no_answer_after: Duration::from_secs(15),
+        overflow: None,
+        night_service_to: None,
+        in_service: true,
+    }
+}
+
+fn user(ext: &str, f: impl FnOnce(&mut UserEntry)) -> UserEntry {
+    let mut u = UserEntry::new(&format!("u{ext}"), ext);
+    f(&mut u);
+    u
+}
+
+/// INVITEs sent to a phone, retransmissions (same Via branch) dropped.
+fn invites_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Request> {
+    let mut seen = std::collections::HashSet::new();
+    requests_to(out, peer)
+        .into_iter()
+        .filter(|r| r.method == Method::Invite)
+        .filter(|r| seen.insert(r.headers.get(&HeaderName::Via).map(str::to_string)))
+        .collect()
+}
+
+/// CANCELs sent to a phone, retransmissions (same Via branch) counted once.
+fn cancels_to(out: &[(Peer, Message)], peer: Peer) -> usize {
+    let branches: std::collections::HashSet<String> = requests_to(out, peer)
+        .iter()
+        .filter(|r| r.method == Method::Cancel)
+        .filter_map(|r| r.headers.get(&HeaderName::Via).map(str::to_string))
+        .collect();
+    branches.len()
+}
+
+/// The phone answers the CANCEL and its INVITE (200 and 487), as a phone does.
+fn accept_cancel(net: &mut Net, peer: Peer, invite: &Request, out: &[(Peer, Message)]) {
+    for c in requests_to(out, peer)
+        .iter()
+        .filter(|r| r.method == Method::Cancel)
+    {
+        net.deliver(peer, &answer(c, 200, "x", None));
+    }
+    net.deliver(peer, &answer(invite, 487, "x", None));
+}
+
+#[test]
+fn sequential_hunt_group_moves_to_the_next_member_when_one_does_not_answer() {
+    // "201 calls hunt group 300; 206 does not answer in 15 s; the call goes to 207."
+    let features = Features::new([], [group(HuntMode::Sequential, &["206", "207"])]);
+    let (mut net, mut a, p) = office(features, &[("206", 5206), ("207", 5207)]);
+    let out = a.call(&mut net, "300");
+    let to_206 = invites_to(&out, p[0]);
+    assert_eq!(to_206.len(), 1);
+    assert!(invites_to(&out, p[1]).is_empty(), "one member at a time");
+    // The group's name comes first in what the member's phone shows.
+    let from = to_206[0].headers.get(&HeaderName::From).unwrap();
+    assert!(from.starts_with("\"sales: Alice\""), "{from}");
+    net.deliver(p[0], &answer(&to_206[0], 180, "m206", None));
+
+    let out = net.run_for(Duration::from_secs(14));
+    assert!(invites_to(&out, p[1]).is_empty());
+    let out = net.run_for(Duration::from_secs(2));
+    assert_eq!(cancels_to(&out, p[0]), 1, "206 stops ringing");
+    let to_207 = invites_to(&out, p[1]);
+    assert_eq!(to_207.len(), 1, "207 rings after 15 s");
+    accept_cancel(&mut net, p[0], &to_206[0], &out);
+
+    let out = net.deliver(p[1], &answer(&to_207[0], 200, "m207", Some(SDP_B)));
+    let ok = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&ok), [200]);
+    let a_tag = to_tag(&ok[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "300".into(), true)]);
+}
+
+#[test]
+fn collective_group_rings_all_and_the_first_answer_wins() {
+    let features = Features::new([], [group(HuntMode::Collective, &["202", "203"])]);
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    let out = a.call(&mut net, "300");
+    let (i2, i3) = (invites_to(&out, p[0]), invites_to(&out, p[1]));
+    assert_eq!((i2.len(), i3.len()), (1, 1));
+    net.deliver(p[0], &answer(&i2[0], 180, "m202", None));
+    net.deliver(p[1], &answer(&i3[0], 180, "m203", None));
+    let out = net.deliver(p[1], &answer(&i3[0], 200, "m203", Some(SDP_B)));
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200]);
+    assert_eq!(cancels_to(&out, p[0]), 1);
+}
+
+#[test]
+fn a_busy_member_is_skipped_and_the_idle_longest_is_offered_first() {
+    let features = Features::new(
+        [],
+        [
+            group(HuntMode::LongestWaiting, &["202", "203", "204"]),
+            HuntGroupEntry {
+                number: "301".into(),
+                ..group(HuntMode::Collective, &["205"])
+            },
+        ],
+    );
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203), ("204", 5204)]);
+    // 202 takes a call and hangs up: it is now the most recently busy.
+    let out = a.call(&mut net, "300");
+    let to_202 = invites_to(&out, p[0]);
+    assert_eq!(
+        to_202.len(),
+        1,
+        "nobody has had a call: config order, 202 first"
+    );
+    let out = net.deliver(p[0], &answer(&to_202[0], 200, "m202", Some(SDP_B)));
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    // While 202 talks, a second caller's call skips it.
+    let mut b = Caller {
+        phone: common::Phone::new("205", "Secret-205-abc", 5305),
+        ..caller_201()
+    };
+    let out = b.call(&mut net, "300");
+    assert!(invites_to(&out, p[0]).is_empty(), "202 is in a call");
+    let to_203 = invites_to(&out, p[1]);
+    assert_eq!(to_203.len(), 1, "203 is next");
+    net.deliver(p[1], &answer(&to_203[0], 180, "m203", None));
+    net.deliver(b.phone.peer, b.cancel_text("300").as_bytes());
+    let out = net.outputs();
+    accept_cancel(&mut net, p[1], &to_203[0], &out);
+    // 201 hangs up; 202 is now the one idle the shortest: 203 is offered first.
+    net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    let _ = net.run_for(Duration::from_secs(1));
+    b.phone.call_id.push('2');
+    let out = b.call(&mut net, "300");
+    assert!(invites_to(&out, p[0]).is_empty());
+    assert_eq!(invites_to(&out, p[1]).len(), 1);
+}
+
+#[test]
+fn forward_on_busy_and_on_no_answer() {
+    let features = Features::new(
+        [user("202", |u| {
+            u.forward = Forwarding {
+                busy: Some("203".into()),
+                no_answer: Some("204".into()),
+                no_answer_after: Duration::from_secs(10),
+                ..Forwarding::default()
+            }
+        })],
+        [],
+    );
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203), ("204", 5204)]);
+    // Busy: 202 answers 486, the call goes to 203.
+    let out = a.call(&mut net, "202");
+    let i = invites_to(&out, p[0]).remove(0);
+    let out = net.deliver(p[0], &answer(&i, 486, "m202", None));
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "forwarded on busy to 203");
+    assert!(
+        responses_to(&out, a.phone.peer).is_empty(),
+        "the caller waits"
+    );
+    net.deliver(a.phone.peer, a.cancel_text("202").as_bytes());
+    let _ = net.run_for(Duration::from_secs(40));
+
+    // No answer: after 10 s 202 gets CANCEL and 204 rings.
+    a.phone.call_id.push('2');
+    let out = a.call(&mut net, "202");
+    let i = invites_to(&out, p[0]).remove(0);
+    net.deliver(p[0], &answer(&i, 180, "m202", None));
+    let out = net.run_for(Duration::from_secs(11));
+    assert_eq!(cancels_to(&out, p[0]), 1);
+    assert_eq!(
+        invites_to(&out, p[2]).len(),
+        1,
+        "forwarded on no answer to 204"
+    );
+}
+
+#[test]
+fn do_not_disturb_refuses_with_busy_and_a_record_saying_why() {
+    let features = Features::new([user("202", |u| u.dnd = true)], []);
+    let (mut net, mut a, p) = office(features, &[("202", 5202)]);
+    let out = a.call(&mut net, "202");
+    assert!(invites_to(&out, p[0]).is_empty());
+    let r = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&r), [486]);
+    let record = call_ended(&mut net).expect("a record");
+    assert_eq!(record.cause, "do not disturb");
+}
+
+#[test]
+fn a_forwarding_loop_rings_where_it_closes_instead_of_storming() {
+    let features = Features::new(
+        [
+            user("202", |u| u.forward.unconditional = Some("203".into())),
+            user("203", |u| u.forward.unconditional = Some("202".into())),
+        ],
+        [],
+    );
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    let out = a.call(&mut net, "202");
+    // 202 -> 203 -> 202: 202's phone rings, once.
+    assert_eq!(invites_to(&out, p[0]).len(), 1);
+    assert!(invites_to(&out, p[1]).is_empty());
+}
+
+#[test]
+fn a_group_overflows_after_its_time_and_night_service_diverts() {
+    let mut g = group(HuntMode::Collective, &["202"]);
+    g.overflow = Some((Duration::from_secs(30), "204".into()));
+    let (mut net, mut a, p) = office(
+        Features::new([], [g.clone()]),
+        &[("202", 5202), ("204", 5204)],
+    );
+    let out = a.call(&mut net, "300");
+    let i = invites_to(&out, p[0]).remove(0);
+    net.deliver(p[0], &answer(&i, 180, "m202", None));
+    let out = net.run_for(Duration::from_secs(31));
+    assert_eq!(cancels_to(&out, p[0]), 1, "the group stops ringing");
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "the overflow number rings");
+
+    g.in_service = false;
+    g.night_service_to = Some("204".into());
+    let (mut net, mut a, p) = office(Features::new([], [g]), &[("202", 5202), ("204", 5204)]);
+    let out = a.call(&mut net, "300");
+    assert!(invites_to(&out, p[0]).is_empty());
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "night service goes to 204");
+}
