@@ -203,7 +203,7 @@ impl Pbx {
         match self.transactions.handle_request(now, req.clone(), source) {
             Ok(RequestOutcome::New(tx, req)) => self.on_request(now, source, tx, req),
             Ok(RequestOutcome::Cancel { invite, .. }) => self.cancel_call(now, invite),
-            Ok(RequestOutcome::AckFor2xx(ack)) => self.on_ack(&ack),
+            Ok(RequestOutcome::AckFor2xx(ack)) => self.on_ack(now, &ack),
             // Retransmissions and requests the layer answered itself.
             Ok(_) => {}
             Err(err) => {

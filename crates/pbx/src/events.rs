@@ -42,6 +42,14 @@ pub struct CallRecord {
 pub enum PbxEvent {
     /// A call ended (answered or not); the record is for the CDR store.
     CallEnded(CallRecord),
+    /// A user changed a setting by short code; the core already acts on it, the shell
+    /// keeps it in the configuration.
+    FeatureChanged {
+        /// The extension the short code was dialled from.
+        extension: String,
+        /// What changed.
+        change: FeatureChange,
+    },
     /// A contact was bound to an extension.
     Registered {
         /// The extension.
@@ -122,4 +130,27 @@ pub struct RegistrationView {
     pub expires_in: u64,
     /// The phone's User-Agent.
     pub user_agent: Option<String>,
+}
+
+/// A setting changed by short code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureChange {
+    /// Do not disturb on or off for the extension's user.
+    Dnd(bool),
+    /// Forward unconditional to this number, or off.
+    ForwardUnconditional(Option<String>),
+    /// The extension joined (or left) a hunt group.
+    HuntGroupMember {
+        /// The group's number.
+        group: String,
+        /// True for join, false for leave.
+        joined: bool,
+    },
+    /// A hunt group was put out of service (night service on) or back.
+    NightService {
+        /// The group's number.
+        group: String,
+        /// True when night service is now on (the group is out of service).
+        on: bool,
+    },
 }

@@ -2,6 +2,7 @@
 //! their forwarding and do-not-disturb settings, and hunt groups. The binary builds these
 //! from the configuration document; this crate knows nothing of TOML.
 
+use crate::shortcodes::ShortCodes;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -103,6 +104,7 @@ pub struct HuntGroupEntry {
 pub struct Features {
     users: HashMap<String, UserEntry>,
     groups: HashMap<String, HuntGroupEntry>,
+    short_codes: ShortCodes,
 }
 
 impl Features {
@@ -117,7 +119,31 @@ impl Features {
                 .map(|u| (u.extension.clone(), u))
                 .collect(),
             groups: groups.into_iter().map(|g| (g.number.clone(), g)).collect(),
+            short_codes: ShortCodes::default(),
         }
+    }
+
+    /// The same, with these short codes.
+    pub fn with_short_codes(mut self, codes: ShortCodes) -> Features {
+        self.short_codes = codes;
+        self
+    }
+
+    /// The short codes users dial.
+    pub fn short_codes(&self) -> &ShortCodes {
+        &self.short_codes
+    }
+
+    /// The user at an extension, created (no forwarding, no DND) if there is none.
+    pub(crate) fn user_at_mut(&mut self, extension: &str) -> &mut UserEntry {
+        self.users
+            .entry(extension.to_string())
+            .or_insert_with(|| UserEntry::new(extension, extension))
+    }
+
+    /// The hunt group with this number, to change.
+    pub(crate) fn group_mut(&mut self, number: &str) -> Option<&mut HuntGroupEntry> {
+        self.groups.get_mut(number)
     }
 
     /// The user reached at an extension number.

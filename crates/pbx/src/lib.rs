@@ -19,11 +19,13 @@ mod nat;
 pub mod registrar;
 mod routing;
 pub mod settings;
+pub mod shortcodes;
 
 pub use crate::core::Pbx;
-pub use events::{CallRecord, PbxEvent, RegistrationView, Stats, Transmit};
+pub use events::{CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, Transmit};
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry};
 pub use guard::{BlockTarget, GuardSettings};
 pub use media::{MediaRelay, RelayPorts, Side};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};
+pub use shortcodes::{ShortCode, ShortCodeFeature, ShortCodes};
 pub use sip::transaction::{Peer, Transport};

@@ -254,3 +254,111 @@ fn a_group_overflows_after_its_time_and_night_service_diverts() {
     assert!(invites_to(&out, p[0]).is_empty());
     assert_eq!(invites_to(&out, p[1]).len(), 1, "night service goes to 204");
 }
+
+fn short_codes() -> pbx::ShortCodes {
+    use pbx::{ShortCode, ShortCodeFeature as F};
+    pbx::ShortCodes::new(
+        [
+            ("*08", F::DndOn),
+            ("*09", F::DndOff),
+            ("*14*N#", F::ForwardUnconditionalOn),
+            ("*15", F::ForwardUnconditionalOff),
+            ("*45*N#", F::HuntGroupJoin),
+            ("*46*N#", F::HuntGroupLeave),
+            ("*37*N#", F::Park),
+        ]
+        .into_iter()
+        .map(|(p, f)| ShortCode::new(p, f).unwrap()),
+    )
+}
+
+/// 201 dials a short code: answered, and cleared with BYE after the ACK.
+fn dial_code(net: &mut Net, a: &mut Caller, code: &str) -> pbx::FeatureChange {
+    a.phone.call_id.push('c');
+    // '#' is not allowed in a SIP URI's user part: phones send it as %23.
+    let out = a.call(net, &code.replace('#', "%23"));
+    let ok = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&ok), [200], "{code} is confirmed");
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio 0 "));
+    let out = net.deliver(a.phone.peer, a.ack_text(&to_tag(&ok[0])).as_bytes());
+    let bye = requests_to(&out, a.phone.peer);
+    assert_eq!(bye.len(), 1);
+    assert_eq!(bye[0].method, Method::Bye);
+    net.events()
+        .into_iter()
+        .find_map(|e| match e {
+            pbx::PbxEvent::FeatureChanged { extension, change } => {
+                assert_eq!(extension, "201");
+                Some(change)
+            }
+            _ => None,
+        })
+        .expect("the change is reported for the configuration")
+}
+
+#[test]
+fn short_codes_switch_dnd_and_forwarding_and_the_next_call_follows_them() {
+    let features =
+        Features::new([], [group(HuntMode::Collective, &["202"])]).with_short_codes(short_codes());
+    let (mut net, mut a, p) = office(features, &[("201", 5201), ("203", 5203)]);
+    let mut b = Caller {
+        phone: common::Phone::new("202", "Secret-202-abc", 5302),
+        ..caller_201()
+    };
+    assert_eq!(
+        dial_code(&mut net, &mut a, "*08"),
+        pbx::FeatureChange::Dnd(true)
+    );
+    let out = b.call(&mut net, "201");
+    assert_eq!(statuses(&responses_to(&out, b.phone.peer)), [486]);
+    assert_eq!(
+        dial_code(&mut net, &mut a, "*09"),
+        pbx::FeatureChange::Dnd(false)
+    );
+    b.phone.call_id.push('2');
+    let out = b.call(&mut net, "201");
+    assert_eq!(invites_to(&out, p[0]).len(), 1, "201 rings again");
+    net.deliver(b.phone.peer, b.cancel_text("201").as_bytes());
+
+    assert_eq!(
+        dial_code(&mut net, &mut a, "*14*203#"),
+        pbx::FeatureChange::ForwardUnconditional(Some("203".into()))
+    );
+    b.phone.call_id.push('3');
+    let out = b.call(&mut net, "201");
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "forwarded to 203");
+    assert!(invites_to(&out, p[0]).is_empty());
+}
+
+#[test]
+fn joining_a_hunt_group_by_short_code_makes_the_phone_ring_for_it() {
+    let features =
+        Features::new([], [group(HuntMode::Collective, &["202"])]).with_short_codes(short_codes());
+    let (mut net, mut a, p) = office(features, &[("201", 5201), ("202", 5202)]);
+    assert_eq!(
+        dial_code(&mut net, &mut a, "*45*300#"),
+        pbx::FeatureChange::HuntGroupMember {
+            group: "300".into(),
+            joined: true
+        }
+    );
+    let mut c = Caller {
+        phone: common::Phone::new("203", "Secret-203-abc", 5303),
+        ..caller_201()
+    };
+    let out = c.call(&mut net, "300");
+    assert_eq!(
+        invites_to(&out, p[0]).len(),
+        1,
+        "201 now rings for the group"
+    );
+    assert_eq!(invites_to(&out, p[1]).len(), 1);
+    // A group that does not exist: 404, nothing changes.
+    a.phone.call_id.push('x');
+    let out = a.call(&mut net, "*45*399%23");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [404]);
+    // A feature not built yet says so.
+    a.phone.call_id.push('y');
+    let out = a.call(&mut net, "*37*1%23");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [501]);
+}

@@ -361,6 +361,13 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
                 media: r.media.clone(),
             });
         }
+        PbxEvent::FeatureChanged { extension, change } => {
+            tracing::info!(%extension, ?change, "setting changed by short code");
+            audit.record(
+                "feature.short_code",
+                &format!("extension {extension}: {change:?}"),
+            );
+        }
         PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),
         PbxEvent::AuthFailed {
             username,

@@ -64,10 +64,14 @@ impl Pbx {
     /// An ACK for a 2xx of ours: the caller confirming the call (or a re-INVITE), or the
     /// callee confirming a re-INVITE it sent. A late offer's answer rides on it and goes on
     /// in the ACK we owe the other side.
-    pub(crate) fn on_ack(&mut self, req: &Request) {
+    pub(crate) fn on_ack(&mut self, now: Instant, req: &Request) {
         let call_id = req.headers.get(&HeaderName::CallId).unwrap_or_default();
         let tag = tag_of(req.headers.get(&HeaderName::From)).unwrap_or_default();
-        let (id, side) = match self.calls.by_a.get(&(call_id.to_string(), tag)) {
+        let key = (call_id.to_string(), tag);
+        if self.clear_confirmed(now, &key) {
+            return;
+        }
+        let (id, side) = match self.calls.by_a.get(&key) {
             Some(&id) => (id, Side::Caller),
             None => match self.calls.by_fork_call_id.get(call_id) {
                 Some(&(id, i)) if self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i) => {

@@ -19,6 +19,7 @@
 //! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
 
 mod dialogs;
+mod feature_codes;
 mod forks;
 mod hunt;
 mod midcall;
@@ -172,6 +173,8 @@ pub(crate) struct Calls {
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Who is in a call, for hunt groups and call waiting.
     presence: hunt::Presence,
+    /// Short-code confirmations waiting for their ACK, by (Call-ID, From tag).
+    clearing: HashMap<(String, String), feature_codes::Clearing>,
 }
 
 impl Calls {
@@ -259,6 +262,9 @@ fn best_failure(codes: impl Iterator<Item = u16>) -> u16 {
 impl Pbx {
     /// Call timers: the ring timeout, retransmissions awaiting ACK or PRACK, session timers.
     pub(crate) fn handle_call_timers(&mut self, now: Instant) {
+        if !self.calls.clearing.is_empty() {
+            self.sweep_clearing(now);
+        }
         while let Some(Reverse((at, id))) = self.calls.deadlines.peek().copied() {
             if at > now {
                 break;

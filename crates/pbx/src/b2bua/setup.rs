@@ -43,6 +43,9 @@ impl Pbx {
         req: Request,
         caller: String,
     ) {
+        if self.short_code(now, source, tx, &req, &caller) {
+            return;
+        }
         match self.admit_call(now, &req, &caller) {
             Ok(admitted) => self.fork_call(now, source, tx, req, caller, admitted),
             Err(refusal) => self.refuse_call(now, tx, &req, caller, refusal),
