@@ -107,6 +107,12 @@ pub fn import_extensions_csv(
         } else if base_numbers.contains(number) {
             errs.push(at("number"), format!("extension {number:?} already exists"));
             row_ok = false;
+        } else if let Some(group) = base.hunt_group(number) {
+            errs.push(
+                at("number"),
+                format!("{number:?} is already hunt group {}", group.name),
+            );
+            row_ok = false;
         } else {
             numbers.insert(number.to_owned(), line);
         }
@@ -170,11 +176,9 @@ pub fn import_extensions_csv(
                 credentials: Credentials::from_password(number, &base.system.realm, password),
                 direct_media: false,
             });
-            merged.users.push(User {
-                name: login,
-                full_name,
-                extension: Some(number.to_owned()),
-            });
+            merged
+                .users
+                .push(User::new(&login, &full_name, Some(number)));
             lines.push(line);
         }
     }

@@ -1,5 +1,5 @@
 //! The configuration a node starts with when it has none: ten extensions with users and one
-//! administrator, each with a fresh strong random password.
+//! administrator, each with a fresh strong random password, and the default short codes.
 
 use crate::model::{Admin, Config, Credentials, Extension, User};
 use crate::secrets::{generate_password, hash_admin_password};
@@ -35,7 +35,8 @@ impl fmt::Debug for DefaultCredentials {
 impl Config {
     /// A working first configuration: extensions 201–210 with users `user201`..`user210`
     /// ("Extension 201"..) on them, and administrator `admin`, every password random and
-    /// strong. Returns the plain passwords beside it; they exist nowhere else.
+    /// strong; the default short codes ([`crate::default_short_codes`]), no hunt groups.
+    /// Returns the plain passwords beside it; they exist nowhere else.
     pub fn embedded_default() -> (Config, DefaultCredentials) {
         let mut config = Config::default();
         let mut extension_passwords = Vec::with_capacity(10);
@@ -47,11 +48,11 @@ impl Config {
                 number: number.clone(),
                 direct_media: false,
             });
-            config.users.push(User {
-                name: format!("user{number}"),
-                full_name: format!("Extension {number}"),
-                extension: Some(number.clone()),
-            });
+            config.users.push(User::new(
+                &format!("user{number}"),
+                &format!("Extension {number}"),
+                Some(&number),
+            ));
             extension_passwords.push((number, password));
         }
         let admin_name = "admin".to_owned();

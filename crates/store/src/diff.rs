@@ -2,13 +2,15 @@
 //! trail for an applied change set ("extension 211 added", "registrar.min_expires 60 ->
 //! 120").
 
+use crate::diff_features;
 use crate::model::{Config, DigestAlgorithmName};
 use std::collections::HashMap;
 use std::fmt::Debug;
 
-/// One line per change from `old` to `new`, in document order: system, registrar, calls
-/// and security settings, then extensions, users and administrators (removals after additions
-/// and changes). Passwords are only ever reported as "changed".
+/// One line per change from `old` to `new`: system, registrar, calls and security settings,
+/// short codes, then extensions, users, time profiles, hunt groups and administrators
+/// (removals after additions and changes). Passwords are only ever reported as "changed",
+/// login codes as "set", "changed" or "removed".
 pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     let mut out = Vec::new();
     setting(&mut out, "system.name", &old.system.name, &new.system.name);
@@ -83,6 +85,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         algorithm_names(&a.digest_algorithms),
         algorithm_names(&b.digest_algorithms),
     );
+    diff_features::short_codes(old, new, &mut out);
 
     let old_ext: HashMap<&str, _> = old
         .extensions
@@ -135,6 +138,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
                         shown(&u.extension)
                     ));
                 }
+                diff_features::user_settings(o, u, &mut out);
             }
         }
     }
@@ -144,6 +148,8 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
             out.push(format!("user {} removed", u.name));
         }
     }
+    diff_features::time_profiles(old, new, &mut out);
+    diff_features::hunt_groups(old, new, &mut out);
 
     for a in &new.admins {
         match old.admin(&a.name) {
@@ -195,11 +201,7 @@ mod tests {
     fn summarises_each_kind_of_change() {
         let old = Config {
             extensions: vec![ext("201", "a"), ext("202", "b"), ext("203", "c")],
-            users: vec![User {
-                name: "alice".into(),
-                full_name: "Alice".into(),
-                extension: Some("201".into()),
-            }],
+            users: vec![User::new("alice", "Alice", Some("201"))],
             ..Config::default()
         };
         let mut new = old.clone();
@@ -210,11 +212,7 @@ mod tests {
         new.extensions.remove(2);
         new.extensions.push(ext("211", "d"));
         new.users[0].extension = None;
-        new.users.push(User {
-            name: "bob".into(),
-            full_name: String::new(),
-            extension: None,
-        });
+        new.users.push(User::new("bob", "", None));
         assert_eq!(
             changes(&old, &new),
             [

@@ -5,12 +5,16 @@
 //! for strength and hashed here, so they never reach the model. See the crate documentation
 //! for the document's layout.
 
+use crate::document_features::{
+    read_hunt_group, read_short_codes, read_time_profile, read_user_settings,
+};
 use crate::error::ConfigErrors;
 use crate::model::{
     Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
     SecuritySettings, SystemSettings, User,
 };
 use crate::secrets::{check_password_strength, hash_admin_password};
+use crate::short_codes::default_short_codes;
 use crate::validate::{
     self, AUTH_FAILURES, BLOCK_SECS, EXPIRES_CEILING, FAILURE_WINDOW, MAX_CONTACTS, MIN_EXPIRES,
     MIN_SE, NONCE_LIFETIME, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER,
@@ -21,11 +25,11 @@ use toml::Table;
 
 /// Everything collected while reading, beyond the typed values.
 #[derive(Default)]
-struct Reading {
-    errs: ConfigErrors,
+pub(crate) struct Reading {
+    pub(crate) errs: ConfigErrors,
     /// Paths holding placeholders because their input was missing or wrong; validation
     /// must not complain about them a second time.
-    placeholders: HashSet<String>,
+    pub(crate) placeholders: HashSet<String>,
     /// Document indices of extensions whose credentials came from a plain `password`.
     plain_passwords: HashSet<usize>,
 }
@@ -76,6 +80,20 @@ impl Config {
             .into_iter()
             .map(|(path, t)| read_admin(Fields::new(t, path), previous, &mut r))
             .collect();
+        let time_profiles = doc
+            .tables("time_profiles", &mut r.errs)
+            .into_iter()
+            .map(|(path, t)| read_time_profile(Fields::new(t, path), &mut r))
+            .collect();
+        let hunt_groups = doc
+            .tables("hunt_groups", &mut r.errs)
+            .into_iter()
+            .map(|(path, t)| read_hunt_group(Fields::new(t, path), &mut r))
+            .collect();
+        let short_codes = match doc.table("short_codes", &mut r.errs) {
+            Some(t) => read_short_codes(t, &mut r.errs),
+            None => default_short_codes(),
+        };
         doc.finish(&mut r.errs);
 
         let config = Config {
@@ -86,6 +104,9 @@ impl Config {
             users,
             extensions,
             admins,
+            time_profiles,
+            hunt_groups,
+            short_codes,
         };
         if let Some(prev) = previous {
             check_realm_change(prev, &config, &mut r);
@@ -206,17 +227,11 @@ fn read_digest_algorithms(
 }
 
 fn read_user(mut f: Fields<'_>, r: &mut Reading) -> User {
-    let user = User {
-        name: f
-            .required_string("name", &mut r.errs)
-            .unwrap_or_default()
-            .to_owned(),
-        full_name: f
-            .string("full_name", &mut r.errs)
-            .unwrap_or_default()
-            .to_owned(),
-        extension: f.string("extension", &mut r.errs).map(str::to_owned),
-    };
+    let name = f.required_string("name", &mut r.errs).unwrap_or_default();
+    let full_name = f.string("full_name", &mut r.errs).unwrap_or_default();
+    let extension = f.string("extension", &mut r.errs);
+    let mut user = User::new(name, full_name, extension);
+    read_user_settings(&mut f, &mut user, r);
     f.finish(&mut r.errs);
     user
 }

@@ -5,7 +5,9 @@
 //! what is in force, not what was typed), and nothing can fail. Plain passwords cannot be
 //! exported: the model does not hold them.
 
-use crate::model::{Config, Credentials};
+use crate::model::{Config, Credentials, User};
+use crate::model_features::HuntGroup;
+use crate::time_profile::TimeProfile;
 use std::fmt::Write as _;
 
 impl Config {
@@ -50,13 +52,17 @@ impl Config {
         let names: Vec<&str> = c.digest_algorithms.iter().map(|a| a.as_str()).collect();
         field_str_list(&mut out, "digest_algorithms", &names);
 
+        // Written even when it holds the defaults: an empty section means no short codes.
+        out.push_str("\n[short_codes]\n");
+        for (code, feature) in &self.short_codes {
+            push_toml_string(&mut out, code);
+            out.push_str(" = ");
+            push_toml_string(&mut out, feature.as_str());
+            out.push('\n');
+        }
+
         for u in &self.users {
-            out.push_str("\n[[users]]\n");
-            field_str(&mut out, "name", &u.name);
-            field_str(&mut out, "full_name", &u.full_name);
-            if let Some(ext) = &u.extension {
-                field_str(&mut out, "extension", ext);
-            }
+            write_user(&mut out, u);
         }
         for e in &self.extensions {
             out.push_str("\n[[extensions]]\n");
@@ -64,7 +70,13 @@ impl Config {
             let Credentials::Ha1 { md5, sha256 } = &e.credentials;
             field_str(&mut out, "ha1_md5", md5);
             field_str(&mut out, "ha1_sha256", sha256);
-            let _ = writeln!(out, "direct_media = {}", e.direct_media);
+            field_bool(&mut out, "direct_media", e.direct_media);
+        }
+        for p in &self.time_profiles {
+            write_time_profile(&mut out, p);
+        }
+        for g in &self.hunt_groups {
+            write_hunt_group(&mut out, g);
         }
         for a in &self.admins {
             out.push_str("\n[[admins]]\n");
@@ -73,6 +85,75 @@ impl Config {
         }
         out
     }
+}
+
+fn write_user(out: &mut String, u: &User) {
+    out.push_str("\n[[users]]\n");
+    field_str(out, "name", &u.name);
+    field_str(out, "full_name", &u.full_name);
+    field_opt(out, "extension", &u.extension);
+    field_opt(out, "login_code", &u.login_code);
+    field_bool(out, "dnd", u.dnd);
+    let exceptions: Vec<&str> = u.dnd_exceptions.iter().map(String::as_str).collect();
+    field_str_list(out, "dnd_exceptions", &exceptions);
+    field_bool(out, "call_waiting", u.call_waiting);
+    let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
+    field_str_list(out, "rights", &rights);
+    let f = &u.forward;
+    out.push_str("[users.forward]\n");
+    field_opt(out, "unconditional", &f.unconditional);
+    field_opt(out, "busy", &f.busy);
+    field_opt(out, "no_answer", &f.no_answer);
+    field_num(out, "no_answer_secs", f.no_answer_secs);
+    field_opt(out, "follow_me", &f.follow_me);
+}
+
+fn write_time_profile(out: &mut String, p: &TimeProfile) {
+    out.push_str("\n[[time_profiles]]\n");
+    field_str(out, "name", &p.name);
+    for w in &p.weekly {
+        out.push_str("[[time_profiles.weekly]]\n");
+        let days: Vec<&str> = w.days.iter().map(|d| d.as_str()).collect();
+        field_str_list(out, "days", &days);
+        field_str(out, "start", &w.start.to_string());
+        field_str(out, "end", &w.end.to_string());
+    }
+    for d in &p.dates {
+        out.push_str("[[time_profiles.dates]]\n");
+        field_str(out, "date", &d.date.to_string());
+        field_str(out, "start", &d.start.to_string());
+        field_str(out, "end", &d.end.to_string());
+        field_bool(out, "active", d.active);
+    }
+}
+
+fn write_hunt_group(out: &mut String, g: &HuntGroup) {
+    out.push_str("\n[[hunt_groups]]\n");
+    field_str(out, "name", &g.name);
+    field_str(out, "number", &g.number);
+    field_str(out, "mode", g.mode.as_str());
+    let members: Vec<&str> = g.members.iter().map(String::as_str).collect();
+    field_str_list(out, "members", &members);
+    field_num(out, "no_answer_secs", g.no_answer_secs);
+    field_bool(out, "queue", g.queue);
+    field_num(out, "queue_limit", g.queue_limit);
+    if let Some(secs) = g.overflow_secs {
+        field_num(out, "overflow_secs", secs);
+    }
+    field_opt(out, "overflow_to", &g.overflow_to);
+    field_opt(out, "time_profile", &g.time_profile);
+    field_opt(out, "night_service_to", &g.night_service_to);
+    field_bool(out, "in_service", g.in_service);
+}
+
+fn field_opt(out: &mut String, key: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        field_str(out, key, value);
+    }
+}
+
+fn field_bool(out: &mut String, key: &str, value: bool) {
+    let _ = writeln!(out, "{key} = {value}");
 }
 
 fn field_str(out: &mut String, key: &str, value: &str) {

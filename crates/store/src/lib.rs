@@ -35,16 +35,62 @@
 //!                                   # ["SHA-256", "MD5"] lets capable phones use SHA-256;
 //!                                   # MD5 alone by default, as some clients fail otherwise
 //!
+//! [short_codes]             # code = feature; without the section, the default set
+//! "*17" = "voicemail_collect"   # (default_short_codes); an empty section: none at all
+//! "*14*N#" = "forward_unconditional_on"   # N: the digits the caller dials there
+//! # A code is * or # then 0-9 * # with at most one N; features taking a number (see
+//! # ShortCodeFeature) need the N, the others must not have one; no code's fixed start
+//! # may be a prefix of another's.
+//!
 //! [[users]]
 //! name = "alice"            # [a-z0-9._-]{1,32}, unique
 //! full_name = "Alice Example"
 //! extension = "201"         # optional; an existing extension, one user per extension
+//! login_code = "1234"       # optional, 4..=15 digits: hot-desk login elsewhere (needs
+//!                           # extension, the number logged in as)
+//! dnd = false               # do not disturb
+//! dnd_exceptions = ["203"]  # callers that still ring through; 2..=15 digits each
+//! call_waiting = true       # a second call rings during a call
+//! rights = ["internal", "local", "national", "international"]   # the default; also
+//!                           # "premium"; emergency numbers are always allowed
+//! [users.forward]           # optional; targets are dialable numbers, internal or
+//! unconditional = "202"     # external: 2..=20 of 0-9 * # with an optional leading +,
+//! busy = "300"              # never the user's own extension
+//! no_answer = "203"
+//! no_answer_secs = 15       # 5..=300
+//! follow_me = "205"         # calls ring there instead (the user is at another desk)
 //!
 //! [[extensions]]
 //! number = "201"            # 2..=15 digits, unique
 //! password = "..."          # input only: 12+ characters, 3 of lower/upper/digit/symbol
 //! # or, as exported: ha1_md5 = "<32 hex>" and ha1_sha256 = "<64 hex>"
 //! direct_media = false
+//!
+//! [[time_profiles]]
+//! name = "office-hours"     # [a-z0-9._-]{1,32}, unique
+//! [[time_profiles.weekly]]
+//! days = ["mon", "tue", "wed", "thu", "fri"]   # mon..sun, at least one, none twice
+//! start = "08:30"           # HH:MM; intervals are start included, end excluded,
+//! end = "17:30"             # start < end, "24:00" ends the day; no crossing midnight
+//! [[time_profiles.dates]]   # overrides the weekly intervals on a date
+//! date = "2026-12-25"       # YYYY-MM-DD
+//! start = "00:00"           # default "00:00"
+//! end = "24:00"             # default "24:00"
+//! active = false            # false: a holiday; true (default): an extra window
+//!
+//! [[hunt_groups]]
+//! name = "sales"            # [a-z0-9._-]{1,32}, unique
+//! number = "300"            # 2..=15 digits; no extension or other group has it
+//! mode = "collective"       # (default) | sequential | rotary | longest_waiting
+//! members = ["201", "202"]  # existing extensions, at least one, none twice
+//! no_answer_secs = 15       # 5..=300, per member in the one-at-a-time modes
+//! queue = true              # callers wait when every member is busy
+//! queue_limit = 10          # 0..=1000
+//! overflow_secs = 60        # optional, 5..=3600; set together with overflow_to
+//! overflow_to = "301"       # a dialable number, not the group's own
+//! time_profile = "office-hours"   # optional: in service only while it is active
+//! night_service_to = "203"  # optional: where calls go while out of service
+//! in_service = true         # false: night service (also set by short code)
 //!
 //! [[admins]]
 //! name = "admin"
@@ -63,13 +109,19 @@ mod csv_import;
 mod db;
 mod defaults;
 mod diff;
+mod diff_features;
 mod document;
+mod document_features;
 mod error;
 mod export;
 mod migrations;
 mod model;
+mod model_features;
 pub mod secrets;
+mod short_codes;
+mod time_profile;
 pub mod validate;
+mod validate_features;
 mod walker;
 
 pub use audit::AuditEntry;
@@ -83,3 +135,6 @@ pub use model::{
     Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
     SecuritySettings, SystemSettings, User,
 };
+pub use model_features::{CallRight, Forwarding, HuntGroup, HuntMode};
+pub use short_codes::{default_short_codes, ShortCodeFeature, ShortCodeMatch, ShortCodePattern};
+pub use time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};

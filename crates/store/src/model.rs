@@ -2,8 +2,13 @@
 //! system. Values held here have been validated (see [`crate::validate`]); plain passwords are
 //! never held, only their hashes.
 
+use crate::model_features::{CallRight, Forwarding, HuntGroup};
+use crate::short_codes::{default_short_codes, match_short_code, ShortCodeFeature, ShortCodeMatch};
+use crate::time_profile::TimeProfile;
+use std::collections::BTreeMap;
+
 /// The whole configuration of a system.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Name and SIP realm.
     pub system: SystemSettings,
@@ -19,6 +24,32 @@ pub struct Config {
     pub extensions: Vec<Extension>,
     /// Administrator accounts of the web manager and the API.
     pub admins: Vec<Admin>,
+    /// When things are in service (hunt groups refer to them by name).
+    pub time_profiles: Vec<TimeProfile>,
+    /// Numbers that ring a group of extensions.
+    pub hunt_groups: Vec<HuntGroup>,
+    /// Feature short codes: code pattern (`*17`, `*14*N#`) to feature. Without a
+    /// `[short_codes]` section these are [`default_short_codes`].
+    pub short_codes: BTreeMap<String, ShortCodeFeature>,
+}
+
+impl Default for Config {
+    /// Every section at its default: no users, extensions, administrators, time profiles
+    /// or hunt groups, and the default short codes.
+    fn default() -> Self {
+        Self {
+            system: SystemSettings::default(),
+            registrar: RegistrarSettings::default(),
+            calls: CallSettings::default(),
+            security: SecuritySettings::default(),
+            users: Vec::new(),
+            extensions: Vec::new(),
+            admins: Vec::new(),
+            time_profiles: Vec::new(),
+            hunt_groups: Vec::new(),
+            short_codes: default_short_codes(),
+        }
+    }
 }
 
 impl Config {
@@ -35,6 +66,21 @@ impl Config {
     /// The administrator with login `name`, if any.
     pub fn admin(&self, name: &str) -> Option<&Admin> {
         self.admins.iter().find(|a| a.name == name)
+    }
+
+    /// The hunt group with `number`, if any.
+    pub fn hunt_group(&self, number: &str) -> Option<&HuntGroup> {
+        self.hunt_groups.iter().find(|g| g.number == number)
+    }
+
+    /// The time profile called `name`, if any.
+    pub fn time_profile(&self, name: &str) -> Option<&TimeProfile> {
+        self.time_profiles.iter().find(|p| p.name == name)
+    }
+
+    /// The short code `dialled` is, if any, with the number dialled in place of its `N`.
+    pub fn short_code<'c, 'd>(&'c self, dialled: &'d str) -> Option<ShortCodeMatch<'c, 'd>> {
+        match_short_code(&self.short_codes, dialled)
     }
 }
 
@@ -175,15 +221,55 @@ impl DigestAlgorithmName {
     }
 }
 
-/// A person (`[[users]]`).
+/// A person (`[[users]]`) and the call settings that follow them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Login name: `[a-z0-9._-]{1,32}`, unique.
     pub name: String,
     /// Display name (may be empty).
     pub full_name: String,
-    /// The extension this user is on by default; at most one user per extension.
+    /// The extension this user is on by default; at most one user per extension. It is
+    /// also the user's number for hot-desk login.
     pub extension: Option<String>,
+    /// Hot desking: with this code (4..=15 digits) the user logs in on another extension.
+    /// Needs `extension`, the number the user logs in as.
+    pub login_code: Option<String>,
+    /// Do not disturb: calls to the user are not presented (they go to forward on busy,
+    /// or get busy), except from `dnd_exceptions`. Default false.
+    pub dnd: bool,
+    /// Caller numbers that still ring through do not disturb (2..=15 digits each, none
+    /// twice).
+    pub dnd_exceptions: Vec<String>,
+    /// A second call rings while the user is in a call (default true); otherwise it is
+    /// treated as busy.
+    pub call_waiting: bool,
+    /// The classes of calls the user may make, none twice (default every class but
+    /// premium). Emergency numbers are always allowed.
+    pub rights: Vec<CallRight>,
+    /// Forwarding and follow me (`[users.forward]`).
+    pub forward: Forwarding,
+}
+
+impl User {
+    /// A user `name` with every call setting at its default.
+    pub fn new(name: &str, full_name: &str, extension: Option<&str>) -> Self {
+        Self {
+            name: name.to_owned(),
+            full_name: full_name.to_owned(),
+            extension: extension.map(str::to_owned),
+            login_code: None,
+            dnd: false,
+            dnd_exceptions: Vec::new(),
+            call_waiting: true,
+            rights: CallRight::default_rights(),
+            forward: Forwarding::default(),
+        }
+    }
+
+    /// True when the user may make calls of class `right`.
+    pub fn may_call(&self, right: CallRight) -> bool {
+        self.rights.contains(&right)
+    }
 }
 
 /// A device's registration identity (`[[extensions]]`).

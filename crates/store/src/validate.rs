@@ -1,5 +1,6 @@
 //! The rules a typed [`Config`] must satisfy: value ranges, name and number formats,
-//! uniqueness, and references between sections.
+//! uniqueness, and references between sections (users' call settings, time profiles, hunt
+//! groups and short codes included).
 //!
 //! Rules about plain passwords (strength) live in the document reader, because plain
 //! passwords never reach the typed model. Every rule here reports its field path, and every
@@ -11,6 +12,12 @@ use crate::secrets::check_admin_hash;
 use crate::walker::range_reason;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
+
+pub(crate) use crate::validate_features::{check_unique, short_code_path};
+pub use crate::validate_features::{
+    is_dialable, is_valid_login_code, FORWARD_NO_ANSWER_SECS, HUNT_NO_ANSWER_SECS, OVERFLOW_SECS,
+    QUEUE_LIMIT,
+};
 
 /// `registrar.min_expires`.
 pub const MIN_EXPIRES: RangeInclusive<u32> = 1..=3600;
@@ -36,10 +43,6 @@ pub const SLOW_DOWN_AFTER: RangeInclusive<u32> = 0..=1000;
 /// Longest system name and user full name.
 pub const MAX_DISPLAY_NAME: usize = 64;
 
-/// Feature short codes that extension numbers must not shadow. None are defined yet; the
-/// dial plan will add them here.
-const SHORT_CODES: &[&str] = &[];
-
 impl Config {
     /// Checks every rule; lists every broken one.
     pub fn validate(&self) -> Result<(), ConfigErrors> {
@@ -60,6 +63,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     check_extensions(config, failed, &mut found);
     check_users(config, failed, &mut found);
     check_admins(config, failed, &mut found);
+    crate::validate_features::check_features(config, failed, &mut found);
     errs.0
         .extend(found.0.into_iter().filter(|e| !failed.contains(&e.path)));
 }
@@ -87,7 +91,12 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn in_range(path: &str, value: u32, range: RangeInclusive<u32>, errs: &mut ConfigErrors) {
+pub(crate) fn in_range(
+    path: &str,
+    value: u32,
+    range: RangeInclusive<u32>,
+    errs: &mut ConfigErrors,
+) {
     if !range.contains(&value) {
         errs.push(path, range_reason(&range, value));
     }
@@ -234,13 +243,12 @@ fn check_extensions(config: &Config, failed: &HashSet<String>, errs: &mut Config
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(config.extensions.len());
     for (i, ext) in config.extensions.iter().enumerate() {
         let path = format!("extensions[{i}].number");
+        // Short codes begin with * or #, so a number of digits never equals one.
         if !is_valid_number(&ext.number) {
             errs.push(
                 &path,
                 format!("must be 2 to 15 digits (got {:?})", ext.number),
             );
-        } else if SHORT_CODES.contains(&ext.number.as_str()) {
-            errs.push(&path, format!("{:?} is a short code", ext.number));
         }
         if !failed.contains(&path) {
             if let Some(first) = seen.get(ext.number.as_str()) {

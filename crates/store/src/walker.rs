@@ -198,7 +198,7 @@ impl<'a> Fields<'a> {
 /// The reason given for a value of the wrong type.
 fn type_reason(expected: &str, got: &Value) -> String {
     let hint = match (expected, got) {
-        ("a string", Value::Integer(_)) => ": write it in quotes",
+        ("a string", Value::Integer(_) | Value::Datetime(_)) => ": write it in quotes",
         _ => "",
     };
     format!("must be {expected} (got {}{hint})", got.type_str())

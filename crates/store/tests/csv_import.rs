@@ -88,6 +88,22 @@ fn user_clashing_with_the_base_is_reported() {
 }
 
 #[test]
+fn number_of_a_hunt_group_is_reported() {
+    let mut base = base();
+    base.hunt_groups
+        .push(store::HuntGroup::new("sales", "1001", &["201"]));
+    base.validate().expect("valid base");
+    let csv = "number,password,name\n1001,Correct-Horse-1x,A\n";
+    match import_extensions_csv(csv.as_bytes(), &base, ImportOptions::default()) {
+        Ok(_) => panic!("expected the import to fail"),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "line 2: number: \"1001\" is already hunt group sales"
+        ),
+    }
+}
+
+#[test]
 fn header_problems() {
     assert_eq!(
         errors("number,password\n1001,Correct-Horse-1x\n"),

@@ -1,0 +1,191 @@
+//! Audit lines for the business call features: short codes, users' call settings, time
+//! profiles and hunt groups. Login codes are secrets: only "set", "changed" or "removed" is
+//! said of them.
+
+use crate::model::{Config, User};
+use crate::model_features::HuntGroup;
+use crate::time_profile::{DateInterval, TimeProfile, WeeklyInterval};
+use std::collections::HashMap;
+use std::fmt::Display;
+
+/// `short code *17 added (voicemail_collect)`, `short code *17 voicemail_collect -> dnd_on`,
+/// `short code *17 removed (voicemail_collect)`.
+pub(crate) fn short_codes(old: &Config, new: &Config, out: &mut Vec<String>) {
+    for (code, feature) in &new.short_codes {
+        match old.short_codes.get(code) {
+            None => out.push(format!("short code {code} added ({})", feature.as_str())),
+            Some(o) if o != feature => out.push(format!(
+                "short code {code} {} -> {}",
+                o.as_str(),
+                feature.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (code, feature) in &old.short_codes {
+        if !new.short_codes.contains_key(code) {
+            out.push(format!("short code {code} removed ({})", feature.as_str()));
+        }
+    }
+}
+
+/// The changed call settings of user `u` (was `o`): `user alice dnd false -> true`.
+pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
+    let mut line = |field: &str, old: String, new: String| {
+        if old != new {
+            out.push(format!("user {} {field} {old} -> {new}", u.name));
+        }
+    };
+    line("dnd", o.dnd.to_string(), u.dnd.to_string());
+    line(
+        "dnd_exceptions",
+        joined(&o.dnd_exceptions),
+        joined(&u.dnd_exceptions),
+    );
+    line(
+        "call_waiting",
+        o.call_waiting.to_string(),
+        u.call_waiting.to_string(),
+    );
+    let rights = |user: &User| joined(user.rights.iter().map(|r| r.as_str()));
+    line("rights", rights(o), rights(u));
+    let (a, b) = (&o.forward, &u.forward);
+    line(
+        "forward.unconditional",
+        opt(&a.unconditional),
+        opt(&b.unconditional),
+    );
+    line("forward.busy", opt(&a.busy), opt(&b.busy));
+    line("forward.no_answer", opt(&a.no_answer), opt(&b.no_answer));
+    line(
+        "forward.no_answer_secs",
+        a.no_answer_secs.to_string(),
+        b.no_answer_secs.to_string(),
+    );
+    line("forward.follow_me", opt(&a.follow_me), opt(&b.follow_me));
+    let said = match (&o.login_code, &u.login_code) {
+        (None, Some(_)) => "set",
+        (Some(_), None) => "removed",
+        (Some(a), Some(b)) if a != b => "changed",
+        _ => return,
+    };
+    out.push(format!("user {} login_code {said}", u.name));
+}
+
+/// Time profiles by name: added, changed (`weekly` and `dates` in full), removed.
+pub(crate) fn time_profiles(old: &Config, new: &Config, out: &mut Vec<String>) {
+    let before: HashMap<&str, &TimeProfile> = old
+        .time_profiles
+        .iter()
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    for p in &new.time_profiles {
+        let Some(o) = before.get(p.name.as_str()) else {
+            out.push(format!("time profile {} added", p.name));
+            continue;
+        };
+        let weekly = |p: &TimeProfile| joined_with(p.weekly.iter().map(weekly_text), "; ");
+        let dates = |p: &TimeProfile| joined_with(p.dates.iter().map(date_text), "; ");
+        for (field, a, b) in [
+            ("weekly", weekly(o), weekly(p)),
+            ("dates", dates(o), dates(p)),
+        ] {
+            if a != b {
+                out.push(format!("time profile {} {field} {a} -> {b}", p.name));
+            }
+        }
+    }
+    for p in &old.time_profiles {
+        if new.time_profile(&p.name).is_none() {
+            out.push(format!("time profile {} removed", p.name));
+        }
+    }
+}
+
+/// `mon,tue 08:30-17:30`
+fn weekly_text(w: &WeeklyInterval) -> String {
+    let days = joined(w.days.iter().map(|d| d.as_str()));
+    format!("{days} {}-{}", w.start, w.end)
+}
+
+/// `2026-12-25 00:00-24:00 inactive`
+fn date_text(d: &DateInterval) -> String {
+    let state = if d.active { "active" } else { "inactive" };
+    format!("{} {}-{} {state}", d.date, d.start, d.end)
+}
+
+/// Hunt groups by name: `hunt group sales members 201,202 -> 201,203`.
+pub(crate) fn hunt_groups(old: &Config, new: &Config, out: &mut Vec<String>) {
+    let before: HashMap<&str, &HuntGroup> = old
+        .hunt_groups
+        .iter()
+        .map(|g| (g.name.as_str(), g))
+        .collect();
+    for g in &new.hunt_groups {
+        let Some(o) = before.get(g.name.as_str()) else {
+            out.push(format!("hunt group {} added", g.name));
+            continue;
+        };
+        let mut line = |field: &str, old: String, new: String| {
+            if old != new {
+                out.push(format!("hunt group {} {field} {old} -> {new}", g.name));
+            }
+        };
+        line("number", o.number.clone(), g.number.clone());
+        line("mode", o.mode.as_str().into(), g.mode.as_str().into());
+        line("members", joined(&o.members), joined(&g.members));
+        line(
+            "no_answer_secs",
+            text(o.no_answer_secs),
+            text(g.no_answer_secs),
+        );
+        line("queue", text(o.queue), text(g.queue));
+        line("queue_limit", text(o.queue_limit), text(g.queue_limit));
+        let secs = |s: Option<u32>| s.map_or_else(|| "(none)".to_owned(), |s| s.to_string());
+        line(
+            "overflow_secs",
+            secs(o.overflow_secs),
+            secs(g.overflow_secs),
+        );
+        line("overflow_to", opt(&o.overflow_to), opt(&g.overflow_to));
+        line("time_profile", opt(&o.time_profile), opt(&g.time_profile));
+        line(
+            "night_service_to",
+            opt(&o.night_service_to),
+            opt(&g.night_service_to),
+        );
+        line("in_service", text(o.in_service), text(g.in_service));
+    }
+    let after: HashMap<&str, &HuntGroup> = new
+        .hunt_groups
+        .iter()
+        .map(|g| (g.name.as_str(), g))
+        .collect();
+    for g in &old.hunt_groups {
+        if !after.contains_key(g.name.as_str()) {
+            out.push(format!("hunt group {} removed", g.name));
+        }
+    }
+}
+
+fn text(value: impl Display) -> String {
+    value.to_string()
+}
+
+fn opt(value: &Option<String>) -> String {
+    value.as_deref().unwrap_or("(none)").to_owned()
+}
+
+/// Items joined by commas, or `(none)`.
+fn joined<T: AsRef<str>>(items: impl IntoIterator<Item = T>) -> String {
+    joined_with(items, ",")
+}
+
+fn joined_with<T: AsRef<str>>(items: impl IntoIterator<Item = T>, separator: &str) -> String {
+    let items: Vec<T> = items.into_iter().collect();
+    if items.is_empty() {
+        return "(none)".to_owned();
+    }
+    let parts: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    parts.join(separator)
+}
