@@ -105,7 +105,11 @@ impl ShortCode {
                 let arg = dialled.strip_prefix(&self.prefix)?;
                 // Phones often drop a trailing '#' (it is their "send" key).
                 let arg = arg.strip_suffix(suffix.as_str()).unwrap_or(arg);
-                (!arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit())).then_some(arg)
+                // Digits, in groups separated by '*' (a hot-desk login: number*code).
+                let groups_ok = arg
+                    .split('*')
+                    .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()));
+                groups_ok.then_some(arg)
             }
         }
     }
@@ -161,6 +165,8 @@ mod tests {
         );
         assert_eq!(c.lookup("*14*#"), None);
         assert_eq!(c.lookup("*14*2a#"), None);
+        assert_eq!(c.lookup("*14*201*1234#").map(|m| m.1), Some("201*1234"));
+        assert_eq!(c.lookup("*14*201*#"), None);
         assert_eq!(c.lookup("202"), None);
     }
 

@@ -51,10 +51,103 @@ pub fn directory(config: &Config) -> Directory {
     }))
 }
 
+/// Users (those on an extension), hunt groups and short codes, for call routing.
+///
+/// A hunt group's time profile is not applied yet: its service state is the manual one.
+pub fn features(config: &Config) -> pbx::Features {
+    let users = config.users.iter().filter_map(|u| {
+        let extension = u.extension.clone()?;
+        Some(pbx::UserEntry {
+            name: u.name.clone(),
+            full_name: u.full_name.clone(),
+            extension,
+            forward: pbx::Forwarding {
+                // Follow-me sends calls to where the user is now: as unconditional, but
+                // it wins over a forward set for when the user is away.
+                unconditional: u
+                    .forward
+                    .follow_me
+                    .clone()
+                    .or(u.forward.unconditional.clone()),
+                busy: u.forward.busy.clone(),
+                no_answer: u.forward.no_answer.clone(),
+                no_answer_after: Duration::from_secs(u64::from(u.forward.no_answer_secs)),
+            },
+            dnd: u.dnd,
+            dnd_exceptions: u.dnd_exceptions.clone(),
+            call_waiting: u.call_waiting,
+        })
+    });
+    let groups = config.hunt_groups.iter().map(|g| pbx::HuntGroupEntry {
+        name: g.name.clone(),
+        number: g.number.clone(),
+        mode: match g.mode {
+            store::HuntMode::Collective => pbx::HuntMode::Collective,
+            store::HuntMode::Sequential => pbx::HuntMode::Sequential,
+            store::HuntMode::Rotary => pbx::HuntMode::Rotary,
+            store::HuntMode::LongestWaiting => pbx::HuntMode::LongestWaiting,
+        },
+        members: g.members.clone(),
+        no_answer_after: Duration::from_secs(u64::from(g.no_answer_secs)),
+        overflow: g
+            .overflow_secs
+            .zip(g.overflow_to.clone())
+            .map(|(secs, to)| (Duration::from_secs(u64::from(secs)), to)),
+        night_service_to: g.night_service_to.clone(),
+        in_service: g.in_service,
+    });
+    let codes = config.short_codes.iter().filter_map(|(pattern, feature)| {
+        let feature = pbx::ShortCodeFeature::ALL
+            .into_iter()
+            .find(|f| short_code_name(*f) == feature.as_str())?;
+        pbx::ShortCode::new(pattern, feature)
+    });
+    pbx::Features::new(users, groups).with_short_codes(pbx::ShortCodes::new(codes))
+}
+
+/// The document's name of a short-code feature.
+fn short_code_name(f: pbx::ShortCodeFeature) -> &'static str {
+    use pbx::ShortCodeFeature as F;
+    match f {
+        F::DndOn => "dnd_on",
+        F::DndOff => "dnd_off",
+        F::ForwardUnconditionalOn => "forward_unconditional_on",
+        F::ForwardUnconditionalOff => "forward_unconditional_off",
+        F::HuntGroupJoin => "hunt_group_join",
+        F::HuntGroupLeave => "hunt_group_leave",
+        F::NightServiceOn => "night_service_on",
+        F::NightServiceOff => "night_service_off",
+        F::VoicemailCollect => "voicemail_collect",
+        F::Park => "park",
+        F::Unpark => "unpark",
+        F::PickupGroup => "pickup_group",
+        F::PickupDirected => "pickup_directed",
+        F::HotDeskLogin => "hot_desk_login",
+        F::HotDeskLogout => "hot_desk_logout",
+        F::AccountCode => "account_code",
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pbx_settings;
+    use super::{features, pbx_settings};
     use store::Config;
+
+    #[test]
+    fn every_default_short_code_reaches_call_control() {
+        let config = Config::default();
+        let f = features(&config);
+        for (pattern, feature) in &config.short_codes {
+            let dialled = pattern.replace('N', "300");
+            let found = f.short_codes().lookup(&dialled).map(|(g, _)| g);
+            assert!(
+                found.is_some(),
+                "{pattern} ({}) not mapped",
+                feature.as_str()
+            );
+            assert_eq!(super::short_code_name(found.unwrap()), feature.as_str());
+        }
+    }
 
     #[test]
     fn calls_section_reaches_the_session_timer_settings() {

@@ -85,6 +85,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         now,
         unix,
     );
+    pbx.set_features(convert::features(&config));
     let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
     let engine = media_engine::MediaEngine::start(media_engine::MediaConfig {
         bind_ip: media_ip,
@@ -265,6 +266,7 @@ impl CoreLoop {
                 Ok(Some(config)) => {
                     self.pbx
                         .apply_config(convert::pbx_settings(&config), convert::directory(&config));
+                    self.pbx.set_features(convert::features(&config));
                     tracing::info!(
                         extensions = config.extensions.len(),
                         "configuration reloaded"
