@@ -365,10 +365,7 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
         }
         PbxEvent::FeatureChanged { extension, change } => {
             tracing::info!(%extension, ?change, "setting changed by short code");
-            audit.record(
-                "feature.short_code",
-                &format!("extension {extension}: {change:?}"),
-            );
+            audit.feature(extension, change.clone());
         }
         PbxEvent::Expired { count } => tracing::info!(count, "bindings expired"),
         PbxEvent::AuthFailed {

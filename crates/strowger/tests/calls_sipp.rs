@@ -3,91 +3,20 @@
 
 mod common;
 
-use common::{
-    free_port, free_udp_pair, require_tool, terminate, wait_bounded, Phone, Server, Sipp,
-};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-/// A SIPp callee process, stopped when dropped (a failing test must not leave it behind).
-struct Callee(Option<Child>);
-
-impl Drop for Callee {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            terminate(child, Duration::from_secs(5));
-        }
-    }
-}
-
-/// Starts a SIPp callee on `port` playing `scenario` once; returns the child and its
-/// working directory (which holds its error log).
-fn start_callee(scenario: &str, port: u16) -> (Callee, tempfile::TempDir) {
-    start_callee_with(scenario, port, &[])
-}
-
-fn start_callee_with(scenario: &str, port: u16, extra: &[&str]) -> (Callee, tempfile::TempDir) {
-    let sipp = require_tool("sipp", "sip-tester");
-    let work = tempfile::Builder::new()
-        .prefix("strowger-uas-")
-        .tempdir()
-        .expect("temporary directory");
-    let child = Command::new(sipp)
-        .current_dir(work.path())
-        .arg("-sf")
-        .arg(common::sipp_dir().join(format!("{scenario}.xml")))
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
-        .args(["-cp", &free_udp_pair().to_string()])
-        .args(["-mp", &free_udp_pair().to_string()])
-        .args(["-recv_timeout", "20000", "-nostdin", "-trace_err"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sipp callee");
-    (Callee(Some(child)), work)
-}
-
-/// Registers 202 with its contact on the SIPp callee's port.
-fn register_callee(server: &Server, port: u16) {
-    let mut phone = Phone::new(server, "202", &server.password("202"));
-    let r = phone.register(&[format!("<sip:202@127.0.0.1:{port}>")], Some(600), "MD5");
-    assert_eq!(r.status, 200, "{}", r.raw);
-}
-
-fn finish_callee(mut callee: Callee, work: &tempfile::TempDir) {
-    let Some(mut child) = callee.0.take() else {
-        return;
-    };
-    let (status, timed_out) = wait_bounded(&mut child, Duration::from_secs(30));
-    if timed_out {
-        terminate(&mut child, Duration::from_secs(5));
-    }
-    let errors: String = std::fs::read_dir(work.path())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with("errors.log"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-        .collect();
-    assert!(
-        !timed_out && status.is_some_and(|s| s.success()),
-        "the SIPp callee failed ({status:?}):\n{errors}"
-    );
-}
+use common::callee::{register_callee, Callee};
+use common::{free_port, Phone, Server, Sipp};
 
 #[test]
 fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee("call_uas", port);
+    let mut callee = Callee::udp("call_uas", port);
     register_callee(&server, port);
     Sipp::new("call_uac")
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     let history = server.cli_ok(&["calls", "--history", "5"]);
     assert!(history.contains("active calls: 0"), "{history}");
     assert!(
@@ -101,13 +30,13 @@ fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
 fn a_busy_callee_gives_the_caller_486() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee("busy_uas", port);
+    let mut callee = Callee::udp("busy_uas", port);
     register_callee(&server, port);
     Sipp::new("call_uac_busy")
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     let history = server.cli_ok(&["calls", "--history", "5"]);
     assert!(
         history.contains("201 -> 202  486") && history.contains("busy"),
@@ -157,22 +86,22 @@ fn a_malformed_session_description_gets_488_with_a_warning() {
 fn media_is_relayed_through_the_server_both_ways() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee_with("call_uas", port, &["-rtp_echo"]);
+    let mut callee = Callee::udp_with("call_uas", port, &["-rtp_echo"]);
     register_callee(&server, port);
     // Two and a half seconds of A-law silence, 160-byte packets every 20 ms.
-    let audio = work.path().join("silence.al");
+    let audio = callee.work.path().join("silence.al");
     std::fs::write(&audio, vec![0xD5u8; 8000 * 3]).expect("write audio");
     // SIPp does not substitute keys inside <exec>: write the file name into a copy.
     let scenario = std::fs::read_to_string(common::sipp_dir().join("call_uac_rtp.xml"))
         .expect("scenario")
         .replace("[rtpfile]", audio.to_str().expect("utf-8 path"));
-    let scenario_path = work.path().join("call_uac_rtp.xml");
+    let scenario_path = callee.work.path().join("call_uac_rtp.xml");
     std::fs::write(&scenario_path, scenario).expect("write scenario");
     Sipp::from_file(scenario_path)
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     let history = server.cli_ok(&["calls", "--history", "1"]);
     let media = history
         .lines()
@@ -221,13 +150,13 @@ fn assert_media_pool_full(server: &Server) {
 fn hold_by_re_invite_passes_through_the_pbx() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee("call_uas_hold", port);
+    let mut callee = Callee::udp("call_uas_hold", port);
     register_callee(&server, port);
     Sipp::new("call_uac_hold")
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     assert_media_pool_full(&server);
 }
 
@@ -235,13 +164,13 @@ fn hold_by_re_invite_passes_through_the_pbx() {
 fn reliable_provisionals_are_pracked_on_both_legs() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee("prack_uas", port);
+    let mut callee = Callee::udp("prack_uas", port);
     register_callee(&server, port);
     Sipp::new("prack_uac")
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     let history = server.cli_ok(&["calls", "--history", "5"]);
     assert!(history.contains("201 -> 202  200"), "{history}");
     assert_media_pool_full(&server);
@@ -251,13 +180,13 @@ fn reliable_provisionals_are_pracked_on_both_legs() {
 fn session_timers_422_below_min_se_then_agreed_and_refreshed() {
     let server = Server::start();
     let port = free_port();
-    let (callee, work) = start_callee("timer_uas", port);
+    let mut callee = Callee::udp("timer_uas", port);
     register_callee(&server, port);
     Sipp::new("timer_uac")
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
-    finish_callee(callee, &work);
+    callee.finish();
     let history = server.cli_ok(&["calls", "--history", "5"]);
     assert!(
         history.contains("201 -> 202  422") && history.contains("session interval too brief"),

@@ -7,6 +7,7 @@
 //! parallel and leave nothing behind.
 #![allow(dead_code)]
 
+pub mod callee;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
