@@ -1,0 +1,146 @@
+//! Business call features through the real binary, configured by `config apply` and
+//! exercised with SIPp phones: ring-all and sequential hunt groups, forward on busy and
+//! on no answer, do-not-disturb set by short code and kept in the configuration.
+
+mod common;
+
+use common::callee::{assert_call_over, register_as, Callee};
+use common::{free_port, Phone, Server, Sipp};
+
+/// Applies the configuration in force with `edit` made to it.
+fn reconfigure(server: &Server, edit: impl FnOnce(String) -> String) {
+    let doc = edit(server.export());
+    let file = server.write_file("features.toml", &doc);
+    server.cli_ok(&["config", "apply", file.to_str().expect("utf-8 path")]);
+}
+
+/// Gives the user on `extension` these `[users.forward]` lines (besides no_answer_secs).
+fn forward(doc: String, extension: &str, lines: &str) -> String {
+    let at = doc
+        .find(&format!("extension = \"{extension}\""))
+        .expect("the user is in the document");
+    let (head, tail) = doc.split_at(at);
+    let tail = tail.replacen(
+        "[users.forward]\n",
+        &format!("[users.forward]\n{lines}\n"),
+        1,
+    );
+    head.to_string() + &tail
+}
+
+fn hunt_group<'a>(
+    mode: &'a str,
+    members: &'a str,
+    extra: &'a str,
+) -> impl FnOnce(String) -> String + 'a {
+    move |doc| {
+        format!(
+            "{doc}\n[[hunt_groups]]\nname = \"sales\"\nnumber = \"300\"\nmode = \"{mode}\"\n\
+             members = [{members}]\n{extra}\n"
+        )
+    }
+}
+
+fn caller_of(server: &Server, number: &str) -> Sipp {
+    Sipp::new("call_uac")
+        .user("201", &server.password("201"))
+        .key("callee", number)
+}
+
+#[test]
+fn ring_all_the_answering_member_wins_and_the_other_gets_cancel() {
+    let server = Server::start();
+    reconfigure(&server, hunt_group("collective", "\"202\", \"203\"", ""));
+    let (p2, p3) = (free_port(), free_port());
+    let mut answers = Callee::udp("call_uas", p2);
+    let mut rings = Callee::udp("flow_cancel_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    caller_of(&server, "300").expect_success(&server);
+    answers.finish();
+    rings.finish();
+    assert_call_over(&server, &["201 -> 300  200", "caller hung up"]);
+}
+
+#[test]
+fn sequential_hunting_offers_the_next_member_when_one_does_not_answer() {
+    let server = Server::start();
+    reconfigure(
+        &server,
+        hunt_group("sequential", "\"202\", \"203\"", "no_answer_secs = 5"),
+    );
+    let (p2, p3) = (free_port(), free_port());
+    let mut first = Callee::udp("flow_cancel_uas", p2);
+    let mut second = Callee::udp("call_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    caller_of(&server, "300").expect_success(&server);
+    first.finish();
+    second.finish();
+    assert_call_over(&server, &["201 -> 300  200"]);
+}
+
+#[test]
+fn forward_on_busy_reaches_the_target() {
+    let server = Server::start();
+    reconfigure(&server, |doc| forward(doc, "202", "busy = \"203\""));
+    let (p2, p3) = (free_port(), free_port());
+    let mut busy = Callee::udp("busy_uas", p2);
+    let mut target = Callee::udp("call_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    caller_of(&server, "202").expect_success(&server);
+    busy.finish();
+    target.finish();
+    assert_call_over(&server, &["201 -> 202  200"]);
+}
+
+#[test]
+fn forward_on_no_answer_reaches_the_target() {
+    let server = Server::start();
+    reconfigure(&server, |doc| {
+        forward(doc, "202", "no_answer = \"203\"").replacen(
+            "no_answer_secs = 15",
+            "no_answer_secs = 5",
+            // The first user block is 201's; 202's comes second.
+            2,
+        )
+    });
+    let (p2, p3) = (free_port(), free_port());
+    let mut rings = Callee::udp("flow_cancel_uas", p2);
+    let mut target = Callee::udp("call_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    caller_of(&server, "202").expect_success(&server);
+    rings.finish();
+    target.finish();
+    assert_call_over(&server, &["201 -> 202  200"]);
+}
+
+#[test]
+fn do_not_disturb_by_short_code_refuses_calls_and_is_kept_in_the_configuration() {
+    let server = Server::start();
+    let mut phone = Phone::new(&server, "202", &server.password("202"));
+    let r = phone.invite_with_auth("*08");
+    assert_eq!(r.status, 200, "the short code is confirmed: {}", r.raw);
+    let mut caller = Phone::new(&server, "201", &server.password("201"));
+    let r = caller.invite_with_auth("202");
+    assert_eq!(r.status, 486, "{}", r.raw);
+    // Kept as a new configuration version by the extension, and so audited.
+    common::wait_for(
+        "the change in the configuration",
+        std::time::Duration::from_secs(5),
+        || {
+            let doc = server.export();
+            let at = doc.find("extension = \"202\"")?;
+            doc[at..].lines().nth(1)?.eq("dnd = true").then_some(())
+        },
+    );
+    let audit = server.cli_ok(&["audit"]);
+    assert!(audit.contains("short code"), "{audit}");
+    // Off again: the call rings through (nobody registered: 480).
+    let r = phone.invite_with_auth("*09");
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let r = caller.invite_with_auth("202");
+    assert_eq!(r.status, 480, "{}", r.raw);
+}
