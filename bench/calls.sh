@@ -4,7 +4,7 @@
 # -> ACK, 6 s talk -> BYE), against Strowger.
 #
 # usage: bench/calls.sh [RATES] [SECONDS]        (default "100 200 500" 20)
-# env:   PORT=5080, RTP=0|1 (passed to the referee script), ANCHOR=0|1 (RTP=0 only: keep
+# env:   FEATURE=forward|forward_busy (features in the path), PORT=5080, RTP=0|1 (passed to the referee script), ANCHOR=0|1 (RTP=0 only: keep
 #        the media relay in the path although no media flows)
 # Every step is bounded by the referee script's SIPp -m/-timeout and outer timeouts; only
 # 127.0.0.1 is used.
@@ -35,6 +35,29 @@ start; stop
 { echo number,password,name
   for ((e = 1000; e < 3000; e++)); do echo "$e,pw$e,Bench $e"; done; } > "$DATA/users.csv"
 "$BIN" import extensions "$DATA/users.csv" --data-dir "$DATA" --allow-weak-passwords >&2
+if [ -n "${FEATURE:-}" ]; then
+  # Features in the path (issue 5). FEATURE=forward: every callee 2000..2999 forwards
+  # unconditionally to the next one, so each call is routed twice and rings the neighbour.
+  # FEATURE=forward_busy: each callee forwards on busy (never taken here), so every call
+  # carries a continuation through the routing. The referee dials 2000.. only, so hunt
+  # groups (other numbers) are measured by the simulated-time stories, not here.
+  "$BIN" config export --data-dir "$DATA" > "$DATA/plain.toml"
+  python3 - "$DATA/plain.toml" "$DATA/feature.toml" "$FEATURE" <<'PY'
+import re, sys
+src, dst, feature = sys.argv[1:4]
+doc = open(src).read()
+def fwd(m):
+    ext = int(m.group(1))
+    if not 2000 <= ext < 3000:
+        return m.group(0)
+    nxt = 2000 + (ext - 2000 + 1) % 1000
+    line = f'unconditional = "{nxt}"' if feature == "forward" else 'busy = "2999"'
+    return m.group(0).replace("[users.forward]\n", f"[users.forward]\n{line}\n", 1)
+doc = re.sub(r'extension = "(\d+)"\n(?:.*\n)*?\[users\.forward\]\n', fwd, doc)
+open(dst, "w").write(doc)
+PY
+  "$BIN" config apply "$DATA/feature.toml" --data-dir "$DATA" >&2
+fi
 if [ "${RTP:-0}" = 0 ] && [ "${ANCHOR:-0}" = 0 ]; then
   # Signalling only: no media flows, so the extensions get direct media and no relay ports
   # are taken (each anchored call holds 2 port pairs = 4 sockets; the pool and the 20,000
