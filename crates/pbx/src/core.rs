@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 /// Methods we answer, for `Allow`.
 pub(crate) const ALLOW: &str =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO, PRACK, UPDATE";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO, PRACK, UPDATE, REFER";
 
 /// Option tags we support (RFC 3262 reliable provisionals, RFC 4028 session timers).
 pub(crate) const SUPPORTED: &str = "100rel, timer";

@@ -362,3 +362,132 @@ fn joining_a_hunt_group_by_short_code_makes_the_phone_ring_for_it() {
     let out = a.call(&mut net, "*37*1%23");
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [501]);
 }
+
+/// A request from the callee in its dialog with us (it answered `inv` with To tag `tag`).
+fn callee_request(
+    inv: &Request,
+    port: u16,
+    tag: &str,
+    method: &str,
+    cseq: u32,
+    extra: &str,
+) -> Vec<u8> {
+    let h = |n: HeaderName| inv.headers.get(&n).unwrap().to_string();
+    format!(
+        "{method} sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{cseq};rport\r\n\
+         Max-Forwards: 70\r\nFrom: {};tag={tag}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n\
+         Contact: <sip:x@127.0.0.1:{port}>\r\n{extra}Content-Length: 0\r\n\r\n",
+        h(HeaderName::To),
+        h(HeaderName::From),
+        h(HeaderName::CallId),
+    )
+    .into_bytes()
+}
+
+fn sipfrag(req: &Request) -> String {
+    String::from_utf8_lossy(&req.body).trim().to_string()
+}
+
+#[test]
+fn the_callee_transfers_blind_and_the_target_takes_its_place() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    // 201 calls 202, 202 answers.
+    let out = a.call(&mut net, "202");
+    let inv = invites_to(&out, p[0]).remove(0);
+    let out = net.deliver(p[0], &answer(&inv, 200, "m202", Some(SDP_B)));
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+
+    // 202 transfers the caller to 203.
+    let refer = callee_request(
+        &inv,
+        5202,
+        "m202",
+        "REFER",
+        2,
+        "Refer-To: <sip:203@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[0], &refer);
+    assert_eq!(statuses(&responses_to(&out, p[0])), [202]);
+    let notify = requests_to(&out, p[0]);
+    assert_eq!(notify[0].method, Method::Notify);
+    assert_eq!(notify[0].headers.get(&HeaderName::Event), Some("refer"));
+    assert_eq!(sipfrag(&notify[0]), "SIP/2.0 100 Trying");
+    let to_203 = invites_to(&out, p[1]);
+    assert_eq!(to_203.len(), 1, "the target rings");
+    // The target is offered the relay, not the caller's own address.
+    assert!(String::from_utf8_lossy(&to_203[0].body).contains("m=audio 10002"));
+    assert!(
+        requests_to(&out, a.phone.peer).is_empty(),
+        "the caller's session is untouched"
+    );
+
+    // 203 answers: 202 hears 200 by NOTIFY and is released; 201 now talks to 203.
+    let out = net.deliver(p[1], &answer(&to_203[0], 200, "m203", Some(SDP_B)));
+    let to_202: Vec<Method> = requests_to(&out, p[0])
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert!(
+        to_202.contains(&Method::Notify) && to_202.contains(&Method::Bye),
+        "{to_202:?}"
+    );
+    let last = requests_to(&out, p[0])
+        .into_iter()
+        .find(|r| r.method == Method::Notify)
+        .unwrap();
+    assert_eq!(sipfrag(&last), "SIP/2.0 200 OK");
+    assert!(last
+        .headers
+        .get(&HeaderName::SubscriptionState)
+        .unwrap()
+        .starts_with("terminated"));
+    assert_eq!(requests_to(&out, p[1])[0].method, Method::Ack);
+    // The caller hangs up: the BYE reaches 203.
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(
+        requests_to(&out, p[1]).last().map(|r| r.method.clone()),
+        Some(Method::Bye)
+    );
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn a_failed_blind_transfer_returns_the_call_to_the_referrer() {
+    let features = Features::new([user("203", |u| u.dnd = true)], []);
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203), ("204", 5204)]);
+    let out = a.call(&mut net, "202");
+    let inv = invites_to(&out, p[0]).remove(0);
+    let out = net.deliver(p[0], &answer(&inv, 200, "m202", Some(SDP_B)));
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    // 203 is on DND: refused at once.
+    let refer = callee_request(
+        &inv,
+        5202,
+        "m202",
+        "REFER",
+        2,
+        "Refer-To: <sip:203@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[0], &refer);
+    let frags: Vec<String> = requests_to(&out, p[0]).iter().map(sipfrag).collect();
+    assert_eq!(frags, ["SIP/2.0 100 Trying", "SIP/2.0 486 Busy Here"]);
+    // 204 busy: the phone says 486; the referrer hears it, the call goes on.
+    let refer = callee_request(
+        &inv,
+        5202,
+        "m202",
+        "REFER",
+        3,
+        "Refer-To: <sip:204@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[0], &refer);
+    let to_204 = invites_to(&out, p[2]).remove(0);
+    let out = net.deliver(p[2], &answer(&to_204, 486, "m204", None));
+    let frags: Vec<String> = requests_to(&out, p[0]).iter().map(sipfrag).collect();
+    assert_eq!(frags, ["SIP/2.0 486 Busy Here"]);
+    assert!(requests_to(&out, a.phone.peer).is_empty());
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+}

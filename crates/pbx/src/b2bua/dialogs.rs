@@ -120,6 +120,15 @@ impl Pbx {
             (Method::Bye, Some(id), _) => {
                 self.reply(now, tx, req, StatusCode::OK);
                 let winner = self.calls.calls.get(&id).and_then(|c| c.winner);
+                let transfer = self
+                    .calls
+                    .calls
+                    .get(&id)
+                    .and_then(|c| c.transfer.as_ref().map(|t| t.first_stage));
+                if let Some(first_stage) = transfer {
+                    // Hung up while its transfer rang: the target stops ringing.
+                    self.cancel_transfer_forks(now, id, first_stage, None);
+                }
                 if let Some(i) = winner {
                     self.bye_fork(now, id, i);
                     self.end_call(now, id, "caller hung up");
@@ -134,6 +143,9 @@ impl Pbx {
             }
             (Method::Bye, None, Some((id, i))) => {
                 self.reply(now, tx, req, StatusCode::OK);
+                if self.referrer_hung_up(id, i) {
+                    return true; // the caller waits for the transfer target
+                }
                 let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
                 if is_winner {
                     if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
@@ -143,6 +155,20 @@ impl Pbx {
                     }
                     self.end_call(now, id, "callee hung up");
                 }
+                true
+            }
+            (Method::Refer, None, Some((id, i))) => {
+                if self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i) {
+                    self.on_refer(now, id, i, tx, req);
+                } else {
+                    self.reply(now, tx, req, StatusCode::CALL_DOES_NOT_EXIST);
+                }
+                true
+            }
+            (Method::Refer, Some(_), _) => {
+                let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
+                r.reason = "Not Implemented (transfer by the caller not yet)".into();
+                self.send(now, tx, r, Duration::ZERO);
                 true
             }
             (Method::Prack, Some(id), _) => {

@@ -57,6 +57,14 @@ impl Pbx {
             return;
         }
         if status.is_success() {
+            let (stage, state) = (fork.stage, fork.state);
+            let for_transfer = call
+                .transfer
+                .as_ref()
+                .is_some_and(|t| stage >= t.first_stage);
+            if for_transfer && state != ForkState::Answered {
+                return self.transfer_answered(now, id, i, resp);
+            }
             if call.winner == Some(i) {
                 // The winner retransmits its 2xx: our ACK was lost, or (late offer) it is
                 // still waiting for the caller's answer.
@@ -110,7 +118,7 @@ impl Pbx {
         let extension = call.forks[winner].extension.clone();
         self.calls
             .presence
-            .answered([call.caller.as_str(), extension.as_str()]);
+            .answered(&[call.caller.as_str(), extension.as_str()]);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
@@ -150,6 +158,21 @@ impl Pbx {
         let Some(call) = self.calls.calls.get(&id) else {
             return;
         };
+        if call.transfer.is_some() {
+            let stage = call.route.stage;
+            let mut codes = Vec::new();
+            for f in call.forks.iter().filter(|f| f.stage == stage) {
+                match f.state {
+                    ForkState::Failed(c) => codes.push(c),
+                    _ => return,
+                }
+            }
+            let busy = !codes.is_empty() && codes.iter().all(|c| matches!(c, 486 | 600));
+            if !self.next_stage(now, id, busy) {
+                self.transfer_failed(now, id, best_failure(codes.into_iter()));
+            }
+            return;
+        }
         if call.winner.is_some() {
             return;
         }
@@ -386,6 +409,10 @@ impl Pbx {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
+        if call.transfer.is_some() {
+            // The caller is answered: it is the transfer that failed.
+            return self.transfer_failed(now, id, status.0);
+        }
         call.a.final_sent = true;
         let forks: Vec<usize> = (0..call.forks.len()).collect();
         let Some(call) = self.calls.calls.get(&id) else {

@@ -19,15 +19,15 @@ pub(crate) struct Presence {
 
 impl Presence {
     /// The extensions of an answered call are now busy.
-    pub(super) fn answered(&mut self, extensions: [&str; 2]) {
-        for e in extensions {
+    pub(super) fn answered(&mut self, extensions: &[&str]) {
+        for &e in extensions {
             *self.in_call.entry(e.to_string()).or_default() += 1;
         }
     }
 
     /// An answered call ended at `now`.
-    pub(super) fn hung_up(&mut self, now: Instant, extensions: [&str; 2]) {
-        for e in extensions {
+    pub(super) fn hung_up(&mut self, now: Instant, extensions: &[&str]) {
+        for &e in extensions {
             if let Some(n) = self.in_call.get_mut(e) {
                 *n -= 1;
                 if *n == 0 {
@@ -39,10 +39,20 @@ impl Presence {
     }
 }
 
-struct Moment<'a> {
+pub(super) struct Moment<'a> {
     location: &'a LocationService,
     presence: &'a Presence,
     now: Instant,
+}
+
+impl<'a> Moment<'a> {
+    pub(super) fn new(location: &'a LocationService, presence: &'a Presence, now: Instant) -> Self {
+        Moment {
+            location,
+            presence,
+            now,
+        }
+    }
 }
 
 impl Facts for Moment<'_> {

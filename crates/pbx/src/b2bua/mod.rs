@@ -27,6 +27,7 @@ mod reliable;
 mod resend;
 mod session_timer;
 mod setup;
+mod transfer;
 
 use resend::Resend;
 
@@ -125,6 +126,8 @@ struct Call {
     timer: Option<session_timer::SessionTimer>,
     /// Where the call is on its route (hunt group members, forwards, overflow).
     route: hunt::RouteState,
+    /// A blind transfer by the callee under way.
+    transfer: Option<transfer::Transfer>,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -132,10 +135,15 @@ struct Call {
 }
 
 impl Call {
+    /// Phones are ringing for this call: before the answer, or for a transfer's target.
+    pub(super) fn ringing(&self) -> bool {
+        (self.winner.is_none() && !self.a.final_sent) || self.transfer.is_some()
+    }
+
     /// The next instant a timer of this call is due: the ring timeout while ringing,
     /// retransmissions of our 2xx and reliable provisionals, the session timer.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        let ringing = self.winner.is_none() && !self.a.final_sent;
+        let ringing = self.ringing();
         [
             ringing.then_some(self.ring_deadline),
             self.route.stage_deadline.filter(|_| ringing),
@@ -285,7 +293,7 @@ impl Pbx {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
-        if call.winner.is_none() && !call.a.final_sent {
+        if call.ringing() {
             if now >= call.ring_deadline {
                 self.give_up_ringing(now, id, StatusCode(480), "No Answer");
             } else if let Some((_, to)) = call.route.overflow_at.take_if(|(at, _)| now >= *at) {
@@ -364,7 +372,7 @@ impl Pbx {
             if let Some(f) = answerer {
                 self.calls
                     .presence
-                    .hung_up(now, [call.caller.as_str(), f.extension.as_str()]);
+                    .hung_up(now, &[call.caller.as_str(), f.extension.as_str()]);
             }
         }
         let status = if call.answered.is_some() {

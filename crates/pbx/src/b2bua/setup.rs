@@ -244,6 +244,7 @@ impl Pbx {
                     visited,
                     ..hunt::RouteState::default()
                 },
+                transfer: None,
                 cancelled: false,
                 started: now,
                 answered: None,

@@ -85,6 +85,14 @@ pub enum HeaderName {
     RSeq,
     /// RAck (RFC 3262)
     RAck,
+    /// Refer-To (compact `r`, RFC 3515)
+    ReferTo,
+    /// Referred-By (compact `b`, RFC 3892)
+    ReferredBy,
+    /// Subscription-State (RFC 6665)
+    SubscriptionState,
+    /// Replaces (RFC 3891)
+    Replaces,
     /// Any other header, stored as received.
     Other(String),
 }
@@ -106,6 +114,8 @@ impl HeaderName {
                 b's' => return HeaderName::Subject,
                 b'o' => return HeaderName::Event,
                 b'x' => return HeaderName::SessionExpires,
+                b'r' => return HeaderName::ReferTo,
+                b'b' => return HeaderName::ReferredBy,
                 _ => {}
             }
         }
@@ -185,6 +195,10 @@ const KNOWN: &[(HeaderName, &str)] = &[
     (HeaderName::MinSe, "Min-SE"),
     (HeaderName::RSeq, "RSeq"),
     (HeaderName::RAck, "RAck"),
+    (HeaderName::ReferTo, "Refer-To"),
+    (HeaderName::ReferredBy, "Referred-By"),
+    (HeaderName::SubscriptionState, "Subscription-State"),
+    (HeaderName::Replaces, "Replaces"),
 ];
 
 /// One header line: a name and its raw value (folding already undone, outer whitespace

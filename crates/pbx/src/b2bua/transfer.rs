@@ -1,0 +1,226 @@
+//! Blind transfer by the answering party (RFC 3515 REFER, progress by NOTIFY with
+//! `message/sipfrag`, RFC 3515 §2.4.5): the callee sends REFER to a number; we accept (202),
+//! route that number as a new stage of the call (forwarding, hunt groups and all), and
+//! when the target answers it takes the referrer's place. The caller's session does not
+//! change: media is anchored on the relay, so only the relay's callee side now points at
+//! the target. If the target fails, the referrer hears why by NOTIFY and the call goes on
+//! with it (or ends, if it has hung up meanwhile).
+//!
+//! Not yet: transfer by the caller (the calling side's dialog cannot be handed over yet),
+//! attended transfer (`Replaces`), ringback to the transferred party.
+
+use super::*;
+use crate::routing::{Router, Step};
+
+/// A transfer under way.
+#[derive(Debug)]
+pub(super) struct Transfer {
+    /// The fork of the party that sent REFER (the answered callee).
+    referrer: usize,
+    /// It has hung up already (blind transfer: many phones do at once).
+    referrer_gone: bool,
+    /// Forks of this stage and later ring the target.
+    pub(super) first_stage: u32,
+}
+
+impl Pbx {
+    /// A REFER in the answered callee's dialog (fork `i`).
+    pub(super) fn on_refer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        i: usize,
+        tx: ServerTxId,
+        req: &Request,
+    ) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        if call.transfer.is_some() {
+            return self.reply(now, tx, req, StatusCode(491));
+        }
+        let refer_to = req
+            .headers
+            .get(&HeaderName::ReferTo)
+            .and_then(|v| NameAddr::parse(v).ok());
+        let Some(refer_to) = refer_to else {
+            let mut r = self.response(req, StatusCode::BAD_REQUEST);
+            r.reason = "Bad Request (no usable Refer-To)".into();
+            return self.send(now, tx, r, Duration::ZERO);
+        };
+        if refer_to
+            .uri
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("replaces")
+        {
+            let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
+            r.reason = "Not Implemented (attended transfer not yet)".into();
+            return self.send(now, tx, r, Duration::ZERO);
+        }
+        let Some(target) = refer_to.uri.user().map(str::to_string) else {
+            return self.reply(now, tx, req, StatusCode::NOT_FOUND);
+        };
+        let referrer_ext = call.forks[i].extension.clone();
+        let mut visited = Vec::new();
+        let step = {
+            let facts = hunt::Moment::new(&self.location, &self.calls.presence, now);
+            Router {
+                directory: &self.directory,
+                features: &self.features,
+                facts: &facts,
+                caller: &referrer_ext,
+            }
+            .dial(&target, &mut visited)
+        };
+        let mut accepted = self.response(req, StatusCode(202));
+        accepted.reason = "Accepted".into();
+        self.send(now, tx, accepted, Duration::ZERO);
+        self.notify_referrer(now, id, i, "SIP/2.0 100 Trying", false);
+        match step {
+            Step::Refuse { status, .. } => {
+                let line = format!("SIP/2.0 {status} {}", StatusCode(status).default_reason());
+                self.notify_referrer(now, id, i, &line, true);
+            }
+            Step::Ring(ring) => {
+                let Some(call) = self.calls.calls.get_mut(&id) else {
+                    return;
+                };
+                call.transfer = Some(Transfer {
+                    referrer: i,
+                    referrer_gone: false,
+                    first_stage: call.route.stage + 1,
+                });
+                call.ring_deadline = now + RING_TIMEOUT;
+                call.route.visited = visited;
+                call.route.overflow_at = None;
+                call.route.failure = None;
+                if self.ring_stage(now, id, *ring) == 0 && !self.next_stage(now, id, false) {
+                    self.transfer_failed(now, id, 480);
+                }
+            }
+        }
+    }
+
+    /// NOTIFY in the referrer's dialog with the progress of its REFER.
+    fn notify_referrer(&mut self, now: Instant, id: u64, i: usize, line: &str, last: bool) {
+        let Some(fork) = self
+            .calls
+            .calls
+            .get_mut(&id)
+            .and_then(|c| c.forks.get_mut(i))
+        else {
+            return;
+        };
+        fork.cseq += 1;
+        let cseq = fork.cseq;
+        let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
+            return;
+        };
+        let mut notify = self.fork_request(fork, Method::Notify, cseq);
+        let peer = fork.peer;
+        notify.headers.push(HeaderName::Event, "refer");
+        notify.headers.push(
+            HeaderName::SubscriptionState,
+            if last {
+                "terminated;reason=noresource".to_string()
+            } else {
+                "active;expires=60".to_string()
+            },
+        );
+        notify
+            .headers
+            .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
+        notify.body = format!("{line}\r\n").into_bytes();
+        if let Err(e) = self.transactions.send_request(now, notify, peer) {
+            tracing::debug!(error = %e, "NOTIFY for REFER not sent");
+        }
+    }
+
+    /// The transfer target answered (fork `i`): it takes the referrer's place.
+    pub(super) fn transfer_answered(&mut self, now: Instant, id: u64, i: usize, resp: Response) {
+        self.ack_fork(id, i, None);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(t) = call.transfer.take() else {
+            return;
+        };
+        call.forks[i].state = ForkState::Answered;
+        let old = call.winner.replace(i);
+        let (old_ext, new_ext) = (
+            old.map(|o| call.forks[o].extension.clone())
+                .unwrap_or_default(),
+            call.forks[i].extension.clone(),
+        );
+        self.calls.presence.hung_up(now, &[old_ext.as_str()]);
+        self.calls.presence.answered(&[new_ext.as_str()]);
+        // Only the relay's callee side changes: the caller keeps talking to the relay.
+        let _ = self.anchor_for_caller(id, resp.body);
+        if !t.referrer_gone {
+            self.notify_referrer(now, id, t.referrer, "SIP/2.0 200 OK", true);
+            self.bye_fork(now, id, t.referrer);
+        }
+        self.cancel_transfer_forks(now, id, t.first_stage, Some(i));
+    }
+
+    /// The target could not be reached: the referrer hears why and keeps the call, or,
+    /// having hung up, the caller gets BYE.
+    pub(super) fn transfer_failed(&mut self, now: Instant, id: u64, status: u16) {
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(t) = call.transfer.take() else {
+            return;
+        };
+        self.cancel_transfer_forks(now, id, t.first_stage, None);
+        if t.referrer_gone {
+            if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
+                let _ = self.transactions.send_request(now, bye, peer);
+            }
+            return self.end_call(now, id, "transfer failed");
+        }
+        let line = format!("SIP/2.0 {status} {}", StatusCode(status).default_reason());
+        self.notify_referrer(now, id, t.referrer, &line, true);
+    }
+
+    /// The referrer hung up during the transfer: the caller waits for the target.
+    /// Returns false when no transfer by this fork is under way.
+    pub(super) fn referrer_hung_up(&mut self, id: u64, i: usize) -> bool {
+        match self
+            .calls
+            .calls
+            .get_mut(&id)
+            .and_then(|c| c.transfer.as_mut())
+        {
+            Some(t) if t.referrer == i => {
+                t.referrer_gone = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// CANCELs the forks still ringing for a transfer (all but `keep`).
+    pub(super) fn cancel_transfer_forks(
+        &mut self,
+        now: Instant,
+        id: u64,
+        first_stage: u32,
+        keep: Option<usize>,
+    ) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        let ringing: Vec<usize> = call
+            .forks
+            .iter()
+            .enumerate()
+            .filter(|(j, f)| f.stage >= first_stage && Some(*j) != keep)
+            .map(|(j, _)| j)
+            .collect();
+        for j in ringing {
+            self.cancel_fork(now, id, j);
+        }
+    }
+}
