@@ -144,3 +144,20 @@ fn do_not_disturb_by_short_code_refuses_calls_and_is_kept_in_the_configuration()
     let r = caller.invite_with_auth("202");
     assert_eq!(r.status, 480, "{}", r.raw);
 }
+
+#[test]
+fn blind_transfer_by_refer_reaches_the_target_and_releases_the_referrer() {
+    let server = Server::start();
+    let (p2, p3) = (free_port(), free_port());
+    let mut referrer = Callee::udp("transfer_referrer_uas", p2);
+    let mut target = Callee::udp("call_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    Sipp::new("transfer_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    referrer.finish();
+    target.finish();
+    assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
+}
