@@ -316,24 +316,26 @@ impl Pbx {
 
     /// BYE on a fork's dialog.
     pub(super) fn bye_fork(&mut self, now: Instant, id: u64, i: usize) {
-        let Some(fork) = self
-            .calls
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.forks.get_mut(i))
-        else {
+        let Some((bye, peer)) = self.next_fork_request(id, i, Method::Bye) else {
             return;
         };
-        fork.cseq += 1;
-        let cseq = fork.cseq;
-        let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
-            return;
-        };
-        let bye = self.fork_request(fork, Method::Bye, cseq);
-        let peer = fork.peer;
         if let Err(e) = self.transactions.send_request(now, bye, peer) {
             tracing::debug!(error = %e, "BYE not sent");
         }
+    }
+
+    /// The next request in a fork's dialog (its CSeq counted up), and where it goes.
+    pub(super) fn next_fork_request(
+        &mut self,
+        id: u64,
+        i: usize,
+        method: Method,
+    ) -> Option<(Request, Peer)> {
+        let fork = self.calls.calls.get_mut(&id)?.forks.get_mut(i)?;
+        fork.cseq += 1;
+        let cseq = fork.cseq;
+        let fork = self.calls.calls.get(&id)?.forks.get(i)?;
+        Some((self.fork_request(fork, method, cseq), fork.peer))
     }
 
     /// A request in a fork's dialog: to its Contact, with both tags.

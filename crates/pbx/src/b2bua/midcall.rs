@@ -114,24 +114,14 @@ impl Pbx {
         }
         let built = match from {
             Side::Caller => {
-                let Some(fork) = self
-                    .calls
-                    .calls
-                    .get_mut(&id)
-                    .and_then(|c| c.forks.get_mut(winner))
-                else {
-                    return;
-                };
-                fork.cseq += 1;
-                let cseq = fork.cseq;
-                let Some(call) = self.calls.calls.get(&id) else {
-                    return;
-                };
-                let fork = &call.forks[winner];
-                let mut out = self.fork_request(fork, req.method.clone(), cseq);
-                out.headers
-                    .push(HeaderName::Contact, our_contact(call, Side::Callee));
-                Some((out, fork.peer))
+                self.next_fork_request(id, winner, req.method.clone())
+                    .map(|(mut out, peer)| {
+                        if let Some(call) = self.calls.calls.get(&id) {
+                            out.headers
+                                .push(HeaderName::Contact, our_contact(call, Side::Callee));
+                        }
+                        (out, peer)
+                    })
             }
             Side::Callee => self
                 .a_request(id, req.method.clone())

@@ -224,16 +224,13 @@ impl Pbx {
             return false;
         }
         fork.last_rseq = Some(rseq);
-        fork.cseq += 1;
-        let cseq = fork.cseq;
-        let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
+        let Some((mut prack, peer)) = self.next_fork_request(id, i, Method::Prack) else {
             return false;
         };
-        let mut prack = self.fork_request(fork, Method::Prack, cseq);
         prack
             .headers
             .push(HeaderName::RAck, format!("{rseq} {invite_cseq} INVITE"));
-        let peer = fork.peer;
+
         if let Err(e) = self.transactions.send_request(now, prack, peer) {
             tracing::debug!(error = %e, "PRACK not sent");
         }

@@ -104,21 +104,9 @@ impl Pbx {
 
     /// NOTIFY in the referrer's dialog with the progress of its REFER.
     fn notify_referrer(&mut self, now: Instant, id: u64, i: usize, line: &str, last: bool) {
-        let Some(fork) = self
-            .calls
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.forks.get_mut(i))
-        else {
+        let Some((mut notify, peer)) = self.next_fork_request(id, i, Method::Notify) else {
             return;
         };
-        fork.cseq += 1;
-        let cseq = fork.cseq;
-        let Some(fork) = self.calls.calls.get(&id).and_then(|c| c.forks.get(i)) else {
-            return;
-        };
-        let mut notify = self.fork_request(fork, Method::Notify, cseq);
-        let peer = fork.peer;
         notify.headers.push(HeaderName::Event, "refer");
         notify.headers.push(
             HeaderName::SubscriptionState,
