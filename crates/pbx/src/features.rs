@@ -141,6 +141,13 @@ impl Features {
             .or_insert_with(|| UserEntry::new(extension, extension))
     }
 
+    /// True when both extensions are members of one hunt group (group pickup).
+    pub(crate) fn share_a_group(&self, a: &str, b: &str) -> bool {
+        self.groups
+            .values()
+            .any(|g| g.members.iter().any(|m| m == a) && g.members.iter().any(|m| m == b))
+    }
+
     /// The hunt group with this number, to change.
     pub(crate) fn group_mut(&mut self, number: &str) -> Option<&mut HuntGroupEntry> {
         self.groups.get_mut(number)

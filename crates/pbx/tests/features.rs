@@ -491,3 +491,52 @@ fn a_failed_blind_transfer_returns_the_call_to_the_referrer() {
     assert!(requests_to(&out, a.phone.peer).is_empty());
     assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
 }
+
+#[test]
+fn a_ringing_call_is_picked_up_directed_and_by_group() {
+    let features = Features::new([], [group(HuntMode::Collective, &["202", "203"])])
+        .with_short_codes(pbx::ShortCodes::new([
+            pbx::ShortCode::new("*30", pbx::ShortCodeFeature::PickupGroup).unwrap(),
+            pbx::ShortCode::new("*31*N#", pbx::ShortCodeFeature::PickupDirected).unwrap(),
+        ]));
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let mut x = Caller {
+        phone: common::Phone::new("202", "Secret-202-abc", 5302),
+        ..caller_201()
+    };
+    // Nothing rings yet.
+    let out = x.call_with_body(&mut net, "*31*203%23", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, x.phone.peer)), [404]);
+
+    for code in ["*31*203%23", "*30"] {
+        a.phone.call_id.push('p');
+        x.phone.call_id.push('p');
+        let out = a.call(&mut net, "203");
+        let to_203 = invites_to(&out, p[1]).remove(0);
+        net.deliver(p[1], &answer(&to_203, 180, "m203", None));
+        // 202 picks the call up from its desk.
+        let out = x.call_with_body(&mut net, code, SDP_B);
+        let x_ok = responses_to(&out, x.phone.peer);
+        assert_eq!(statuses(&x_ok), [200], "{code}");
+        let x_sdp = String::from_utf8_lossy(&x_ok[0].body).to_string();
+        assert!(x_sdp.contains("m=audio 10002 RTP/AVP 0"), "{x_sdp}");
+        let a_ok = responses_to(&out, a.phone.peer);
+        assert_eq!(statuses(&a_ok), [200]);
+        let a_sdp = String::from_utf8_lossy(&a_ok[0].body).to_string();
+        // An answer to the caller's own offer (PCMU first in both), at the relay.
+        assert!(a_sdp.contains("m=audio 10000 RTP/AVP 0"), "{a_sdp}");
+        assert_eq!(cancels_to(&out, p[1]), 1, "203 stops ringing");
+        accept_cancel(&mut net, p[1], &to_203, &out);
+        let a_tag = to_tag(&a_ok[0]);
+        net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+        net.deliver(x.phone.peer, x.ack_text(&to_tag(&x_ok[0])).as_bytes());
+        assert_eq!(net.pbx.active_calls(), [("201".into(), "203".into(), true)]);
+        // The picker hangs up: the caller gets BYE, the call is over.
+        let bye = x.in_dialog("BYE", &to_tag(&x_ok[0]));
+        let out = net.deliver(x.phone.peer, bye.as_bytes());
+        assert_eq!(statuses(&responses_to(&out, x.phone.peer)), [200]);
+        assert_eq!(requests_to(&out, a.phone.peer)[0].method, Method::Bye);
+        assert_eq!(net.pbx.call_count(), 0);
+    }
+}

@@ -1,8 +1,9 @@
 //! Short codes dialled from a phone: the setting changes at once (the core routes by it
 //! from the next call) and is reported as [`PbxEvent::FeatureChanged`] for the shell to keep
 //! in the configuration. The phone is answered and, once it ACKs, cleared with BYE: the
-//! brief connect is its confirmation. Features that need more than a setting (voicemail,
-//! park, pickup, hot desking) are refused with 501 until they are built.
+//! brief connect is its confirmation. Pickup connects the phone to a ringing call
+//! (`pickup`); voicemail, park, hot desking and account codes are refused with 501 until
+//! they are built.
 
 use super::*;
 use crate::events::FeatureChange;
@@ -33,6 +34,17 @@ impl Pbx {
             return false;
         };
         let arg = arg.to_string();
+        match feature {
+            ShortCodeFeature::PickupDirected => {
+                self.pickup(now, source, tx, req, caller, Some(&arg));
+                return true;
+            }
+            ShortCodeFeature::PickupGroup => {
+                self.pickup(now, source, tx, req, caller, None);
+                return true;
+            }
+            _ => {}
+        }
         let change = match feature {
             ShortCodeFeature::DndOn => Some(FeatureChange::Dnd(true)),
             ShortCodeFeature::DndOff => Some(FeatureChange::Dnd(false)),

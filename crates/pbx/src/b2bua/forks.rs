@@ -110,6 +110,18 @@ impl Pbx {
 
     /// The first 2xx: relay it to the caller, CANCEL the other forks.
     pub(super) fn answer_call(&mut self, now: Instant, id: u64, winner: usize, resp: Response) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        let mut ok = self.a_response(call, StatusCode::OK, &resp.reason);
+        ok.body = copy_body(&resp.headers, &resp.body, &mut ok.headers);
+        ok.body = self.anchor_for_caller(id, ok.body);
+        self.connect(now, id, winner, ok);
+    }
+
+    /// Fork `winner` has the call: the caller gets `ok` (retransmitted until its ACK), the
+    /// other phones get CANCEL.
+    pub(super) fn connect(&mut self, now: Instant, id: u64, winner: usize, mut ok: Response) {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
@@ -128,12 +140,6 @@ impl Pbx {
                 j != winner && matches!(call.forks[j].state, ForkState::Calling | ForkState::Early)
             })
             .collect();
-        let Some(call) = self.calls.calls.get(&id) else {
-            return;
-        };
-        let mut ok = self.a_response(call, StatusCode::OK, &resp.reason);
-        ok.body = copy_body(&resp.headers, &resp.body, &mut ok.headers);
-        ok.body = self.anchor_for_caller(id, ok.body);
         if let Some(call) = self.calls.calls.get_mut(&id) {
             call.a.final_sent = true;
             if !ok.body.is_empty() {
@@ -253,7 +259,7 @@ impl Pbx {
             ForkState::Early => {
                 fork.cancel_wanted = false;
                 let (tx, peer) = (fork.tx, fork.peer);
-                if let Some(cancel) = self.transactions.build_cancel(tx) {
+                if let Some(cancel) = tx.and_then(|tx| self.transactions.build_cancel(tx)) {
                     if let Err(e) = self.transactions.send_request(now, cancel, peer) {
                         tracing::debug!(error = %e, "CANCEL not sent");
                     }

@@ -23,6 +23,7 @@ mod feature_codes;
 mod forks;
 mod hunt;
 mod midcall;
+mod pickup;
 mod reliable;
 mod resend;
 mod session_timer;
@@ -59,7 +60,8 @@ enum ForkState {
 /// One INVITE we sent to one contact of the callee.
 #[derive(Debug)]
 struct Fork {
-    tx: ClientTxId,
+    /// Our INVITE's transaction (none for a phone that called in to pick the call up).
+    tx: Option<ClientTxId>,
     invite: Request,
     peer: Peer,
     call_id: String,
@@ -363,7 +365,9 @@ impl Pbx {
         self.calls.by_server_tx.remove(&call.a.tx);
         for f in &call.forks {
             self.calls.by_fork_call_id.remove(&f.call_id);
-            self.calls.by_client_tx.remove(&f.tx);
+            if let Some(tx) = f.tx {
+                self.calls.by_client_tx.remove(&tx);
+            }
         }
         self.calls.relayed.retain(|_, r| r.call != id);
         self.calls.refreshes.retain(|_, r| r.0 != id);

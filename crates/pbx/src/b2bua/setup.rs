@@ -359,7 +359,7 @@ impl Pbx {
         };
         let i = call.forks.len();
         call.forks.push(Fork {
-            tx: ctx,
+            tx: Some(ctx),
             invite,
             peer: dest,
             call_id: fork_call_id.clone(),

@@ -1,0 +1,193 @@
+//! Call pickup: a phone answers a call that rings elsewhere by dialling a short code —
+//! directed (`*31*203#`: the call ringing at 203) or group (`*30`: a call ringing at a
+//! member of a hunt group the user belongs to). The picking phone's INVITE becomes the
+//! call's answering leg: we answer both parties ourselves (each gets an answer to its own
+//! offer, on one common codec, at the relay) and the phones that rang get CANCEL.
+//!
+//! The picking phone's dialog is kept as a fork whose "INVITE" is the dialog seen from our
+//! side (From: us, To: the phone), so requests in it — BYE, re-INVITE, REFER — go through
+//! the same code as any answered callee's.
+
+use super::*;
+use sdp::{Codec, LocalCapabilities};
+
+/// Why a pickup could not be made: the status and words for the picking phone.
+type Refusal = (u16, &'static str);
+
+impl Pbx {
+    /// `target`: the extension for a directed pickup, `None` for group pickup.
+    pub(super) fn pickup(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: &Request,
+        picker: &str,
+        target: Option<&str>,
+    ) {
+        if let Err((status, why)) = self.try_pickup(now, source, tx, req, picker, target) {
+            let mut r = self.response(req, StatusCode(status));
+            r.reason = format!("{} ({why})", StatusCode(status).default_reason());
+            self.send(now, tx, r, Duration::ZERO);
+        }
+    }
+
+    fn try_pickup(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: &Request,
+        picker: &str,
+        target: Option<&str>,
+    ) -> Result<(), Refusal> {
+        let id = self
+            .ringing_call_for(picker, target)
+            .ok_or((404, "no call ringing to pick up"))?;
+        let call = &self.calls.calls[&id];
+        let ports = call
+            .media
+            .ok_or((488, "pickup needs media through the relay"))?;
+        let a_offer =
+            sdp::parse(&call.a.invite.body).map_err(|_| (488, "the caller made no offer"))?;
+        let x_offer =
+            sdp::parse(&req.body).map_err(|_| (488, "pickup needs an offer in the INVITE"))?;
+        let codec = common_voice_codec(&a_offer, &x_offer).ok_or((488, "no codec in common"))?;
+        let a_ip = self.side_ip(&call.a.local_host);
+        let x_host = host_port(&req.uri);
+        let x_ip = self.side_ip(&x_host);
+        let answer_for = |offer: &sdp::SessionDescription, ip, port| {
+            let mut caps = LocalCapabilities::new(u64::from(rand_u32()), ip, vec![port]);
+            caps.codecs = vec![codec.clone(), Codec::TelephoneEvent { pt: 101 }];
+            sdp::answer(offer, &caps).map(|sd| sd.to_bytes())
+        };
+        let a_answer = answer_for(&a_offer, a_ip, ports.caller_port)
+            .map_err(|_| (488, "no answer for the caller"))?;
+        let x_answer = answer_for(&x_offer, x_ip, ports.callee_port)
+            .map_err(|_| (488, "no answer for the picking phone"))?;
+        let (Some(x_call_id), Some(x_from), Some(x_to), Some(x_contact)) = (
+            req.headers.get(&HeaderName::CallId).map(str::to_string),
+            req.headers.get(&HeaderName::From).map(str::to_string),
+            req.headers.get(&HeaderName::To).map(str::to_string),
+            contact_uri(&req.headers),
+        ) else {
+            return Err((400, "incomplete INVITE"));
+        };
+        if let (Some(remote), Some(relay)) = (first_audio(&x_offer), self.media_relay.as_mut()) {
+            relay.set_remote(ports.session, Side::Callee, remote);
+        }
+
+        // The picking phone's dialog, from our side.
+        let local_tag = new_tag();
+        let mut x_ok = Response::for_request(req, StatusCode::OK);
+        x_ok.headers
+            .set(HeaderName::To, format!("{x_to};tag={local_tag}"));
+        x_ok.headers
+            .push(HeaderName::Contact, format!("<{}>", req.uri));
+        x_ok.headers
+            .push(HeaderName::Server, self.settings.server_name.clone());
+        x_ok.headers
+            .push(HeaderName::ContentType, "application/sdp");
+        x_ok.body = x_answer;
+        let mut dialog = Request::new(Method::Invite, req.uri.clone());
+        dialog.headers.push(
+            HeaderName::Via,
+            format!(
+                "SIP/2.0/{} {x_host};branch={}",
+                via_transport(source),
+                new_branch()
+            ),
+        );
+        dialog
+            .headers
+            .push(HeaderName::From, format!("{x_to};tag={local_tag}"));
+        dialog.headers.push(HeaderName::To, x_from);
+        let t1 = self.transactions.config().t1;
+        let t2 = self.transactions.config().t2;
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return Err((500, "the call ended"));
+        };
+        let i = call.forks.len();
+        call.forks.push(Fork {
+            tx: None,
+            invite: dialog,
+            peer: source,
+            call_id: x_call_id.clone(),
+            remote_tag: None, // the To above already carries the phone's tag
+            remote_target: Some(x_contact),
+            state: ForkState::Answered,
+            cancel_wanted: false,
+            ack: None,
+            cseq: 0,
+            last_rseq: None,
+            stage: call.route.stage,
+            extension: picker.to_string(),
+        });
+        call.b_ok = Some(Resend::new(now, tx, x_ok.clone(), t1, Some(t2)));
+        self.calls.by_fork_call_id.insert(x_call_id, (id, i));
+        self.respond_now(now, tx, x_ok);
+
+        let Some(call) = self.calls.calls.get(&id) else {
+            return Err((500, "the call ended"));
+        };
+        let mut a_ok = self.a_response(call, StatusCode::OK, "OK");
+        a_ok.headers
+            .push(HeaderName::ContentType, "application/sdp");
+        a_ok.body = a_answer;
+        self.connect(now, id, i, a_ok);
+        Ok(())
+    }
+
+    /// The oldest call ringing (unanswered, not given up) at `target`, or, for group
+    /// pickup, at a member of a hunt group `picker` belongs to.
+    fn ringing_call_for(&self, picker: &str, target: Option<&str>) -> Option<u64> {
+        let wanted = |ext: &str| match target {
+            Some(t) => ext == t,
+            None => ext != picker && self.features.share_a_group(picker, ext),
+        };
+        self.calls
+            .calls
+            .iter()
+            .filter(|(_, c)| c.winner.is_none() && !c.a.final_sent && c.transfer.is_none())
+            .filter(|(_, c)| {
+                c.forks.iter().any(|f| {
+                    matches!(f.state, ForkState::Calling | ForkState::Early) && wanted(&f.extension)
+                })
+            })
+            .min_by_key(|(_, c)| c.started)
+            .map(|(id, _)| *id)
+    }
+}
+
+/// The first voice codec of `a`'s first audio stream that `b` offers too (G.711 only: the
+/// relay does not transcode).
+fn common_voice_codec(a: &sdp::SessionDescription, b: &sdp::SessionDescription) -> Option<Codec> {
+    let audio = |sd: &sdp::SessionDescription| {
+        sd.media
+            .iter()
+            .find(|m| m.media == "audio" && m.port != 0)
+            .map(|m| m.codecs())
+            .unwrap_or_default()
+    };
+    let theirs = audio(b);
+    audio(a)
+        .into_iter()
+        .filter(|c| matches!(c, Codec::Pcmu | Codec::Pcma))
+        .find(|c| theirs.iter().any(|t| t.same_format(c)))
+}
+
+/// Where the first audio stream of a description receives RTP.
+fn first_audio(sd: &sdp::SessionDescription) -> Option<std::net::SocketAddr> {
+    let i = sd
+        .media
+        .iter()
+        .position(|m| m.media == "audio" && m.port != 0)?;
+    Some(std::net::SocketAddr::new(
+        sd.connection_address(i)?,
+        sd.media[i].port,
+    ))
+}
+
+fn rand_u32() -> u32 {
+    u32::from_str_radix(&new_tag()[..8], 16).unwrap_or(1)
+}
