@@ -161,3 +161,33 @@ fn blind_transfer_by_refer_reaches_the_target_and_releases_the_referrer() {
     target.finish();
     assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
 }
+
+#[test]
+fn directed_pickup_by_short_code_answers_a_call_ringing_elsewhere() {
+    let server = Server::start();
+    let p3 = free_port();
+    let mut rings = Callee::udp("flow_cancel_uas", p3);
+    register_as(&server, "203", p3);
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| {
+            Sipp::new("pickup_caller_uac")
+                .user("201", &server.password("201"))
+                .key("callee", "203")
+                .expect_success(&server);
+        });
+        common::wait_for("203 to ring", std::time::Duration::from_secs(10), || {
+            server
+                .cli_ok(&["calls"])
+                .contains("201 -> 203")
+                .then_some(())
+        });
+        // 202 picks it up from its own desk ('#' is %23 in a SIP URI).
+        Sipp::new("pickup_uac")
+            .user("202", &server.password("202"))
+            .key("callee", "*31*203%23")
+            .expect_success(&server);
+        caller.join().expect("the caller's SIPp run");
+    });
+    rings.finish();
+    assert_call_over(&server, &["201 -> 203  200", "caller hung up"]);
+}
