@@ -3,46 +3,33 @@
 
 mod common;
 
-use common::callee::{register_callee, Callee};
+use common::callee::{assert_call_over, register_callee, Callee};
 use common::{free_port, Phone, Server, Sipp};
 
-#[test]
-fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
+/// A fresh server; SIPp 202 plays `uas`, SIPp 201 calls 202 with `uac`; both must succeed.
+fn call_202(uas: &str, uac: &str) -> Server {
     let server = Server::start();
     let port = free_port();
-    let mut callee = Callee::udp("call_uas", port);
+    let mut callee = Callee::udp(uas, port);
     register_callee(&server, port);
-    Sipp::new("call_uac")
+    Sipp::new(uac)
         .user("201", &server.password("201"))
         .key("callee", "202")
         .expect_success(&server);
     callee.finish();
-    let history = server.cli_ok(&["calls", "--history", "5"]);
-    assert!(history.contains("active calls: 0"), "{history}");
-    assert!(
-        history.contains("201 -> 202  200") && history.contains("caller hung up"),
-        "{history}"
-    );
-    assert_media_pool_full(&server);
+    server
+}
+
+#[test]
+fn a_call_is_set_up_answered_and_hung_up_with_a_call_record() {
+    let server = call_202("call_uas", "call_uac");
+    assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
 }
 
 #[test]
 fn a_busy_callee_gives_the_caller_486() {
-    let server = Server::start();
-    let port = free_port();
-    let mut callee = Callee::udp("busy_uas", port);
-    register_callee(&server, port);
-    Sipp::new("call_uac_busy")
-        .user("201", &server.password("201"))
-        .key("callee", "202")
-        .expect_success(&server);
-    callee.finish();
-    let history = server.cli_ok(&["calls", "--history", "5"]);
-    assert!(
-        history.contains("201 -> 202  486") && history.contains("busy"),
-        "{history}"
-    );
-    assert_media_pool_full(&server);
+    let server = call_202("busy_uas", "call_uac_busy");
+    assert_call_over(&server, &["201 -> 202  486", "busy"]);
 }
 
 #[test]
@@ -79,7 +66,7 @@ fn a_malformed_session_description_gets_488_with_a_warning() {
     let r = caller.invite_with_auth_body("202", Some(("text/plain", b"hello")));
     assert_eq!(r.status, 415, "{}", r.raw);
     assert!(server.cli_ok(&["calls"]).contains("active calls: 0"));
-    assert_media_pool_full(&server);
+    assert_call_over(&server, &[]);
 }
 
 #[test]
@@ -126,75 +113,24 @@ fn media_is_relayed_through_the_server_both_ways() {
         callee_in >= 50,
         "the callee's echo reached the relay: {media}"
     );
-    assert_media_pool_full(&server);
-}
-
-/// Every relay port pair is back in the pool: no call left one behind.
-fn assert_media_pool_full(server: &Server) {
-    let status = server.cli_ok(&["status"]);
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("media port pairs: "))
-        .unwrap_or_else(|| panic!("no media line in:\n{status}"));
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    assert!(
-        nums.len() == 2 && nums[0] == nums[1] && nums[0] > 0,
-        "{line}"
-    );
+    assert_call_over(&server, &[]);
 }
 
 #[test]
 fn hold_by_re_invite_passes_through_the_pbx() {
-    let server = Server::start();
-    let port = free_port();
-    let mut callee = Callee::udp("call_uas_hold", port);
-    register_callee(&server, port);
-    Sipp::new("call_uac_hold")
-        .user("201", &server.password("201"))
-        .key("callee", "202")
-        .expect_success(&server);
-    callee.finish();
-    assert_media_pool_full(&server);
+    let server = call_202("call_uas_hold", "call_uac_hold");
+    assert_call_over(&server, &[]);
 }
 
 #[test]
 fn reliable_provisionals_are_pracked_on_both_legs() {
-    let server = Server::start();
-    let port = free_port();
-    let mut callee = Callee::udp("prack_uas", port);
-    register_callee(&server, port);
-    Sipp::new("prack_uac")
-        .user("201", &server.password("201"))
-        .key("callee", "202")
-        .expect_success(&server);
-    callee.finish();
-    let history = server.cli_ok(&["calls", "--history", "5"]);
-    assert!(history.contains("201 -> 202  200"), "{history}");
-    assert_media_pool_full(&server);
+    let server = call_202("prack_uas", "prack_uac");
+    assert_call_over(&server, &["201 -> 202  200"]);
 }
 
 #[test]
 fn session_timers_422_below_min_se_then_agreed_and_refreshed() {
-    let server = Server::start();
-    let port = free_port();
-    let mut callee = Callee::udp("timer_uas", port);
-    register_callee(&server, port);
-    Sipp::new("timer_uac")
-        .user("201", &server.password("201"))
-        .key("callee", "202")
-        .expect_success(&server);
-    callee.finish();
-    let history = server.cli_ok(&["calls", "--history", "5"]);
-    assert!(
-        history.contains("201 -> 202  422") && history.contains("session interval too brief"),
-        "{history}"
-    );
-    assert!(
-        history.contains("201 -> 202  200") && history.contains("caller hung up"),
-        "{history}"
-    );
-    assert_media_pool_full(&server);
+    let server = call_202("timer_uas", "timer_uac");
+    assert_call_over(&server, &["201 -> 202  422", "session interval too brief"]);
+    assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
 }
