@@ -509,7 +509,9 @@ fn a_ringing_call_is_picked_up_directed_and_by_group() {
     let out = x.call_with_body(&mut net, "*31*203%23", SDP_B);
     assert_eq!(statuses(&responses_to(&out, x.phone.peer)), [404]);
 
-    for code in ["*31*203%23", "*30"] {
+    for (k, code) in ["*31*203%23", "*30"].into_iter().enumerate() {
+        // Each call opens its own relay session (see ScriptedRelay).
+        let (a_port, x_port) = (10000 + 4 * k, 10002 + 4 * k);
         a.phone.call_id.push('p');
         x.phone.call_id.push('p');
         let out = a.call(&mut net, "203");
@@ -520,12 +522,18 @@ fn a_ringing_call_is_picked_up_directed_and_by_group() {
         let x_ok = responses_to(&out, x.phone.peer);
         assert_eq!(statuses(&x_ok), [200], "{code}");
         let x_sdp = String::from_utf8_lossy(&x_ok[0].body).to_string();
-        assert!(x_sdp.contains("m=audio 10002 RTP/AVP 0"), "{x_sdp}");
+        assert!(
+            x_sdp.contains(&format!("m=audio {x_port} RTP/AVP 0")),
+            "{x_sdp}"
+        );
         let a_ok = responses_to(&out, a.phone.peer);
         assert_eq!(statuses(&a_ok), [200]);
         let a_sdp = String::from_utf8_lossy(&a_ok[0].body).to_string();
         // An answer to the caller's own offer (PCMU first in both), at the relay.
-        assert!(a_sdp.contains("m=audio 10000 RTP/AVP 0"), "{a_sdp}");
+        assert!(
+            a_sdp.contains(&format!("m=audio {a_port} RTP/AVP 0")),
+            "{a_sdp}"
+        );
         assert_eq!(cancels_to(&out, p[1]), 1, "203 stops ringing");
         accept_cancel(&mut net, p[1], &to_203, &out);
         let a_tag = to_tag(&a_ok[0]);
@@ -539,4 +547,223 @@ fn a_ringing_call_is_picked_up_directed_and_by_group() {
         assert_eq!(requests_to(&out, a.phone.peer)[0].method, Method::Bye);
         assert_eq!(net.pbx.call_count(), 0);
     }
+}
+
+/// A caller other than 201: extension `ext` calling from the port its phone registered.
+fn caller_on(ext: &'static str, port: u16) -> Caller {
+    let password: &'static str = Box::leak(format!("Secret-{ext}-abc").into_boxed_str());
+    Caller {
+        phone: common::Phone::new(ext, password, port),
+        cseq: 0,
+        branch: 0,
+        extra_headers: String::new(),
+    }
+}
+
+/// The Refer-To of an attended transfer replacing dialog (call_id, to_tag, from_tag),
+/// escaped as a URI header value must be.
+fn refer_to_replacing(call_id: &str, to_tag: &str, from_tag: &str) -> String {
+    let call_id = call_id.replace('@', "%40");
+    format!(
+        "Refer-To: <sip:203@127.0.0.1?Replaces={call_id}%3Bto-tag%3D{to_tag}%3Bfrom-tag%3D{from_tag}>\r\n"
+    )
+}
+
+fn methods(reqs: &[Request]) -> Vec<Method> {
+    reqs.iter().map(|r| r.method.clone()).collect()
+}
+
+/// 201 is in a call with 202 (answered, media on the relay's first session).
+fn first_call(net: &mut Net, a: &mut Caller, p202: Peer) -> (Request, String) {
+    let out = a.call(net, "202");
+    let inv = invites_to(&out, p202).remove(0);
+    let out = net.deliver(p202, &answer(&inv, 200, "m202", Some(SDP_B)));
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    (inv, a_tag)
+}
+
+/// After 202's REFER joined 201 and 203: 202 has 202 Accepted, NOTIFY 200 and a BYE in
+/// each call; 203 has a re-INVITE pointing it at the first call's relay port; answering
+/// it, 203 gets ACK; 201's BYE then reaches 203 and no call is left.
+fn assert_joined(net: &mut Net, a: &mut Caller, a_tag: &str, out: &[(Peer, Message)], p: &[Peer]) {
+    assert_eq!(statuses(&responses_to(out, p[0])), [202]);
+    let to_202 = requests_to(out, p[0]);
+    assert_eq!(
+        methods(&to_202),
+        [Method::Notify, Method::Bye, Method::Bye],
+        "NOTIFY, then BYE in both of the transferor's dialogs"
+    );
+    assert_eq!(sipfrag(&to_202[0]), "SIP/2.0 200 OK");
+    let call_ids: Vec<&str> = to_202[1..]
+        .iter()
+        .map(|r| r.headers.get(&HeaderName::CallId).unwrap())
+        .collect();
+    assert_ne!(call_ids[0], call_ids[1], "one BYE per dialog");
+    let reinvite = invites_to(out, p[1]).remove(0);
+    let offer = String::from_utf8_lossy(&reinvite.body).to_string();
+    assert!(
+        offer.contains("m=audio 10002 "),
+        "first call's callee port: {offer}"
+    );
+    assert!(offer.contains("a=sendrecv"), "{offer}");
+    assert!(
+        requests_to(out, a.phone.peer).is_empty(),
+        "201 was not on hold"
+    );
+    let records: Vec<String> = net
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            pbx::PbxEvent::CallEnded(r) => Some(r.cause),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(records, ["joined to another call by attended transfer"]);
+    let to_tag_203 = tag_of_to(&reinvite);
+    let out = net.deliver(p[1], &answer(&reinvite, 200, &to_tag_203, Some(SDP_B)));
+    assert_eq!(methods(&requests_to(&out, p[1])), [Method::Ack]);
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", a_tag).as_bytes());
+    let bye = requests_to(&out, p[1]).pop().expect("the BYE goes to 203");
+    assert_eq!(bye.method, Method::Bye);
+    assert_eq!(
+        bye.headers.get(&HeaderName::CallId),
+        reinvite.headers.get(&HeaderName::CallId),
+        "in 203's own dialog"
+    );
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+/// The tag already in a request's To (an in-dialog request carries the phone's tag).
+fn tag_of_to(req: &Request) -> String {
+    let to = req.headers.get(&HeaderName::To).unwrap();
+    to.split(";tag=").nth(1).unwrap_or("t203").to_string()
+}
+
+#[test]
+fn attended_transfer_joins_the_caller_to_the_callee_the_transferor_consulted() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
+    // 202 consults 203.
+    let mut b = caller_on("202", 5202);
+    let out = b.call(&mut net, "203");
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
+    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    assert_eq!(net.pbx.call_count(), 2);
+
+    // 202 transfers 201 to 203, replacing its consultation dialog (tags from our side).
+    let refer_to = refer_to_replacing(&b.phone.call_id, &q_tag, "alice-tag");
+    let refer = callee_request(&inv, 5202, "m202", "REFER", 2, &refer_to);
+    let out = net.deliver(p[0], &refer);
+    assert_joined(&mut net, &mut a, &a_tag, &out, &p);
+}
+
+#[test]
+fn attended_transfer_joins_the_caller_to_a_party_that_called_the_transferor() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
+    // 203 calls 202 too; 202 answers that second call.
+    let mut c = caller_on("203", 5203);
+    let out = c.call(&mut net, "202");
+    let to_202 = invites_to(&out, p[0]).remove(0);
+    let out = net.deliver(p[0], &answer(&to_202, 200, "m202b", Some(SDP_B)));
+    let c_tag = to_tag(&responses_to(&out, p[1])[0]);
+    net.deliver(p[1], c.ack_text(&c_tag).as_bytes());
+
+    // 202 names its dialog with us in the second call, tags the wrong way round (some
+    // phones do): still found.
+    let ours = to_202
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .split(";tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let call_id = to_202.headers.get(&HeaderName::CallId).unwrap().to_string();
+    let refer_to = refer_to_replacing(&call_id, "m202b", &ours);
+    let refer = callee_request(&inv, 5202, "m202", "REFER", 2, &refer_to);
+    let out = net.deliver(p[0], &refer);
+    let reinvite = invites_to(&out, p[1]);
+    assert!(!reinvite.is_empty(), "{:?}", responses_to(&out, p[0]));
+    assert_eq!(
+        reinvite[0].headers.get(&HeaderName::CallId),
+        Some(c.phone.call_id.as_str()),
+        "203 keeps its own dialog"
+    );
+    assert_joined(&mut net, &mut a, &a_tag, &out, &p);
+}
+
+#[test]
+fn attended_transfer_naming_no_dialog_is_refused_and_the_call_goes_on() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, _) = first_call(&mut net, &mut a, p[0]);
+    for (cseq, refer_to, status) in [
+        (2, refer_to_replacing("nope", "x", "y"), 481),
+        (
+            3,
+            "Refer-To: <sip:203@127.0.0.1?Replaces=only-a-call-id>\r\n".into(),
+            400,
+        ),
+    ] {
+        let refer = callee_request(&inv, 5202, "m202", "REFER", cseq, &refer_to);
+        let out = net.deliver(p[0], &refer);
+        assert_eq!(statuses(&responses_to(&out, p[0])), [status]);
+    }
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+}
+
+#[test]
+fn a_transferee_left_on_hold_is_resumed_when_joined() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
+    // 202 puts 201 on hold: its sendonly offer reaches 201, which answers recvonly.
+    let held = SDP_B.replace("o=bob 1 1", "o=bob 1 2") + "a=sendonly\r\n";
+    let hold = String::from_utf8(callee_request(&inv, 5202, "m202", "INVITE", 2, ""))
+        .unwrap()
+        .replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{held}",
+                held.len()
+            ),
+        );
+    let out = net.deliver(p[0], hold.as_bytes());
+    let to_201 = requests_to(&out, a.phone.peer).remove(0);
+    assert!(String::from_utf8_lossy(&to_201.body).contains("a=sendonly"));
+    let recvonly = SDP_A.to_string() + "a=recvonly\r\n";
+    let out = net.deliver(a.phone.peer, &answer(&to_201, 200, &a_tag, Some(&recvonly)));
+    assert_eq!(statuses(&responses_to(&out, p[0])), [200]);
+
+    // 202 consults 203 and transfers.
+    let mut b = caller_on("202", 5202);
+    let out = b.call(&mut net, "203");
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
+    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    let refer_to = refer_to_replacing(&b.phone.call_id, &q_tag, "alice-tag");
+    let out = net.deliver(
+        p[0],
+        &callee_request(&inv, 5202, "m202", "REFER", 3, &refer_to),
+    );
+    assert_eq!(statuses(&responses_to(&out, p[0])), [202]);
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "203 is moved to this call");
+    // 201 is taken off hold (same origin, next version), 203 joins two-way.
+    let resume = requests_to(&out, a.phone.peer).remove(0);
+    assert_eq!(resume.method, Method::Invite);
+    let offer = String::from_utf8_lossy(&resume.body).to_string();
+    assert!(
+        offer.contains("a=sendrecv") && !offer.contains("sendonly"),
+        "{offer}"
+    );
+    assert!(offer.contains("m=audio 10000 "), "{offer}");
+    let out = net.deliver(a.phone.peer, &answer(&resume, 200, &a_tag, Some(SDP_A)));
+    assert_eq!(methods(&requests_to(&out, a.phone.peer)), [Method::Ack]);
 }

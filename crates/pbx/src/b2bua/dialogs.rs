@@ -1,5 +1,6 @@
 //! The A leg (the caller's dialog, where we are the UAS) and requests inside either dialog.
 
+use super::handover::LegRef;
 use super::*;
 
 impl Pbx {
@@ -159,16 +160,23 @@ impl Pbx {
             }
             (Method::Refer, None, Some((id, i))) => {
                 if self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i) {
-                    self.on_refer(now, id, i, tx, req);
+                    self.on_refer(now, id, LegRef::Fork(i), tx, req);
                 } else {
                     self.reply(now, tx, req, StatusCode::CALL_DOES_NOT_EXIST);
                 }
                 true
             }
-            (Method::Refer, Some(_), _) => {
-                let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
-                r.reason = "Not Implemented (transfer by the caller not yet)".into();
-                self.send(now, tx, r, Duration::ZERO);
+            (Method::Refer, Some(id), _) => {
+                if self
+                    .calls
+                    .calls
+                    .get(&id)
+                    .is_some_and(|c| c.winner.is_some())
+                {
+                    self.on_refer(now, id, LegRef::Caller, tx, req);
+                } else {
+                    self.reply(now, tx, req, StatusCode(491));
+                }
                 true
             }
             (Method::Prack, Some(id), _) => {
@@ -210,6 +218,9 @@ impl Pbx {
         }
         if self.calls.refreshes.contains_key(&ctx) {
             return self.on_refresh_timeout(now, ctx);
+        }
+        if self.calls.reoffers.contains_key(&ctx) {
+            return self.on_reoffer_timeout(now, ctx);
         }
         let Some((id, i)) = self.calls.by_client_tx.remove(&ctx) else {
             return;

@@ -12,6 +12,9 @@ impl Pbx {
         if self.calls.refreshes.contains_key(&ctx) {
             return self.on_refresh_response(now, ctx, resp);
         }
+        if self.calls.reoffers.contains_key(&ctx) {
+            return self.on_reoffer_response(now, ctx, resp);
+        }
         let Some(&(id, i)) = self.calls.by_client_tx.get(&ctx) else {
             return;
         };

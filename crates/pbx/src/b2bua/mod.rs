@@ -18,13 +18,16 @@
 //! Files: `setup` (the caller's INVITE, forking), `forks` (the B leg and its responses),
 //! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
 
+mod attended;
 mod dialogs;
 mod feature_codes;
 mod forks;
+mod handover;
 mod hunt;
 mod midcall;
 mod pickup;
 mod reliable;
+mod reoffer;
 mod resend;
 mod session_timer;
 mod setup;
@@ -58,7 +61,7 @@ enum ForkState {
 }
 
 /// One INVITE we sent to one contact of the callee.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Fork {
     /// Our INVITE's transaction (none for a phone that called in to pick the call up).
     tx: Option<ClientTxId>,
@@ -180,6 +183,8 @@ pub(crate) struct Calls {
     relayed: HashMap<ClientTxId, midcall::Relayed>,
     /// Our session refreshes to callers (RFC 4028), with the request sent.
     refreshes: HashMap<ClientTxId, (u64, Request)>,
+    /// Our own re-INVITEs (a transfer moving media), by our client transaction.
+    reoffers: HashMap<ClientTxId, reoffer::ReOffer>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Who is in a call, for hunt groups and call waiting.
     presence: hunt::Presence,
@@ -359,18 +364,25 @@ impl Pbx {
         let Some(call) = self.calls.calls.remove(&id) else {
             return;
         };
-        self.calls
-            .by_a
-            .remove(&(call.a.call_id.clone(), call.a.remote_tag.clone()));
+        // Only entries still pointing here: a dialog moved to another call keeps its own.
+        let a_key = (call.a.call_id.clone(), call.a.remote_tag.clone());
+        if self.calls.by_a.get(&a_key) == Some(&id) {
+            self.calls.by_a.remove(&a_key);
+        }
         self.calls.by_server_tx.remove(&call.a.tx);
         for f in &call.forks {
-            self.calls.by_fork_call_id.remove(&f.call_id);
+            if self.calls.by_fork_call_id.get(&f.call_id).map(|e| e.0) == Some(id) {
+                self.calls.by_fork_call_id.remove(&f.call_id);
+            }
             if let Some(tx) = f.tx {
-                self.calls.by_client_tx.remove(&tx);
+                if self.calls.by_client_tx.get(&tx).map(|e| e.0) == Some(id) {
+                    self.calls.by_client_tx.remove(&tx);
+                }
             }
         }
         self.calls.relayed.retain(|_, r| r.call != id);
         self.calls.refreshes.retain(|_, r| r.0 != id);
+        self.calls.reoffers.retain(|_, r| r.call != id);
         if call.answered.is_some() {
             let answerer = call.winner.and_then(|i| call.forks.get(i));
             if let Some(f) = answerer {

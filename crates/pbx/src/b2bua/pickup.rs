@@ -8,6 +8,7 @@
 //! side (From: us, To: the phone), so requests in it — BYE, re-INVITE, REFER — go through
 //! the same code as any answered callee's.
 
+use super::handover::{uas_dialog_as_fork, UasDialog};
 use super::*;
 use sdp::{Codec, LocalCapabilities};
 
@@ -89,40 +90,23 @@ impl Pbx {
         x_ok.headers
             .push(HeaderName::ContentType, "application/sdp");
         x_ok.body = x_answer;
-        let mut dialog = Request::new(Method::Invite, req.uri.clone());
-        dialog.headers.push(
-            HeaderName::Via,
-            format!(
-                "SIP/2.0/{} {x_host};branch={}",
-                via_transport(source),
-                new_branch()
-            ),
-        );
-        dialog
-            .headers
-            .push(HeaderName::From, format!("{x_to};tag={local_tag}"));
-        dialog.headers.push(HeaderName::To, x_from);
         let t1 = self.transactions.config().t1;
         let t2 = self.transactions.config().t2;
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return Err((500, "the call ended"));
         };
         let i = call.forks.len();
-        call.forks.push(Fork {
-            tx: None,
-            invite: dialog,
+        call.forks.push(uas_dialog_as_fork(UasDialog {
             peer: source,
             call_id: x_call_id.clone(),
-            remote_tag: None, // the To above already carries the phone's tag
-            remote_target: Some(x_contact),
-            state: ForkState::Answered,
-            cancel_wanted: false,
-            ack: None,
+            local: format!("{x_to};tag={local_tag}"),
+            remote: x_from,
+            remote_target: x_contact,
+            local_host: x_host,
             cseq: 0,
-            last_rseq: None,
-            stage: call.route.stage,
             extension: picker.to_string(),
-        });
+            stage: call.route.stage,
+        }));
         call.b_ok = Some(Resend::new(now, tx, x_ok.clone(), t1, Some(t2)));
         self.calls.by_fork_call_id.insert(x_call_id, (id, i));
         self.respond_now(now, tx, x_ok);

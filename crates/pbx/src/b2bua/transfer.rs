@@ -6,11 +6,15 @@
 //! the target. If the target fails, the referrer hears why by NOTIFY and the call goes on
 //! with it (or ends, if it has hung up meanwhile).
 //!
-//! Not yet: transfer by the caller (the calling side's dialog cannot be handed over yet),
-//! attended transfer (`Replaces`), ringback to the transferred party.
+//! Attended transfer (Refer-To with Replaces) is in `attended`.
+//!
+//! Not yet: blind transfer by the caller (the calling side's dialog cannot be handed to a
+//! new callee yet), ringback to the transferred party.
 
+use super::handover::LegRef;
 use super::*;
 use crate::routing::{Router, Step};
+use sip::header::Replaces;
 
 /// A transfer under way.
 #[derive(Debug)]
@@ -24,12 +28,13 @@ pub(super) struct Transfer {
 }
 
 impl Pbx {
-    /// A REFER in the answered callee's dialog (fork `i`).
+    /// A REFER in an answered call, from leg `from`: attended transfer when its Refer-To
+    /// carries Replaces (see `attended`), else blind transfer by the callee.
     pub(super) fn on_refer(
         &mut self,
         now: Instant,
         id: u64,
-        i: usize,
+        from: LegRef,
         tx: ServerTxId,
         req: &Request,
     ) {
@@ -48,16 +53,35 @@ impl Pbx {
             r.reason = "Bad Request (no usable Refer-To)".into();
             return self.send(now, tx, r, Duration::ZERO);
         };
-        if refer_to
-            .uri
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("replaces")
-        {
-            let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
-            r.reason = "Not Implemented (attended transfer not yet)".into();
-            return self.send(now, tx, r, Duration::ZERO);
+        match (Replaces::from_uri(&refer_to.uri), from) {
+            (Some(Ok(replaces)), _) => self.on_attended_refer(now, id, from, tx, req, &replaces),
+            (Some(Err(_)), _) => {
+                let mut r = self.response(req, StatusCode::BAD_REQUEST);
+                r.reason = "Bad Request (unusable Replaces in Refer-To)".into();
+                self.send(now, tx, r, Duration::ZERO)
+            }
+            (None, LegRef::Caller) => {
+                let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
+                r.reason = "Not Implemented (blind transfer by the caller not yet)".into();
+                self.send(now, tx, r, Duration::ZERO)
+            }
+            (None, LegRef::Fork(i)) => self.blind_transfer(now, id, i, tx, req, &refer_to),
         }
+    }
+
+    /// Blind transfer by the answered callee (fork `i`) to the Refer-To user.
+    fn blind_transfer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        i: usize,
+        tx: ServerTxId,
+        req: &Request,
+        refer_to: &NameAddr,
+    ) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
         let Some(target) = refer_to.uri.user().map(str::to_string) else {
             return self.reply(now, tx, req, StatusCode::NOT_FOUND);
         };
@@ -104,25 +128,7 @@ impl Pbx {
 
     /// NOTIFY in the referrer's dialog with the progress of its REFER.
     fn notify_referrer(&mut self, now: Instant, id: u64, i: usize, line: &str, last: bool) {
-        let Some((mut notify, peer)) = self.next_fork_request(id, i, Method::Notify) else {
-            return;
-        };
-        notify.headers.push(HeaderName::Event, "refer");
-        notify.headers.push(
-            HeaderName::SubscriptionState,
-            if last {
-                "terminated;reason=noresource".to_string()
-            } else {
-                "active;expires=60".to_string()
-            },
-        );
-        notify
-            .headers
-            .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
-        notify.body = format!("{line}\r\n").into_bytes();
-        if let Err(e) = self.transactions.send_request(now, notify, peer) {
-            tracing::debug!(error = %e, "NOTIFY for REFER not sent");
-        }
+        self.notify_leg(now, id, LegRef::Fork(i), line, last);
     }
 
     /// The transfer target answered (fork `i`): it takes the referrer's place.

@@ -240,6 +240,9 @@ pub fn call_ended(net: &mut Net) -> Option<pbx::CallRecord> {
 pub struct ScriptedRelay {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub exhausted: bool,
+    /// Sessions opened so far: the k-th (from 0) is session 7+k on ports 10000+4k and
+    /// 10002+4k.
+    pub opened: u16,
 }
 
 impl pbx::MediaRelay for ScriptedRelay {
@@ -248,10 +251,12 @@ impl pbx::MediaRelay for ScriptedRelay {
             return None;
         }
         self.log.lock().unwrap().push("open".into());
+        let k = self.opened;
+        self.opened += 1;
         Some(pbx::RelayPorts {
-            session: 7,
-            caller_port: 10000,
-            callee_port: 10002,
+            session: 7 + u64::from(k),
+            caller_port: 10000 + 4 * k,
+            callee_port: 10002 + 4 * k,
         })
     }
     fn set_remote(&mut self, session: u64, side: pbx::Side, rtp: std::net::SocketAddr) {

@@ -8,6 +8,7 @@ mod contact;
 mod cseq;
 mod name_addr;
 mod params;
+mod replaces;
 mod via;
 
 pub use auth_params::AuthParams;
@@ -15,6 +16,7 @@ pub use contact::{ContactHeader, ContactList};
 pub use cseq::CSeq;
 pub use name_addr::NameAddr;
 pub use params::Params;
+pub use replaces::Replaces;
 pub use via::Via;
 
 use std::fmt;
