@@ -6,6 +6,7 @@ mod common;
 
 use common::callee::{assert_call_over, register_as, Callee};
 use common::{free_port, Phone, Server, Sipp};
+use std::time::Duration;
 
 /// Applies the configuration in force with `edit` made to it.
 fn reconfigure(server: &Server, edit: impl FnOnce(String) -> String) {
@@ -175,7 +176,7 @@ fn directed_pickup_by_short_code_answers_a_call_ringing_elsewhere() {
                 .key("callee", "203")
                 .expect_success(&server);
         });
-        common::wait_for("203 to ring", std::time::Duration::from_secs(10), || {
+        common::wait_for("203 to ring", Duration::from_secs(10), || {
             server
                 .cli_ok(&["calls"])
                 .contains("201 -> 203")
@@ -190,4 +191,45 @@ fn directed_pickup_by_short_code_answers_a_call_ringing_elsewhere() {
     });
     rings.finish();
     assert_call_over(&server, &["201 -> 203  200", "caller hung up"]);
+}
+
+#[test]
+fn attended_transfer_joins_the_caller_to_the_consulted_party_and_releases_the_transferor() {
+    let server = Server::start();
+    let p2 = free_port();
+    // 202 answers two calls: 201's, then 203's (the consultation), and transfers 201 to
+    // 203 with REFER and Replaces naming the second.
+    let mut transferor = Callee::spawn("atx_transferor_uas", |cmd| {
+        cmd.args(["-p", &p2.to_string(), "-m", "2"]);
+    });
+    register_as(&server, "202", p2);
+    std::thread::scope(|s| {
+        // 201 talks for 3 s, then hangs up: its BYE must reach 203.
+        let caller = s.spawn(|| {
+            Sipp::new("pickup_caller_uac")
+                .user("201", &server.password("201"))
+                .key("callee", "202")
+                .expect_success(&server);
+        });
+        common::wait_for("201 to talk to 202", Duration::from_secs(10), || {
+            let calls = server.cli_ok(&["calls"]);
+            (calls.contains("201 -> 202") && calls.contains("talking")).then_some(())
+        });
+        let target = s.spawn(|| {
+            Sipp::new("atx_target_uac")
+                .user("203", &server.password("203"))
+                .key("callee", "202")
+                .expect_success(&server);
+        });
+        // The transferor's own account first: it shows best what went wrong.
+        transferor.finish();
+        target.join().expect("the target's SIPp run");
+        caller.join().expect("the caller's SIPp run");
+    });
+    assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
+    let history = server.cli_ok(&["calls", "--history", "5"]);
+    assert!(
+        history.contains("joined to another call by attended transfer"),
+        "the consultation call's record says where it went:\n{history}"
+    );
 }

@@ -6,19 +6,23 @@
 //! ```text
 //!   call R:  T ─── PBX ─── X  ──REFER(Refer-To: Z?Replaces=<X's dialog in call S>)──▶
 //!   call S:  Z ─── PBX ─── X
-//!   after:   T ─── PBX ─── Z   (in the call where X was the callee; X gets BYE in both)
+//!   after:   T ─── PBX ─── Z   (in the call where X was the callee; X is released)
 //! ```
 //!
 //! The joined call is the one in which X answered (its callee slot is where a dialog can
 //! move: see `handover`); the party opposite X in the other call moves into that slot and
 //! gets a re-INVITE pointing it at this call's relay. If T was left on hold by X, T gets a
-//! re-INVITE resuming it. When X placed both calls, there is no callee slot to move into:
+//! re-INVITE resuming it. The transferor hears NOTIFY "200 OK" and hangs up the REFER's
+//! dialog itself; its other dialog gets BYE from us. When X placed both calls, there is no callee slot to move into:
 //! that case is refused with 501 for now.
 
 use super::handover::LegRef;
 use super::reoffer::{as_resumed_offer, holds_the_receiver};
 use super::*;
 use sip::header::Replaces;
+
+/// How long a transferor has to hang up its call after the final NOTIFY before we do.
+const TRANSFEROR_GRACE: Duration = Duration::from_secs(32);
 
 /// Why an attended transfer cannot be made: the status and words for the transferor.
 type Refusal = (u16, &'static str);
@@ -45,7 +49,8 @@ impl Pbx {
                 accepted.reason = "Accepted".into();
                 self.send(now, tx, accepted, Duration::ZERO);
                 self.notify_leg(now, id, from, "SIP/2.0 200 OK", true);
-                self.finish_join(now, joined);
+                let refer_in_home = joined.home == id;
+                self.finish_join(now, joined, refer_in_home);
             }
         }
     }
@@ -121,11 +126,20 @@ impl Pbx {
         })
     }
 
-    /// After the move: the transferor gets BYE in both calls (its part is over), the
-    /// other call ends, and the media of the moved party (and of a held transferee) is
-    /// set right.
-    fn finish_join(&mut self, now: Instant, j: Joined) {
-        self.bye_fork(now, j.home, j.slot);
+    /// After the move: the other call ends (the transferor's dialog in it gets BYE, as
+    /// the target would send it, RFC 5589 §7.1), the media of the moved party (and of a
+    /// held transferee) is set right. The transferor's dialog in this call is left for it
+    /// to hang up on the final NOTIFY, as phones do; if it has not within
+    /// [`TRANSFEROR_GRACE`], we do.
+    fn finish_join(&mut self, now: Instant, j: Joined, refer_in_home: bool) {
+        if refer_in_home {
+            if let Some(call) = self.calls.calls.get_mut(&j.home) {
+                call.release = Some((now + TRANSFEROR_GRACE, j.slot));
+            }
+            self.calls.schedule(j.home);
+        } else {
+            self.bye_fork(now, j.home, j.slot);
+        }
         self.bye_leg(now, j.away, j.away_leg);
         self.end_call(now, j.away, "joined to another call by attended transfer");
         let Some(call) = self.calls.calls.get(&j.home) else {

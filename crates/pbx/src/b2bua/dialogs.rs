@@ -147,6 +147,10 @@ impl Pbx {
                 if self.referrer_hung_up(id, i) {
                     return true; // the caller waits for the transfer target
                 }
+                if let Some(call) = self.calls.calls.get_mut(&id) {
+                    // The transferor hanging up after an attended transfer, as it should.
+                    call.release.take_if(|r| r.1 == i);
+                }
                 let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
                 if is_winner {
                     if let Some((bye, peer)) = self.a_request(id, Method::Bye) {

@@ -133,6 +133,9 @@ struct Call {
     route: hunt::RouteState,
     /// A blind transfer by the callee under way.
     transfer: Option<transfer::Transfer>,
+    /// A transferor's fork left in the call after an attended transfer, and when we hang
+    /// it up ourselves if it has not hung up by then.
+    release: Option<(Instant, usize)>,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -161,6 +164,7 @@ impl Call {
             self.b_ok.as_ref().map(Resend::deadline),
             self.a.prack.deadline(),
             self.timer.as_ref().and_then(|t| t.deadline()),
+            self.release.map(|r| r.0),
         ]
         .into_iter()
         .flatten()
@@ -325,6 +329,12 @@ impl Pbx {
             }
         }
         self.prack_timers(now, id);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some((_, i)) = call.release.take_if(|(at, _)| now >= *at) {
+            self.bye_fork(now, id, i);
+        }
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };

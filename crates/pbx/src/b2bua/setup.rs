@@ -245,6 +245,7 @@ impl Pbx {
                     ..hunt::RouteState::default()
                 },
                 transfer: None,
+                release: None,
                 cancelled: false,
                 started: now,
                 answered: None,

@@ -140,6 +140,14 @@ mod tests {
         assert_eq!((r.to_tag.as_str(), r.from_tag.as_str()), ("1", "2"));
         let plain: Uri = "sip:203@pbx".parse().unwrap();
         assert!(Replaces::from_uri(&plain).is_none());
+        let ported: Uri =
+            "sip:203@127.0.0.1?Replaces=a%40127.0.0.1:5060%3Bto-tag%3D1%3Bfrom-tag%3D2"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            Replaces::from_uri(&ported).unwrap().unwrap().call_id,
+            "a@127.0.0.1:5060"
+        );
         let broken: Uri = "sip:203@pbx?Replaces=abc%3Bto-tag%3D1".parse().unwrap();
         assert!(Replaces::from_uri(&broken).unwrap().is_err());
     }
