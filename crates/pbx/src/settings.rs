@@ -36,6 +36,9 @@ pub struct PbxSettings {
     pub session_expires: u32,
     /// The briefest session interval we accept: shorter gets 422 (RFC 4028 §9).
     pub min_se: u32,
+    /// How long a parked call waits for someone to take it back before it rings the
+    /// phone that parked it.
+    pub park_timeout: Duration,
 }
 
 impl Default for PbxSettings {
@@ -52,6 +55,7 @@ impl Default for PbxSettings {
             server_name: concat!("Strowger/", env!("CARGO_PKG_VERSION")).into(),
             session_expires: 1800,
             min_se: 90,
+            park_timeout: Duration::from_secs(120),
         }
     }
 }

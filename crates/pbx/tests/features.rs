@@ -784,3 +784,115 @@ fn a_transferee_left_on_hold_is_resumed_when_joined() {
     assert!(!first_call_bye(&net.run_for(Duration::from_secs(31))));
     assert!(first_call_bye(&net.run_for(Duration::from_secs(2))));
 }
+
+fn park_codes() -> pbx::ShortCodes {
+    pbx::ShortCodes::new([
+        pbx::ShortCode::new("*37*N#", pbx::ShortCodeFeature::Park).unwrap(),
+        pbx::ShortCode::new("*38*N#", pbx::ShortCodeFeature::Unpark).unwrap(),
+    ])
+}
+
+/// 202 (in `inv`'s call) transfers the call to park slot 1 and hangs up on the NOTIFY.
+fn park_in_slot_1(net: &mut Net, inv: &Request, p202: Peer, cseq: u32) -> Vec<String> {
+    let refer = callee_request(
+        inv,
+        5202,
+        "m202",
+        "REFER",
+        cseq,
+        "Refer-To: <sip:*37*1%23@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p202, &refer);
+    assert_eq!(statuses(&responses_to(&out, p202)), [202]);
+    let frags = requests_to(&out, p202).iter().map(sipfrag).collect();
+    net.deliver(
+        p202,
+        &callee_request(inv, 5202, "m202", "BYE", cseq + 1, ""),
+    );
+    frags
+}
+
+#[test]
+fn a_parked_call_is_taken_back_from_another_phone() {
+    let features = Features::default().with_short_codes(park_codes());
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
+    assert_eq!(park_in_slot_1(&mut net, &inv, p[0], 2), ["SIP/2.0 200 OK"]);
+    assert_eq!(
+        net.pbx.active_calls(),
+        [("201".into(), "park 1".into(), true)]
+    );
+    // Slot 2 is empty; slot 1 is answered at the relay's callee port.
+    let mut c = caller_on("203", 5203);
+    let out = c.call_with_body(&mut net, "*38*2%23", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, p[1])), [404]);
+    c.phone.call_id.push('x');
+    let out = c.call_with_body(&mut net, "*38*1%23", SDP_B);
+    let ok = responses_to(&out, p[1]);
+    assert_eq!(statuses(&ok), [200]);
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio 10002 RTP/AVP 0"));
+    assert!(
+        requests_to(&out, a.phone.peer).is_empty(),
+        "201 was not on hold"
+    );
+    net.deliver(p[1], c.ack_text(&to_tag(&ok[0])).as_bytes());
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+    // 201 hangs up: the BYE reaches 203 in the dialog 203 began.
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    let bye = requests_to(&out, p[1]).pop().unwrap();
+    assert_eq!(bye.method, Method::Bye);
+    assert_eq!(
+        bye.headers.get(&HeaderName::CallId),
+        Some(c.phone.call_id.as_str())
+    );
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn a_parked_call_rings_its_parker_after_the_timeout_and_a_taken_slot_refuses() {
+    let features = Features::default().with_short_codes(park_codes());
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
+    park_in_slot_1(&mut net, &inv, p[0], 2);
+    // Another call to 203, parked to the same slot: 486, and 203 keeps it.
+    let mut b = caller_on("202", 5202);
+    let out = b.call(&mut net, "203");
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
+    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    let refer = callee_request(
+        &to_203,
+        5203,
+        "m203",
+        "REFER",
+        2,
+        "Refer-To: <sip:*37*1%23@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[1], &refer);
+    let frags: Vec<String> = requests_to(&out, p[1]).iter().map(sipfrag).collect();
+    assert_eq!(frags, ["SIP/2.0 486 Busy Here"]);
+    net.deliver(p[0], b.in_dialog("BYE", &q_tag).as_bytes());
+    assert_eq!(net.pbx.call_count(), 1);
+
+    // Nobody takes slot 1 back: after 120 s it rings 202 again; 202 answers.
+    let invites = |out: &[(Peer, Message)]| {
+        invites_to(out, p[0])
+            .into_iter()
+            .filter(|r| r.headers.get(&HeaderName::CallId) != inv.headers.get(&HeaderName::CallId))
+            .collect::<Vec<_>>()
+    };
+    assert!(invites(&net.run_for(Duration::from_secs(119))).is_empty());
+    let mut back = invites(&net.run_for(Duration::from_secs(2)));
+    assert_eq!(back.len(), 1, "the parker rings");
+    let callback = back.remove(0);
+    let out = net.deliver(p[0], &answer(&callback, 200, "m202c", Some(SDP_B)));
+    assert_eq!(methods(&requests_to(&out, p[0])), [Method::Ack]);
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(
+        requests_to(&out, p[0]).pop().map(|r| r.method),
+        Some(Method::Bye)
+    );
+}

@@ -53,6 +53,12 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         b.session_expires_secs,
     );
     setting(&mut out, "calls.min_se_secs", a.min_se_secs, b.min_se_secs);
+    setting(
+        &mut out,
+        "calls.park_timeout_secs",
+        a.park_timeout_secs,
+        b.park_timeout_secs,
+    );
     let (a, b) = (&old.security, &new.security);
     setting(
         &mut out,

@@ -17,7 +17,7 @@ use crate::secrets::{check_password_strength, hash_admin_password};
 use crate::short_codes::default_short_codes;
 use crate::validate::{
     self, AUTH_FAILURES, BLOCK_SECS, EXPIRES_CEILING, FAILURE_WINDOW, MAX_CONTACTS, MIN_EXPIRES,
-    MIN_SE, NONCE_LIFETIME, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER,
+    MIN_SE, NONCE_LIFETIME, PARK_TIMEOUT, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER,
 };
 use crate::walker::{syntax_error, Fields};
 use std::collections::HashSet;
@@ -159,6 +159,9 @@ fn read_calls(mut f: Fields<'_>, errs: &mut ConfigErrors) -> CallSettings {
             .uint("session_expires_secs", 0..=SESSION_EXPIRES_CEILING, errs)
             .unwrap_or(d.session_expires_secs),
         min_se_secs: f.uint("min_se_secs", MIN_SE, errs).unwrap_or(d.min_se_secs),
+        park_timeout_secs: f
+            .uint("park_timeout_secs", PARK_TIMEOUT, errs)
+            .unwrap_or(d.park_timeout_secs),
     };
     f.finish(errs);
     s

@@ -37,6 +37,7 @@ impl Config {
         out.push_str("\n[calls]\n");
         field_num(&mut out, "session_expires_secs", t.session_expires_secs);
         field_num(&mut out, "min_se_secs", t.min_se_secs);
+        field_num(&mut out, "park_timeout_secs", t.park_timeout_secs);
 
         let c = &self.security;
         out.push_str("\n[security]\n");

@@ -20,10 +20,11 @@
 //! default_expires = 3600    # min_expires..=max_expires
 //! max_contacts = 3          # 1..=20
 //!
-//! [calls]                   # session timers (RFC 4028)
+//! [calls]                   # session timers (RFC 4028), call park
 //! session_expires_secs = 1800   # asked of callers that name none; 0 (no timer for
 //!                               # them) or min_se_secs..=86400
 //! min_se_secs = 90              # 90..=86400; shorter intervals get 422
+//! park_timeout_secs = 120       # 10..=3600; then a parked call rings its parker
 //!
 //! [security]
 //! auth_failures_before_block = 10   # 1..=1000

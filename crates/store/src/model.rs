@@ -139,6 +139,9 @@ pub struct CallSettings {
     /// The briefest session interval accepted: callers asking for less are answered 422
     /// Session Interval Too Small (90..=86400; RFC 4028 forbids less than 90).
     pub min_se_secs: u32,
+    /// How long a parked call waits to be taken back before it rings the phone that parked
+    /// it (10..=3600).
+    pub park_timeout_secs: u32,
 }
 
 impl Default for CallSettings {
@@ -146,6 +149,7 @@ impl Default for CallSettings {
         Self {
             session_expires_secs: 1800,
             min_se_secs: 90,
+            park_timeout_secs: 120,
         }
     }
 }

@@ -27,6 +27,8 @@ pub const EXPIRES_CEILING: u32 = 86_400;
 pub const MAX_CONTACTS: RangeInclusive<u32> = 1..=20;
 /// `calls.min_se_secs`: RFC 4028 §4 forbids a Min-SE below 90 seconds.
 pub const MIN_SE: RangeInclusive<u32> = 90..=86_400;
+/// `calls.park_timeout_secs`.
+pub const PARK_TIMEOUT: RangeInclusive<u32> = 10..=3600;
 /// Upper bound of `calls.session_expires_secs` (which is otherwise 0 or at least
 /// `calls.min_se_secs`).
 pub const SESSION_EXPIRES_CEILING: u32 = 86_400;
@@ -158,6 +160,12 @@ fn check_registrar(config: &Config, failed: &HashSet<String>, errs: &mut ConfigE
 fn check_calls(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
     let c = &config.calls;
     in_range("calls.min_se_secs", c.min_se_secs, MIN_SE, errs);
+    in_range(
+        "calls.park_timeout_secs",
+        c.park_timeout_secs,
+        PARK_TIMEOUT,
+        errs,
+    );
     in_range(
         "calls.session_expires_secs",
         c.session_expires_secs,

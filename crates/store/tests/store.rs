@@ -157,6 +157,15 @@ fn rejected_calls_settings_leave_the_previous_version_in_force() {
         ),
         other => panic!("expected a validation error, got {other:?}"),
     }
+    let mut bad = good.clone();
+    bad.calls.park_timeout_secs = 5;
+    match store.apply(&bad, "admin", "cli") {
+        Err(StoreError::Invalid(errors)) => assert_eq!(
+            errors.to_string(),
+            "calls.park_timeout_secs: must be between 10 and 3600 (got 5)"
+        ),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
     assert_eq!(store.current().expect("current"), Some((1, good)));
     assert_eq!(store.audit(1000).expect("audit").len(), audit_before);
 }

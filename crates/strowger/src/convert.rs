@@ -37,6 +37,7 @@ pub fn pbx_settings(config: &Config) -> PbxSettings {
             .collect(),
         session_expires: config.calls.session_expires_secs,
         min_se: config.calls.min_se_secs,
+        park_timeout: Duration::from_secs(u64::from(config.calls.park_timeout_secs)),
         ..PbxSettings::default()
     }
 }

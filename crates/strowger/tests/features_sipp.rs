@@ -233,3 +233,37 @@ fn attended_transfer_joins_the_caller_to_the_consulted_party_and_releases_the_tr
         "the consultation call's record says where it went:\n{history}"
     );
 }
+
+#[test]
+fn a_call_parked_by_transfer_to_the_park_code_is_taken_back_from_another_phone() {
+    let server = Server::start();
+    let p2 = free_port();
+    // 202 answers and transfers the call to *37*1# (park slot 1), then hangs up.
+    let mut parker = Callee::spawn("park_referrer_uas", |cmd| {
+        cmd.args(["-p", &p2.to_string(), "-m", "1"])
+            .args(["-key", "slot_code", "*37*1%23"]);
+    });
+    register_as(&server, "202", p2);
+    std::thread::scope(|s| {
+        let caller = s.spawn(|| {
+            Sipp::new("pickup_caller_uac")
+                .user("201", &server.password("201"))
+                .key("callee", "202")
+                .expect_success(&server);
+        });
+        common::wait_for("the call to be parked", Duration::from_secs(10), || {
+            server
+                .cli_ok(&["calls"])
+                .contains("201 -> park 1")
+                .then_some(())
+        });
+        parker.finish();
+        // 203 takes it back with *38*1#; 201's BYE then reaches 203.
+        Sipp::new("pickup_uac")
+            .user("203", &server.password("203"))
+            .key("callee", "*38*1%23")
+            .expect_success(&server);
+        caller.join().expect("the caller's SIPp run");
+    });
+    assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
+}

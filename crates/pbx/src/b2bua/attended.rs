@@ -22,7 +22,7 @@ use super::*;
 use sip::header::Replaces;
 
 /// How long a transferor has to hang up its call after the final NOTIFY before we do.
-const TRANSFEROR_GRACE: Duration = Duration::from_secs(32);
+pub(super) const TRANSFEROR_GRACE: Duration = Duration::from_secs(32);
 
 /// Why an attended transfer cannot be made: the status and words for the transferor.
 type Refusal = (u16, &'static str);

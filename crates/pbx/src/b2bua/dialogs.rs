@@ -130,8 +130,12 @@ impl Pbx {
                     // Hung up while its transfer rang: the target stops ringing.
                     self.cancel_transfer_forks(now, id, first_stage, None);
                 }
+                let answered = self.calls.calls.get(&id).is_some_and(|c| c.a.final_sent);
                 if let Some(i) = winner {
                     self.bye_fork(now, id, i);
+                    self.end_call(now, id, "caller hung up");
+                } else if answered {
+                    // Parked, or ringing back after a transfer: nobody else to tell.
                     self.end_call(now, id, "caller hung up");
                 } else {
                     // BYE before the answer: as good as a CANCEL.
@@ -148,8 +152,10 @@ impl Pbx {
                     return true; // the caller waits for the transfer target
                 }
                 if let Some(call) = self.calls.calls.get_mut(&id) {
-                    // The transferor hanging up after an attended transfer, as it should.
-                    call.release.take_if(|r| r.1 == i);
+                    // A transferor (or parker) hanging up on the final NOTIFY, as it should.
+                    if call.release.take_if(|r| r.1 == i).is_some() {
+                        self.calls.schedule(id);
+                    }
                 }
                 let is_winner = self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i);
                 if is_winner {

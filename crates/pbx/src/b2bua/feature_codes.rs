@@ -2,8 +2,9 @@
 //! from the next call) and is reported as [`PbxEvent::FeatureChanged`] for the shell to keep
 //! in the configuration. The phone is answered and, once it ACKs, cleared with BYE: the
 //! brief connect is its confirmation. Pickup connects the phone to a ringing call
-//! (`pickup`); voicemail, park, hot desking and account codes are refused with 501 until
-//! they are built.
+//! (`pickup`), unpark to a parked call (`park`; parking itself is a transfer to the park
+//! code); voicemail, hot desking and account codes are refused with 501 until they are
+//! built.
 
 use super::*;
 use crate::events::FeatureChange;
@@ -41,6 +42,10 @@ impl Pbx {
             }
             ShortCodeFeature::PickupGroup => {
                 self.pickup(now, source, tx, req, caller, None);
+                return true;
+            }
+            ShortCodeFeature::Unpark => {
+                self.unpark(now, source, tx, req, caller, &arg);
                 return true;
             }
             _ => {}

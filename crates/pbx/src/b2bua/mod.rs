@@ -25,6 +25,7 @@ mod forks;
 mod handover;
 mod hunt;
 mod midcall;
+mod park;
 mod pickup;
 mod reliable;
 mod reoffer;
@@ -136,6 +137,8 @@ struct Call {
     /// A transferor's fork left in the call after an attended transfer, and when we hang
     /// it up ourselves if it has not hung up by then.
     release: Option<(Instant, usize)>,
+    /// Waiting in a park slot (no callee: `winner` is none).
+    parked: Option<park::Parked>,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -165,6 +168,7 @@ impl Call {
             self.a.prack.deadline(),
             self.timer.as_ref().and_then(|t| t.deadline()),
             self.release.map(|r| r.0),
+            self.parked.as_ref().map(|p| p.until),
         ]
         .into_iter()
         .flatten()
@@ -190,6 +194,8 @@ pub(crate) struct Calls {
     /// Our own re-INVITEs (a transfer moving media), by our client transaction.
     reoffers: HashMap<ClientTxId, reoffer::ReOffer>,
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// The one live entry of each call in `deadlines`; any other is stale.
+    scheduled: HashMap<u64, Instant>,
     /// Who is in a call, for hunt groups and call waiting.
     presence: hunt::Presence,
     /// Short-code confirmations waiting for their ACK, by (Call-ID, From tag).
@@ -207,9 +213,17 @@ impl Calls {
         self.deadlines.peek().map(|r| r.0 .0)
     }
 
+    /// Files the call's next deadline, replacing the one filed before.
     pub(super) fn schedule(&mut self, id: u64) {
-        if let Some(at) = self.calls.get(&id).and_then(Call::deadline) {
-            self.deadlines.push(Reverse((at, id)));
+        match self.calls.get(&id).and_then(Call::deadline) {
+            Some(at) if self.scheduled.get(&id) != Some(&at) => {
+                self.scheduled.insert(id, at);
+                self.deadlines.push(Reverse((at, id)));
+            }
+            Some(_) => {}
+            None => {
+                self.scheduled.remove(&id);
+            }
         }
     }
 
@@ -218,7 +232,10 @@ impl Calls {
         let mut v: Vec<_> = self
             .calls
             .values()
-            .map(|c| (c.caller.clone(), c.callee.clone(), c.winner.is_some()))
+            .map(|c| match &c.parked {
+                Some(p) => (c.caller.clone(), format!("park {}", p.slot), true),
+                None => (c.caller.clone(), c.callee.clone(), c.winner.is_some()),
+            })
             .collect();
         v.sort();
         v
@@ -289,13 +306,17 @@ impl Pbx {
                 break;
             }
             self.calls.deadlines.pop();
+            if self.calls.scheduled.get(&id) != Some(&at) {
+                continue; // superseded by a later schedule
+            }
+            self.calls.scheduled.remove(&id);
             let Some(call) = self.calls.calls.get(&id) else {
                 continue;
             };
-            if call.deadline() != Some(at) {
-                continue; // superseded by a later schedule
+            if call.deadline() == Some(at) {
+                self.run_call_timers(now, id);
             }
-            self.run_call_timers(now, id);
+            // Due or moved without being filed again: file what is due next.
             self.calls.schedule(id);
         }
     }
@@ -334,6 +355,15 @@ impl Pbx {
         };
         if let Some((_, i)) = call.release.take_if(|(at, _)| now >= *at) {
             self.bye_fork(now, id, i);
+        }
+        if self
+            .calls
+            .calls
+            .get(&id)
+            .and_then(|c| c.parked.as_ref())
+            .is_some_and(|p| now >= p.until)
+        {
+            self.park_timed_out(now, id);
         }
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
@@ -374,6 +404,7 @@ impl Pbx {
         let Some(call) = self.calls.calls.remove(&id) else {
             return;
         };
+        self.calls.scheduled.remove(&id);
         // Only entries still pointing here: a dialog moved to another call keeps its own.
         let a_key = (call.a.call_id.clone(), call.a.remote_tag.clone());
         if self.calls.by_a.get(&a_key) == Some(&id) {
@@ -394,11 +425,13 @@ impl Pbx {
         self.calls.refreshes.retain(|_, r| r.0 != id);
         self.calls.reoffers.retain(|_, r| r.call != id);
         if call.answered.is_some() {
-            let answerer = call.winner.and_then(|i| call.forks.get(i));
-            if let Some(f) = answerer {
-                self.calls
+            match call.winner.and_then(|i| call.forks.get(i)) {
+                Some(f) => self
+                    .calls
                     .presence
-                    .hung_up(now, &[call.caller.as_str(), f.extension.as_str()]);
+                    .hung_up(now, &[call.caller.as_str(), f.extension.as_str()]),
+                // Parked, or ringing back after a transfer: only the caller was in it.
+                None => self.calls.presence.hung_up(now, &[call.caller.as_str()]),
             }
         }
         let status = if call.answered.is_some() {

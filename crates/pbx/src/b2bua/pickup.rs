@@ -4,9 +4,9 @@
 //! call's answering leg: we answer both parties ourselves (each gets an answer to its own
 //! offer, on one common codec, at the relay) and the phones that rang get CANCEL.
 //!
-//! The picking phone's dialog is kept as a fork whose "INVITE" is the dialog seen from our
-//! side (From: us, To: the phone), so requests in it — BYE, re-INVITE, REFER — go through
-//! the same code as any answered callee's.
+//! The picking phone's dialog is kept as a fork (see `handover`), so requests in it — BYE,
+//! re-INVITE, REFER — go through the same code as any answered callee's. Unparking
+//! (`park`) seats a phone the same way.
 
 use super::handover::{uas_dialog_as_fork, UasDialog};
 use super::*;
@@ -46,26 +46,51 @@ impl Pbx {
             .ringing_call_for(picker, target)
             .ok_or((404, "no call ringing to pick up"))?;
         let call = &self.calls.calls[&id];
-        let ports = call
+        let a_offer = call.a.invite.body.clone();
+        let a_host = call.a.local_host.clone();
+        let caller_port = call.media.map(|m| m.caller_port);
+        let (codec, i) = self.seat_phone(now, id, source, tx, req, picker, &a_offer)?;
+        let a_ip = self.side_ip(&a_host);
+        let a_answer = sdp::parse(&a_offer)
+            .ok()
+            .zip(caller_port)
+            .and_then(|(offer, port)| answer_on(&offer, &codec, a_ip, port));
+        let Some(call) = self.calls.calls.get(&id) else {
+            return Err((500, "the call ended"));
+        };
+        let mut a_ok = self.a_response(call, StatusCode::OK, "OK");
+        a_ok.headers
+            .push(HeaderName::ContentType, "application/sdp");
+        a_ok.body = a_answer.unwrap_or_default();
+        self.connect(now, id, i, a_ok);
+        Ok(())
+    }
+
+    /// Answers a phone's INVITE (with an offer) ourselves and seats it in call `id` as its
+    /// answering party — a new fork (see `handover`), its media on the relay's callee side
+    /// — on a voice codec it shares with `session` (the other party's description).
+    /// Returns that codec and the fork; the caller's side is left to the caller.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn seat_phone(
+        &mut self,
+        now: Instant,
+        id: u64,
+        source: Peer,
+        tx: ServerTxId,
+        req: &Request,
+        extension: &str,
+        session: &[u8],
+    ) -> Result<(Codec, usize), Refusal> {
+        let ports = self.calls.calls[&id]
             .media
-            .ok_or((488, "pickup needs media through the relay"))?;
-        let a_offer =
-            sdp::parse(&call.a.invite.body).map_err(|_| (488, "the caller made no offer"))?;
-        let x_offer =
-            sdp::parse(&req.body).map_err(|_| (488, "pickup needs an offer in the INVITE"))?;
-        let codec = common_voice_codec(&a_offer, &x_offer).ok_or((488, "no codec in common"))?;
-        let a_ip = self.side_ip(&call.a.local_host);
+            .ok_or((488, "needs media through the relay"))?;
+        let other = sdp::parse(session).map_err(|_| (488, "the other party has no session"))?;
+        let x_offer = sdp::parse(&req.body).map_err(|_| (488, "needs an offer in the INVITE"))?;
+        let codec = common_voice_codec(&other, &x_offer).ok_or((488, "no codec in common"))?;
         let x_host = host_port(&req.uri);
         let x_ip = self.side_ip(&x_host);
-        let answer_for = |offer: &sdp::SessionDescription, ip, port| {
-            let mut caps = LocalCapabilities::new(u64::from(rand_u32()), ip, vec![port]);
-            caps.codecs = vec![codec.clone(), Codec::TelephoneEvent { pt: 101 }];
-            sdp::answer(offer, &caps).map(|sd| sd.to_bytes())
-        };
-        let a_answer = answer_for(&a_offer, a_ip, ports.caller_port)
-            .map_err(|_| (488, "no answer for the caller"))?;
-        let x_answer = answer_for(&x_offer, x_ip, ports.callee_port)
-            .map_err(|_| (488, "no answer for the picking phone"))?;
+        let x_answer = answer_on(&x_offer, &codec, x_ip, ports.callee_port)
+            .ok_or((488, "no answer for this phone's offer"))?;
         let (Some(x_call_id), Some(x_from), Some(x_to), Some(x_contact)) = (
             req.headers.get(&HeaderName::CallId).map(str::to_string),
             req.headers.get(&HeaderName::From).map(str::to_string),
@@ -77,8 +102,7 @@ impl Pbx {
         if let (Some(remote), Some(relay)) = (first_audio(&x_offer), self.media_relay.as_mut()) {
             relay.set_remote(ports.session, Side::Callee, remote);
         }
-
-        // The picking phone's dialog, from our side.
+        // The phone's dialog, from our side.
         let local_tag = new_tag();
         let mut x_ok = Response::for_request(req, StatusCode::OK);
         x_ok.headers
@@ -104,22 +128,13 @@ impl Pbx {
             remote_target: x_contact,
             local_host: x_host,
             cseq: 0,
-            extension: picker.to_string(),
+            extension: extension.to_string(),
             stage: call.route.stage,
         }));
         call.b_ok = Some(Resend::new(now, tx, x_ok.clone(), t1, Some(t2)));
         self.calls.by_fork_call_id.insert(x_call_id, (id, i));
         self.respond_now(now, tx, x_ok);
-
-        let Some(call) = self.calls.calls.get(&id) else {
-            return Err((500, "the call ended"));
-        };
-        let mut a_ok = self.a_response(call, StatusCode::OK, "OK");
-        a_ok.headers
-            .push(HeaderName::ContentType, "application/sdp");
-        a_ok.body = a_answer;
-        self.connect(now, id, i, a_ok);
-        Ok(())
+        Ok((codec, i))
     }
 
     /// The oldest call ringing (unanswered, not given up) at `target`, or, for group
@@ -170,6 +185,18 @@ fn first_audio(sd: &sdp::SessionDescription) -> Option<std::net::SocketAddr> {
         sd.connection_address(i)?,
         sd.media[i].port,
     ))
+}
+
+/// Our answer to `offer` with `codec` (and telephone events) at `ip:port`.
+fn answer_on(
+    offer: &sdp::SessionDescription,
+    codec: &Codec,
+    ip: std::net::IpAddr,
+    port: u16,
+) -> Option<Vec<u8>> {
+    let mut caps = LocalCapabilities::new(u64::from(rand_u32()), ip, vec![port]);
+    caps.codecs = vec![codec.clone(), Codec::TelephoneEvent { pt: 101 }];
+    sdp::answer(offer, &caps).ok().map(|sd| sd.to_bytes())
 }
 
 fn rand_u32() -> u32 {

@@ -246,6 +246,7 @@ impl Pbx {
                 },
                 transfer: None,
                 release: None,
+                parked: None,
                 cancelled: false,
                 started: now,
                 answered: None,

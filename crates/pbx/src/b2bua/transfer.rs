@@ -14,6 +14,7 @@
 use super::handover::LegRef;
 use super::*;
 use crate::routing::{Router, Step};
+use crate::shortcodes::ShortCodeFeature;
 use sip::header::Replaces;
 
 /// A transfer under way.
@@ -86,48 +87,82 @@ impl Pbx {
             return self.reply(now, tx, req, StatusCode::NOT_FOUND);
         };
         let referrer_ext = call.forks[i].extension.clone();
-        let mut visited = Vec::new();
-        let step = {
-            let facts = hunt::Moment::new(&self.location, &self.calls.presence, now);
-            Router {
-                directory: &self.directory,
-                features: &self.features,
-                facts: &facts,
-                caller: &referrer_ext,
-            }
-            .dial(&target, &mut visited)
-        };
+        if let Some((ShortCodeFeature::Park, slot)) = self.features.short_codes().lookup(&target) {
+            let slot = slot.to_string();
+            return self.park(now, id, i, tx, req, &slot);
+        }
+        let step = self.route_for(now, &referrer_ext, &target);
         let mut accepted = self.response(req, StatusCode(202));
         accepted.reason = "Accepted".into();
         self.send(now, tx, accepted, Duration::ZERO);
         self.notify_referrer(now, id, i, "SIP/2.0 100 Trying", false);
-        match step {
-            Step::Refuse { status, .. } => {
-                let line = format!("SIP/2.0 {status} {}", StatusCode(status).default_reason());
-                self.notify_referrer(now, id, i, &line, true);
-            }
-            Step::Ring(ring) => {
-                let Some(call) = self.calls.calls.get_mut(&id) else {
-                    return;
-                };
-                call.transfer = Some(Transfer {
-                    referrer: i,
-                    referrer_gone: false,
-                    first_stage: call.route.stage + 1,
-                });
-                call.ring_deadline = now + RING_TIMEOUT;
-                call.route.visited = visited;
-                call.route.overflow_at = None;
-                call.route.failure = None;
-                if self.ring_stage(now, id, *ring) == 0 && !self.next_stage(now, id, false) {
-                    self.transfer_failed(now, id, 480);
-                }
-            }
+        if let Err(status) = self.ring_for_answered_call(now, id, i, false, step) {
+            let line = format!("SIP/2.0 {status} {}", StatusCode(status).default_reason());
+            self.notify_referrer(now, id, i, &line, true);
         }
     }
 
+    /// Where dialling `target` from `caller` goes now, and the numbers it passed on the way.
+    pub(super) fn route_for(
+        &self,
+        now: Instant,
+        caller: &str,
+        target: &str,
+    ) -> (Step, Vec<String>) {
+        let mut visited = Vec::new();
+        let facts = hunt::Moment::new(&self.location, &self.calls.presence, now);
+        let step = Router {
+            directory: &self.directory,
+            features: &self.features,
+            facts: &facts,
+            caller,
+        }
+        .dial(target, &mut visited);
+        (step, visited)
+    }
+
+    /// Rings a new callee for an answered call as a new stage of its route; whoever
+    /// answers takes the place of fork `referrer` (which may be gone already: a parked
+    /// call calling back). `Err(status)` when nothing could ring.
+    pub(super) fn ring_for_answered_call(
+        &mut self,
+        now: Instant,
+        id: u64,
+        referrer: usize,
+        referrer_gone: bool,
+        (step, visited): (Step, Vec<String>),
+    ) -> Result<(), u16> {
+        let ring = match step {
+            Step::Refuse { status, .. } => return Err(status),
+            Step::Ring(ring) => ring,
+        };
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return Ok(());
+        };
+        call.transfer = Some(Transfer {
+            referrer,
+            referrer_gone,
+            first_stage: call.route.stage + 1,
+        });
+        call.ring_deadline = now + RING_TIMEOUT;
+        call.route.visited = visited;
+        call.route.overflow_at = None;
+        call.route.failure = None;
+        if self.ring_stage(now, id, *ring) == 0 && !self.next_stage(now, id, false) {
+            self.transfer_failed(now, id, 480);
+        }
+        Ok(())
+    }
+
     /// NOTIFY in the referrer's dialog with the progress of its REFER.
-    fn notify_referrer(&mut self, now: Instant, id: u64, i: usize, line: &str, last: bool) {
+    pub(super) fn notify_referrer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        i: usize,
+        line: &str,
+        last: bool,
+    ) {
         self.notify_leg(now, id, LegRef::Fork(i), line, last);
     }
 
