@@ -31,7 +31,7 @@ pub(crate) const ALLOW: &str =
     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, INFO, PRACK, UPDATE, REFER";
 
 /// Option tags we support (RFC 3262 reliable provisionals, RFC 4028 session timers).
-pub(crate) const SUPPORTED: &str = "100rel, timer";
+pub(crate) const SUPPORTED: &str = "100rel, replaces, timer";
 
 struct Delayed {
     at: Instant,

@@ -896,3 +896,104 @@ fn a_parked_call_rings_its_parker_after_the_timeout_and_a_taken_slot_refuses() {
         Some(Method::Bye)
     );
 }
+
+/// The Replaces header naming the dialog of our INVITE `inv`, answered with tag `theirs`.
+fn replaces_of(inv: &Request, theirs: &str) -> String {
+    let ours = inv
+        .headers
+        .get(&HeaderName::From)
+        .unwrap()
+        .split(";tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let call_id = inv.headers.get(&HeaderName::CallId).unwrap();
+    format!("Replaces: {call_id};to-tag={ours};from-tag={theirs}\r\n")
+}
+
+#[test]
+fn an_invite_with_replaces_picks_up_a_ringing_call_and_pulls_an_answered_one() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    // 201 calls 203, which rings; 202 picks it up with INVITE + Replaces (a BLF key).
+    let out = a.call(&mut net, "203");
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    net.deliver(p[1], &answer(&to_203, 180, "m203", None));
+    let mut x = caller_on("202", 5202);
+    x.extra_headers = replaces_of(&to_203, "m203");
+    let out = x.call_with_body(&mut net, "203", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, p[0])), [200]);
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200]);
+    assert_eq!(cancels_to(&out, p[1]), 1, "203 stops ringing");
+    accept_cancel(&mut net, p[1], &to_203, &out);
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let x_tag = to_tag(&responses_to(&out, p[0])[0]);
+    net.deliver(p[0], x.ack_text(&x_tag).as_bytes());
+
+    // Unknown dialog: 481. Another extension taking over the answered call: 403.
+    let mut y = caller_on("203", 5203);
+    y.extra_headers = "Replaces: nope;to-tag=a;from-tag=b\r\n".into();
+    let out = y.call_with_body(&mut net, "202", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, p[1])), [481]);
+    y.phone.call_id.push('y');
+    let picked = format!(
+        "Replaces: {};to-tag={x_tag};from-tag=alice-tag\r\n",
+        x.phone.call_id
+    );
+    y.extra_headers.clone_from(&picked);
+    let out = y.call_with_body(&mut net, "202", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, p[1])), [403]);
+
+    // 202's desk phone pulls the call from its mobile (another device of 202).
+    let mut desk = caller_on("202", 5212);
+    desk.extra_headers = picked;
+    let out = desk.call_with_body(&mut net, "201", SDP_B);
+    let ok = responses_to(&out, desk.phone.peer);
+    assert_eq!(statuses(&ok), [200]);
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio 10002 "));
+    assert_eq!(
+        requests_to(&out, p[0]).pop().map(|r| r.method),
+        Some(Method::Bye),
+        "the old device is released"
+    );
+    net.deliver(desk.phone.peer, desk.ack_text(&to_tag(&ok[0])).as_bytes());
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(
+        requests_to(&out, desk.phone.peer).pop().map(|r| r.method),
+        Some(Method::Bye)
+    );
+    assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn the_caller_pulls_its_call_to_another_of_its_phones() {
+    let (mut net, mut a, p) = office(Features::default(), &[("202", 5202)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let (_, a_tag) = first_call(&mut net, &mut a, p[0]);
+    let mut other = caller_on("201", 5071);
+    other.phone.call_id = "pull-1".into();
+    other.extra_headers = format!(
+        "Replaces: {};to-tag={a_tag};from-tag=alice-tag\r\n",
+        a.phone.call_id
+    );
+    let out = other.call_with_body(&mut net, "202", SDP_A);
+    let ok = responses_to(&out, other.phone.peer);
+    assert_eq!(statuses(&ok), [200]);
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio 10000 "));
+    assert_eq!(
+        requests_to(&out, a.phone.peer).pop().map(|r| r.method),
+        Some(Method::Bye),
+        "the first phone is released"
+    );
+    assert!(requests_to(&out, p[0]).is_empty(), "202 notices nothing");
+    let o_tag = to_tag(&ok[0]);
+    net.deliver(other.phone.peer, other.ack_text(&o_tag).as_bytes());
+    // The new phone hangs up: 202 gets BYE.
+    let out = net.deliver(other.phone.peer, other.in_dialog("BYE", &o_tag).as_bytes());
+    assert_eq!(
+        requests_to(&out, p[0]).pop().map(|r| r.method),
+        Some(Method::Bye)
+    );
+    assert_eq!(net.pbx.call_count(), 0);
+}

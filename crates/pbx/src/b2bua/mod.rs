@@ -29,6 +29,7 @@ mod park;
 mod pickup;
 mod reliable;
 mod reoffer;
+mod replaces;
 mod resend;
 mod session_timer;
 mod setup;

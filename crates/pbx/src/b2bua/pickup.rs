@@ -45,6 +45,19 @@ impl Pbx {
         let id = self
             .ringing_call_for(picker, target)
             .ok_or((404, "no call ringing to pick up"))?;
+        self.pickup_call(now, source, tx, req, picker, id)
+    }
+
+    /// The phone's INVITE answers ringing call `id`.
+    pub(super) fn pickup_call(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: &Request,
+        picker: &str,
+        id: u64,
+    ) -> Result<(), Refusal> {
         let call = &self.calls.calls[&id];
         let a_offer = call.a.invite.body.clone();
         let a_host = call.a.local_host.clone();
@@ -160,7 +173,10 @@ impl Pbx {
 
 /// The first voice codec of `a`'s first audio stream that `b` offers too (G.711 only: the
 /// relay does not transcode).
-fn common_voice_codec(a: &sdp::SessionDescription, b: &sdp::SessionDescription) -> Option<Codec> {
+pub(super) fn common_voice_codec(
+    a: &sdp::SessionDescription,
+    b: &sdp::SessionDescription,
+) -> Option<Codec> {
     let audio = |sd: &sdp::SessionDescription| {
         sd.media
             .iter()
@@ -176,7 +192,7 @@ fn common_voice_codec(a: &sdp::SessionDescription, b: &sdp::SessionDescription) 
 }
 
 /// Where the first audio stream of a description receives RTP.
-fn first_audio(sd: &sdp::SessionDescription) -> Option<std::net::SocketAddr> {
+pub(super) fn first_audio(sd: &sdp::SessionDescription) -> Option<std::net::SocketAddr> {
     let i = sd
         .media
         .iter()
@@ -188,7 +204,7 @@ fn first_audio(sd: &sdp::SessionDescription) -> Option<std::net::SocketAddr> {
 }
 
 /// Our answer to `offer` with `codec` (and telephone events) at `ip:port`.
-fn answer_on(
+pub(super) fn answer_on(
     offer: &sdp::SessionDescription,
     codec: &Codec,
     ip: std::net::IpAddr,

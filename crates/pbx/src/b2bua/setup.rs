@@ -43,7 +43,9 @@ impl Pbx {
         req: Request,
         caller: String,
     ) {
-        if self.short_code(now, source, tx, &req, &caller) {
+        if self.invite_with_replaces(now, source, tx, &req, &caller)
+            || self.short_code(now, source, tx, &req, &caller)
+        {
             return;
         }
         match self.admit_call(now, &req, &caller) {
