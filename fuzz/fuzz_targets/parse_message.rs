@@ -5,6 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sip::parse::{bad_request_response, frame_stream, parse_uri, Framing, MAX_MESSAGE_SIZE};
+use sip::header::Replaces;
 use sip::{parse_message, ParseError};
 
 fuzz_target!(|data: &[u8]| {
@@ -41,6 +42,11 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(uri) = parse_uri(s) {
             let printed = uri.to_string();
             assert_eq!(parse_uri(&printed).as_ref(), Ok(&uri), "{printed}");
+            // A Refer-To target may carry Replaces, %-escaped (attended transfer).
+            let _ = Replaces::from_uri(&uri);
+        }
+        if let Ok(r) = Replaces::parse(s) {
+            assert_eq!(Replaces::parse(&r.to_string()).as_ref(), Ok(&r));
         }
     }
 });
