@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 
 /// One line per change from `old` to `new`: system, registrar, calls and security settings,
-/// short codes, then extensions, users, time profiles, hunt groups and administrators
+/// the dial plan, short codes, then extensions, users, time profiles, hunt groups and administrators
 /// (removals after additions and changes). Passwords are only ever reported as "changed",
 /// login codes as "set", "changed" or "removed".
 pub fn changes(old: &Config, new: &Config) -> Vec<String> {
@@ -20,6 +20,14 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         &old.system.realm,
         &new.system.realm,
     );
+    if old.system.timezone != new.system.timezone {
+        let zone = |z: &Option<String>| z.as_deref().unwrap_or("(the machine's)").to_owned();
+        out.push(format!(
+            "system.timezone {} -> {}",
+            zone(&old.system.timezone),
+            zone(&new.system.timezone)
+        ));
+    }
     let (a, b) = (&old.registrar, &new.registrar);
     setting(
         &mut out,
@@ -91,6 +99,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         algorithm_names(&a.digest_algorithms),
         algorithm_names(&b.digest_algorithms),
     );
+    diff_features::dial_plan(old, new, &mut out);
     diff_features::short_codes(old, new, &mut out);
 
     let old_ext: HashMap<&str, _> = old

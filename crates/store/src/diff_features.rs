@@ -1,5 +1,5 @@
-//! Audit lines for the business call features: short codes, users' call settings, time
-//! profiles and hunt groups. Login codes are secrets: only "set", "changed" or "removed" is
+//! Audit lines for the business call features: the dial plan, short codes, users' call
+//! settings, time profiles and hunt groups. Login codes are secrets: only "set", "changed" or "removed" is
 //! said of them.
 
 use crate::model::{Config, User};
@@ -7,6 +7,41 @@ use crate::model_features::HuntGroup;
 use crate::time_profile::{DateInterval, TimeProfile, WeeklyInterval};
 use std::collections::HashMap;
 use std::fmt::Display;
+
+/// `dial_plan.emergency 112,999,911 -> 112,999`, one line per changed field.
+pub(crate) fn dial_plan(old: &Config, new: &Config, out: &mut Vec<String>) {
+    let (a, b) = (&old.dial_plan, &new.dial_plan);
+    let fields = [
+        ("emergency", joined(&a.emergency), joined(&b.emergency)),
+        (
+            "external_prefix",
+            opt(&a.external_prefix),
+            opt(&b.external_prefix),
+        ),
+        (
+            "international_prefix",
+            a.international_prefix.clone(),
+            b.international_prefix.clone(),
+        ),
+        (
+            "national_prefix",
+            a.national_prefix.clone(),
+            b.national_prefix.clone(),
+        ),
+        ("country_code", opt(&a.country_code), opt(&b.country_code)),
+        ("premium", joined(&a.premium), joined(&b.premium)),
+        (
+            "local_min_digits",
+            text(a.local_min_digits),
+            text(b.local_min_digits),
+        ),
+    ];
+    for (field, before, after) in fields {
+        if before != after {
+            out.push(format!("dial_plan.{field} {before} -> {after}"));
+        }
+    }
+}
 
 /// `short code *17 added (voicemail_collect)`, `short code *17 voicemail_collect -> dnd_on`,
 /// `short code *17 removed (voicemail_collect)`.

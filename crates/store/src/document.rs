@@ -5,8 +5,9 @@
 //! for strength and hashed here, so they never reach the model. See the crate documentation
 //! for the document's layout.
 
+use crate::dial_plan::DialPlanSettings;
 use crate::document_features::{
-    read_hunt_group, read_short_codes, read_time_profile, read_user_settings,
+    read_dial_plan, read_hunt_group, read_short_codes, read_time_profile, read_user_settings,
 };
 use crate::error::ConfigErrors;
 use crate::model::{
@@ -62,6 +63,10 @@ impl Config {
             Some(t) => read_security(Fields::new(t, "security"), &mut r.errs),
             None => SecuritySettings::default(),
         };
+        let dial_plan = match doc.table("dial_plan", &mut r.errs) {
+            Some(t) => read_dial_plan(Fields::new(t, "dial_plan"), &mut r),
+            None => DialPlanSettings::default(),
+        };
         let users = doc
             .tables("users", &mut r.errs)
             .into_iter()
@@ -101,6 +106,7 @@ impl Config {
             registrar,
             calls,
             security,
+            dial_plan,
             users,
             extensions,
             admins,
@@ -123,6 +129,7 @@ fn read_system(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SystemSettings {
     let s = SystemSettings {
         name: f.string("name", errs).map_or(d.name, str::to_owned),
         realm: f.string("realm", errs).map_or(d.realm, str::to_owned),
+        timezone: f.string("timezone", errs).map(str::to_owned),
     };
     f.finish(errs);
     s

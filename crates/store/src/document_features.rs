@@ -1,8 +1,9 @@
 //! Reading the business call features of the document: users' call settings, time
-//! profiles, hunt groups and short codes. Only types and fixed ranges are checked here;
+//! profiles, hunt groups, short codes and the dial plan. Only types and fixed ranges are checked here;
 //! formats, uniqueness and references are checked with the typed values in
 //! [`crate::validate`].
 
+use crate::dial_plan::{DialPlanSettings, LOCAL_MIN_DIGITS};
 use crate::document::Reading;
 use crate::error::ConfigErrors;
 use crate::model::User;
@@ -225,6 +226,33 @@ pub(crate) fn read_short_codes(
         }
     }
     codes
+}
+
+/// Reads the `[dial_plan]` table; fields left out keep their defaults.
+pub(crate) fn read_dial_plan(mut f: Fields<'_>, r: &mut Reading) -> DialPlanSettings {
+    let d = DialPlanSettings::default();
+    let emergency = read_string_list(&mut f, "emergency", r).unwrap_or(d.emergency);
+    let premium = read_string_list(&mut f, "premium", r).unwrap_or(d.premium);
+    let errs = &mut r.errs;
+    let plan = DialPlanSettings {
+        emergency,
+        external_prefix: f.string("external_prefix", errs).map(str::to_owned),
+        international_prefix: f
+            .string("international_prefix", errs)
+            .map_or(d.international_prefix, str::to_owned),
+        national_prefix: f
+            .string("national_prefix", errs)
+            .map_or(d.national_prefix, str::to_owned),
+        country_code: f.string("country_code", errs).map(str::to_owned),
+        premium,
+        local_min_digits: f
+            .uint("local_min_digits", LOCAL_MIN_DIGITS, errs)
+            .unwrap_or(d.local_min_digits),
+    };
+    // A field of the wrong type holds its default; its path is among the reported ones,
+    // which the rules skip, so nothing is judged against the stand-in.
+    f.finish(&mut r.errs);
+    plan
 }
 
 /// An optional array of strings. An element that is not a string is reported and held as

@@ -5,6 +5,7 @@
 //! what is in force, not what was typed), and nothing can fail. Plain passwords cannot be
 //! exported: the model does not hold them.
 
+use crate::dial_plan::DialPlanSettings;
 use crate::model::{Config, Credentials, User};
 use crate::model_features::HuntGroup;
 use crate::time_profile::TimeProfile;
@@ -25,6 +26,11 @@ impl Config {
         out.push_str("\n[system]\n");
         field_str(&mut out, "name", &s.name);
         field_str(&mut out, "realm", &s.realm);
+        match &s.timezone {
+            Some(zone) => field_str(&mut out, "timezone", zone),
+            // Said, so that a reader knows the key exists and what its absence means.
+            None => out.push_str("# timezone: the machine's own time zone\n"),
+        }
 
         let r = &self.registrar;
         out.push_str("\n[registrar]\n");
@@ -52,6 +58,8 @@ impl Config {
         field_num(&mut out, "slow_down_after", c.slow_down_after);
         let names: Vec<&str> = c.digest_algorithms.iter().map(|a| a.as_str()).collect();
         field_str_list(&mut out, "digest_algorithms", &names);
+
+        write_dial_plan(&mut out, &self.dial_plan);
 
         // Written even when it holds the defaults: an empty section means no short codes.
         out.push_str("\n[short_codes]\n");
@@ -86,6 +94,19 @@ impl Config {
         }
         out
     }
+}
+
+fn write_dial_plan(out: &mut String, p: &DialPlanSettings) {
+    out.push_str("\n[dial_plan]\n");
+    let emergency: Vec<&str> = p.emergency.iter().map(String::as_str).collect();
+    field_str_list(out, "emergency", &emergency);
+    field_opt(out, "external_prefix", &p.external_prefix);
+    field_str(out, "international_prefix", &p.international_prefix);
+    field_str(out, "national_prefix", &p.national_prefix);
+    field_opt(out, "country_code", &p.country_code);
+    let premium: Vec<&str> = p.premium.iter().map(String::as_str).collect();
+    field_str_list(out, "premium", &premium);
+    field_num(out, "local_min_digits", p.local_min_digits);
 }
 
 fn write_user(out: &mut String, u: &User) {

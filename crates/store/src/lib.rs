@@ -13,6 +13,8 @@
 //! [system]
 //! name = "Strowger"
 //! realm = "strowger"        # SIP digest realm; extension HA1 hashes are bound to it
+//! timezone = "Europe/London"   # optional IANA name time profiles are read in; without
+//!                           # it, the machine's own time zone
 //!
 //! [registrar]
 //! min_expires = 60          # 1..=3600; shorter requests get 423
@@ -36,6 +38,19 @@
 //!                                   # ["SHA-256", "MD5"] lets capable phones use SHA-256;
 //!                                   # MD5 alone by default, as some clients fail otherwise
 //!
+//! [dial_plan]               # how dialled numbers are told apart; defaults shown
+//! emergency = ["112", "999", "911"]   # always allowed, whatever the rights; 2..=6 digits,
+//!                           # at least one, none an extension or hunt group number
+//! # external_prefix = "9"   # optional outside-line prefix (1-2 digits), stripped first;
+//!                           # then no extension or hunt group number may begin with it
+//! international_prefix = "00"   # 1..=4 digits
+//! national_prefix = "0"     # 1..=4 digits, neither equal to nor beginning with the above
+//! # country_code = "44"     # optional: "+44..." is national, other "+" numbers international
+//! premium = ["09"]          # national numbers beginning so are premium rate
+//! local_min_digits = 6      # 2..=15: longer numbers without a prefix are local
+//! # Resolution order: emergency numbers, short codes, extensions, hunt groups, then
+//! # international, premium, national, local; anything else is unassigned.
+//!
 //! [short_codes]             # code = feature; without the section, the default set
 //! "*17" = "voicemail_collect"   # (default_short_codes); an empty section: none at all
 //! "*14*N#" = "forward_unconditional_on"   # N: the digits the caller dials there
@@ -53,7 +68,8 @@
 //! dnd_exceptions = ["203"]  # callers that still ring through; 2..=15 digits each
 //! call_waiting = true       # a second call rings during a call
 //! rights = ["internal", "local", "national", "international"]   # the default; also
-//!                           # "premium"; emergency numbers are always allowed
+//!                           # "premium"; emergency numbers are always allowed; an
+//!                           # extension without a user may call internal numbers only
 //! [users.forward]           # optional; targets are dialable numbers, internal or
 //! unconditional = "202"     # external: 2..=20 of 0-9 * # with an optional leading +,
 //! busy = "300"              # never the user's own extension
@@ -109,6 +125,7 @@ mod cdr;
 mod csv_import;
 mod db;
 mod defaults;
+mod dial_plan;
 mod diff;
 mod diff_features;
 mod document;
@@ -122,6 +139,7 @@ pub mod secrets;
 mod short_codes;
 mod time_profile;
 pub mod validate;
+mod validate_dial_plan;
 mod validate_features;
 mod walker;
 
@@ -130,6 +148,7 @@ pub use cdr::CallRecordRow;
 pub use csv_import::{import_extensions_csv, ImportOptions};
 pub use db::{Store, VersionInfo, DATABASE_FILE};
 pub use defaults::DefaultCredentials;
+pub use dial_plan::DialPlanSettings;
 pub use diff::changes;
 pub use error::{ConfigErrors, FieldError, StoreError};
 pub use model::{

@@ -2,6 +2,7 @@
 //! system. Values held here have been validated (see [`crate::validate`]); plain passwords are
 //! never held, only their hashes.
 
+use crate::dial_plan::DialPlanSettings;
 use crate::model_features::{CallRight, Forwarding, HuntGroup};
 use crate::short_codes::{default_short_codes, match_short_code, ShortCodeFeature, ShortCodeMatch};
 use crate::time_profile::TimeProfile;
@@ -18,6 +19,8 @@ pub struct Config {
     pub calls: CallSettings,
     /// Defences against password guessing; digest algorithms.
     pub security: SecuritySettings,
+    /// Emergency numbers and how outside numbers are classified.
+    pub dial_plan: DialPlanSettings,
     /// People.
     pub users: Vec<User>,
     /// Registration identities of devices.
@@ -35,13 +38,14 @@ pub struct Config {
 
 impl Default for Config {
     /// Every section at its default: no users, extensions, administrators, time profiles
-    /// or hunt groups, and the default short codes.
+    /// or hunt groups, the default dial plan and the default short codes.
     fn default() -> Self {
         Self {
             system: SystemSettings::default(),
             registrar: RegistrarSettings::default(),
             calls: CallSettings::default(),
             security: SecuritySettings::default(),
+            dial_plan: DialPlanSettings::default(),
             users: Vec::new(),
             extensions: Vec::new(),
             admins: Vec::new(),
@@ -91,6 +95,9 @@ pub struct SystemSettings {
     pub name: String,
     /// The SIP digest realm. Extension HA1 hashes are bound to it.
     pub realm: String,
+    /// The IANA time zone time profiles are read in (`"Europe/London"`); a name the time
+    /// zone database knows. `None` (the default): the machine's own time zone.
+    pub timezone: Option<String>,
 }
 
 impl Default for SystemSettings {
@@ -98,6 +105,7 @@ impl Default for SystemSettings {
         Self {
             name: "Strowger".to_owned(),
             realm: "strowger".to_owned(),
+            timezone: None,
         }
     }
 }

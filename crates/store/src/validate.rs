@@ -1,6 +1,6 @@
 //! The rules a typed [`Config`] must satisfy: value ranges, name and number formats,
 //! uniqueness, and references between sections (users' call settings, time profiles, hunt
-//! groups and short codes included).
+//! groups, short codes and the dial plan included).
 //!
 //! Rules about plain passwords (strength) live in the document reader, because plain
 //! passwords never reach the typed model. Every rule here reports its field path, and every
@@ -66,6 +66,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     check_users(config, failed, &mut found);
     check_admins(config, failed, &mut found);
     crate::validate_features::check_features(config, failed, &mut found);
+    crate::validate_dial_plan::check_dial_plan(config, failed, &mut found);
     errs.0
         .extend(found.0.into_iter().filter(|e| !failed.contains(&e.path)));
 }
@@ -124,6 +125,19 @@ fn check_system(config: &Config, errs: &mut ConfigErrors) {
                 s.realm
             ),
         );
+    }
+    if let Some(zone) = &s.timezone {
+        // Looked up in the time zone database (the machine's, or the copy built in), so a
+        // zone that the running server could not use is refused here, with its path.
+        if jiff::tz::TimeZone::get(zone).is_err() {
+            errs.push(
+                "system.timezone",
+                format!(
+                    "unknown time zone {zone:?} (expected an IANA name such as \"Europe/London\" \
+                     or \"UTC\")"
+                ),
+            );
+        }
     }
 }
 
