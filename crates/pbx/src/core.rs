@@ -4,6 +4,8 @@
 //! Drive it like this (the order matters only in that outputs must be drained after every
 //! input):
 //! ```text
+//! pbx.set_local_time(local)               // the wall clock in the system's time zone,
+//!                                         // at least once a second (time profiles)
 //! pbx.handle_datagram(now, peer, bytes)   // or handle_timeout(now)
 //! while let Some(t) = pbx.poll_transmit() { send t.bytes to t.dest }
 //! while let Some(e) = pbx.poll_event() { log / audit it }

@@ -1,8 +1,11 @@
 //! The people and groups calls are routed to, in the shape call control uses: users with
-//! their forwarding and do-not-disturb settings, and hunt groups. The binary builds these
-//! from the configuration document; this crate knows nothing of TOML.
+//! their forwarding, do-not-disturb settings and rights, hunt groups with their time
+//! profiles, the short codes and the dial plan. The binary builds these from the
+//! configuration document; this crate knows nothing of TOML.
 
+use crate::dialplan::{CallRight, DialPlan};
 use crate::shortcodes::ShortCodes;
+use crate::time_profile::TimeProfile;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -48,10 +51,14 @@ pub struct UserEntry {
     pub dnd_exceptions: Vec<String>,
     /// A second call rings while the user is in a call (otherwise it is busy).
     pub call_waiting: bool,
+    /// The call classes the user may call, from this extension or by forwarding and
+    /// transfer (emergency numbers need no right).
+    pub rights: Vec<CallRight>,
 }
 
 impl UserEntry {
-    /// A user on `extension` with no forwarding, no DND and call waiting on.
+    /// A user on `extension` with no forwarding, no DND, call waiting on and the default
+    /// rights (every class but premium).
     pub fn new(name: &str, extension: &str) -> UserEntry {
         UserEntry {
             name: name.to_string(),
@@ -61,9 +68,15 @@ impl UserEntry {
             dnd: false,
             dnd_exceptions: Vec::new(),
             call_waiting: true,
+            rights: CallRight::DEFAULT.to_vec(),
         }
     }
 }
+
+/// The rights of an extension no user is on: internal calls only. Outside calls are made
+/// by people, and a phone without one (a lobby phone, a door phone) must not become a way
+/// out; emergency numbers stay allowed.
+pub const NO_USER_RIGHTS: [CallRight; 1] = [CallRight::Internal];
 
 /// How a hunt group offers a call to its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,18 +106,22 @@ pub struct HuntGroupEntry {
     pub no_answer_after: Duration,
     /// After this long unanswered, the call goes to the number given.
     pub overflow: Option<(Duration, String)>,
-    /// Out of service (`in_service` false): calls go here, or get 480 without it.
+    /// Out of service (`in_service` false, or outside the time profile): calls go here, or
+    /// get 480 without it.
     pub night_service_to: Option<String>,
-    /// Whether the group takes calls (night service when false).
+    /// Whether the group takes calls (night service when false, e.g. set by short code).
     pub in_service: bool,
+    /// The group takes calls only while this profile is active (and `in_service`).
+    pub time_profile: Option<TimeProfile>,
 }
 
-/// Users and hunt groups by number.
+/// Users and hunt groups by number, the short codes and the dial plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
     users: HashMap<String, UserEntry>,
     groups: HashMap<String, HuntGroupEntry>,
     short_codes: ShortCodes,
+    dial_plan: DialPlan,
 }
 
 impl Features {
@@ -120,7 +137,26 @@ impl Features {
                 .collect(),
             groups: groups.into_iter().map(|g| (g.number.clone(), g)).collect(),
             short_codes: ShortCodes::default(),
+            dial_plan: DialPlan::default(),
         }
+    }
+
+    /// The same, with this dial plan (the default is UK/EU style: see [`DialPlan`]).
+    pub fn with_dial_plan(mut self, plan: DialPlan) -> Features {
+        self.dial_plan = plan;
+        self
+    }
+
+    /// How dialled numbers are classified.
+    pub fn dial_plan(&self) -> &DialPlan {
+        &self.dial_plan
+    }
+
+    /// The rights of whoever calls from an extension: its user's, or [`NO_USER_RIGHTS`].
+    pub fn rights_at(&self, extension: &str) -> &[CallRight] {
+        self.users
+            .get(extension)
+            .map_or(&NO_USER_RIGHTS[..], |u| &u.rights[..])
     }
 
     /// The same, with these short codes.
@@ -134,11 +170,16 @@ impl Features {
         &self.short_codes
     }
 
-    /// The user at an extension, created (no forwarding, no DND) if there is none.
+    /// The user at an extension, created (no forwarding, no DND) if there is none. A
+    /// created one keeps the rights of an extension without a user: setting DND by short
+    /// code must not grant outside calls.
     pub(crate) fn user_at_mut(&mut self, extension: &str) -> &mut UserEntry {
         self.users
             .entry(extension.to_string())
-            .or_insert_with(|| UserEntry::new(extension, extension))
+            .or_insert_with(|| UserEntry {
+                rights: NO_USER_RIGHTS.to_vec(),
+                ..UserEntry::new(extension, extension)
+            })
     }
 
     /// True when both extensions are members of one hunt group (group pickup).

@@ -3,13 +3,22 @@
 //! ([`Features`], the directory) and a few facts about the moment ([`Facts`]: who is in a
 //! call, who is registered); the B2BUA carries them out stage by stage.
 //!
-//! Order of resolution for a number: hunt group, then extension (with its user's
-//! forwarding and do-not-disturb), else 404. Forwarding loops (A forwards to B, B to A)
-//! are cut: a number met a second time in the same call rings as is, its own forwarding
-//! ignored, and no call is forwarded more than [`MAX_HOPS`] times.
+//! A number is classified by the dial plan ([`crate::dialplan`]: emergency, short code,
+//! extension, hunt group, then the outside classes), and the class checked against the
+//! rights of whoever dials it: the caller, a user whose forward it is, a user who transfers
+//! the call ([`Dialler`]). A barred class is refused with 403 and the reason. Then a hunt
+//! group rings its members (or its night service, outside its time profile), an extension
+//! rings with its user's forwarding and do-not-disturb applied, an outside number finds no
+//! route (no trunks yet: 503), anything else is 404.
+//!
+//! Forwarding loops (A forwards to B, B to A) are cut: a number met a second time in the
+//! same call rings as is, its own forwarding ignored, and no call is forwarded more than
+//! [`MAX_HOPS`] times. A forward its user may not make ends the call with 403 at once.
 
+use crate::dialplan::{CallClass, Classified, InternalKind, Numbering};
 use crate::features::{Features, HuntGroupEntry, HuntMode};
 use crate::settings::Directory;
+use crate::time_profile::LocalTime;
 use std::time::{Duration, Instant};
 
 /// Forwarding hops one call may take before it rings where it is.
@@ -28,6 +37,10 @@ pub(crate) trait Facts {
     fn idle_since(&self, extension: &str) -> Option<Instant>;
     /// Index into a rotary group's members at which the next call starts.
     fn rotary_start(&self, group: &str) -> usize;
+    /// The local civil time, for time profiles (`None`: the shell has given none yet, and
+    /// groups with a profile count as in service rather than sending every call to night
+    /// service).
+    fn local_time(&self) -> Option<LocalTime>;
 }
 
 /// The next thing to do with a call.
@@ -68,8 +81,17 @@ pub(crate) struct Ring {
 pub(crate) enum Next {
     /// Nothing: the caller gets the stage's failure.
     Fail,
-    /// Resolve this number (a forward target, an overflow or night-service destination).
+    /// Resolve this number on the system's authority (an overflow or night-service
+    /// destination the administrator configured): no rights are checked.
     Dial(String),
+    /// Resolve this number as a user's forward (on busy, on no answer): checked against the
+    /// rights of the user at extension `by`.
+    Forward {
+        /// The forward target.
+        to: String,
+        /// The extension of the user whose forward it is.
+        by: String,
+    },
     /// Offer the call to the next member of a one-at-a-time hunt group.
     Hunt {
         /// The group's number.
@@ -81,7 +103,61 @@ pub(crate) enum Next {
     },
 }
 
-/// Routing for one call: who calls, and the numbers it has been sent to so far.
+/// On whose rights a number is dialled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialler<'a> {
+    /// The user at this extension (or an extension without a user): the caller, a user
+    /// forwarding calls, a user transferring a call.
+    Extension(&'a str),
+    /// The configuration itself: the administrator's overflow and night service.
+    System,
+}
+
+/// The internal numbering the dial plan classifies against.
+struct Internal<'a> {
+    directory: &'a Directory,
+    features: &'a Features,
+}
+
+impl Numbering for Internal<'_> {
+    fn is_short_code(&self, dialled: &str) -> bool {
+        self.features.short_codes().lookup(dialled).is_some()
+    }
+    fn is_extension(&self, number: &str) -> bool {
+        self.directory.contains(number)
+    }
+    fn is_hunt_group(&self, number: &str) -> bool {
+        self.features.group(number).is_some()
+    }
+}
+
+/// The class of a dialled number in this system's dial plan and numbering.
+pub(crate) fn classify(directory: &Directory, features: &Features, dialled: &str) -> Classified {
+    features.dial_plan().classify(
+        dialled,
+        &Internal {
+            directory,
+            features,
+        },
+    )
+}
+
+/// Why a call of `class` from `ext` is refused: "call class international barred for user
+/// alice", or "... for extension 209 (no user)".
+pub(crate) fn barred_cause(features: &Features, class: CallClass, ext: &str) -> String {
+    let who = match features.user_at(ext) {
+        Some(user) => format!("user {}", user.name),
+        None => format!("extension {ext} (no user)"),
+    };
+    format!("call class {} barred for {who}", class.as_str())
+}
+
+/// The cause of an outside call that has nowhere to go yet.
+pub(crate) const NO_OUTSIDE_ROUTE: &str = "no route to an outside line: no trunks configured";
+
+/// Routing for one call: who calls, and the numbers it has been sent to so far. `caller`
+/// is the extension whose rights the first number is dialled on (the calling phone, or the
+/// user transferring the call).
 pub(crate) struct Router<'a> {
     pub(crate) directory: &'a Directory,
     pub(crate) features: &'a Features,
@@ -90,28 +166,73 @@ pub(crate) struct Router<'a> {
 }
 
 impl Router<'_> {
-    /// The first step for a dialled number. `visited` collects the numbers the call has
-    /// been sent to (for loop detection) and is kept with the call.
+    /// The first step for a number dialled by `caller`. `visited` collects the numbers
+    /// the call has been sent to (for loop detection) and is kept with the call.
     pub(crate) fn dial(&self, number: &str, visited: &mut Vec<String>) -> Step {
+        self.dial_as(number, Dialler::Extension(self.caller), visited)
+    }
+
+    fn dial_as(&self, number: &str, by: Dialler<'_>, visited: &mut Vec<String>) -> Step {
         let looped = visited.iter().any(|v| v == number) || visited.len() >= MAX_HOPS;
         visited.push(number.to_string());
-        if let Some(group) = self.features.group(number) {
-            if looped {
-                return refuse(482, "forwarding loop");
+        let classified = classify(self.directory, self.features, number);
+        if let (Some(right), Dialler::Extension(ext)) = (classified.class.right(), by) {
+            if !self.features.rights_at(ext).contains(&right) {
+                return self.barred(classified.class, ext);
             }
-            return self.group_step(group, visited, MAX_HUNT_CYCLES);
         }
-        if self.directory.contains(number) {
-            return self.extension_step(number, looped, visited);
+        match classified.class {
+            CallClass::Internal(InternalKind::HuntGroup) => match self.features.group(number) {
+                Some(_) if looped => refuse(482, "forwarding loop"),
+                Some(group) => self.group_step(group, visited, MAX_HUNT_CYCLES),
+                None => refuse(404, "unassigned number"),
+            },
+            CallClass::Internal(InternalKind::Extension) => {
+                self.extension_step(number, looped, visited)
+            }
+            // Dialled from a phone, a short code is acted on before routing; reached as a
+            // forward or transfer target it has no phone to ring.
+            CallClass::Internal(InternalKind::ShortCode) => Step::Refuse {
+                status: 404,
+                cause: format!("short code {number} is not a call destination"),
+            },
+            CallClass::Unknown => refuse(404, "unassigned number"),
+            class => self.outside(class, &classified.number),
         }
-        refuse(404, "unassigned number")
+    }
+
+    /// 403 for a class the user at `ext` may not call.
+    fn barred(&self, class: CallClass, ext: &str) -> Step {
+        Step::Refuse {
+            status: 403,
+            cause: barred_cause(self.features, class, ext),
+        }
+    }
+
+    /// An allowed outside call (or an emergency call). Outgoing routes to trunks slot in
+    /// here; until there are trunks the honest answer is that there is no way out.
+    fn outside(&self, class: CallClass, number: &str) -> Step {
+        if class == CallClass::Emergency {
+            // Never quietly: an emergency call that cannot be placed is an alarm.
+            tracing::error!(
+                caller = self.caller,
+                number,
+                "emergency call with no route to an outside line (no trunks configured)"
+            );
+            return Step::Refuse {
+                status: 503,
+                cause: format!("emergency number {number}: {NO_OUTSIDE_ROUTE}"),
+            };
+        }
+        refuse(503, NO_OUTSIDE_ROUTE)
     }
 
     /// The step after a stage ended unanswered; `None` when there is none.
     pub(crate) fn follow(&self, next: &Next, visited: &mut Vec<String>) -> Option<Step> {
         match next {
             Next::Fail => None,
-            Next::Dial(number) => Some(self.dial(number, visited)),
+            Next::Dial(number) => Some(self.dial_as(number, Dialler::System, visited)),
+            Next::Forward { to, by } => Some(self.dial_as(to, Dialler::Extension(by), visited)),
             Next::Hunt {
                 group,
                 remaining,
@@ -146,11 +267,14 @@ impl Router<'_> {
         let fwd = user.map(|u| &u.forward);
         if !plain {
             if let Some(target) = fwd.and_then(|f| f.unconditional.as_deref()) {
-                return self.dial(target, visited);
+                return self.dial_as(target, Dialler::Extension(ext), visited);
             }
         }
         let forward_to = |target: Option<&String>| match (plain, target) {
-            (false, Some(t)) => Next::Dial(t.clone()),
+            (false, Some(t)) => Next::Forward {
+                to: t.clone(),
+                by: ext.to_string(),
+            },
             _ => Next::Fail,
         };
         let on_busy = forward_to(fwd.and_then(|f| f.busy.as_ref()));
@@ -193,10 +317,23 @@ impl Router<'_> {
     }
 
     fn group_step(&self, g: &HuntGroupEntry, visited: &mut Vec<String>, cycles: u32) -> Step {
-        if !g.in_service {
+        let outside_hours = g
+            .time_profile
+            .as_ref()
+            .filter(|p| self.facts.local_time().is_some_and(|now| !p.is_active(now)));
+        if !g.in_service || outside_hours.is_some() {
             return match &g.night_service_to {
-                Some(target) => self.dial(target, visited),
-                None => refuse(480, "night service"),
+                Some(target) => self.dial_as(target, Dialler::System, visited),
+                None => Step::Refuse {
+                    status: 480,
+                    cause: match outside_hours {
+                        Some(p) => format!(
+                            "night service: hunt group {} is outside time profile {}",
+                            g.name, p.name
+                        ),
+                        None => format!("night service: hunt group {} is out of service", g.name),
+                    },
+                },
             };
         }
         let mut order: Vec<String> = match g.mode {
@@ -270,3 +407,5 @@ fn refuse(status: u16, cause: &str) -> Step {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_plan;

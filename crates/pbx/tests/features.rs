@@ -34,6 +34,7 @@ fn group(mode: HuntMode, members: &[&str]) -> HuntGroupEntry {
         overflow: None,
         night_service_to: None,
         in_service: true,
+        time_profile: None,
     }
 }
 

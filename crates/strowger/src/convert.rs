@@ -52,9 +52,8 @@ pub fn directory(config: &Config) -> Directory {
     }))
 }
 
-/// Users (those on an extension), hunt groups and short codes, for call routing.
-///
-/// A hunt group's time profile is not applied yet: its service state is the manual one.
+/// Users (those on an extension) with their rights, hunt groups with their time profiles,
+/// short codes and the dial plan, for call routing.
 pub fn features(config: &Config) -> pbx::Features {
     let users = config.users.iter().filter_map(|u| {
         let extension = u.extension.clone()?;
@@ -77,6 +76,7 @@ pub fn features(config: &Config) -> pbx::Features {
             dnd: u.dnd,
             dnd_exceptions: u.dnd_exceptions.clone(),
             call_waiting: u.call_waiting,
+            rights: u.rights.iter().map(|r| call_right(*r)).collect(),
         })
     });
     let groups = config.hunt_groups.iter().map(|g| pbx::HuntGroupEntry {
@@ -96,6 +96,12 @@ pub fn features(config: &Config) -> pbx::Features {
             .map(|(secs, to)| (Duration::from_secs(u64::from(secs)), to)),
         night_service_to: g.night_service_to.clone(),
         in_service: g.in_service,
+        // Validation guarantees the name refers to a profile.
+        time_profile: g
+            .time_profile
+            .as_deref()
+            .and_then(|name| config.time_profile(name))
+            .map(time_profile),
     });
     let codes = config.short_codes.iter().filter_map(|(pattern, feature)| {
         let feature = pbx::ShortCodeFeature::ALL
@@ -103,7 +109,74 @@ pub fn features(config: &Config) -> pbx::Features {
             .find(|f| short_code_name(*f) == feature.as_str())?;
         pbx::ShortCode::new(pattern, feature)
     });
-    pbx::Features::new(users, groups).with_short_codes(pbx::ShortCodes::new(codes))
+    pbx::Features::new(users, groups)
+        .with_short_codes(pbx::ShortCodes::new(codes))
+        .with_dial_plan(dial_plan(&config.dial_plan))
+}
+
+fn call_right(r: store::CallRight) -> pbx::CallRight {
+    match r {
+        store::CallRight::Internal => pbx::CallRight::Internal,
+        store::CallRight::Local => pbx::CallRight::Local,
+        store::CallRight::National => pbx::CallRight::National,
+        store::CallRight::International => pbx::CallRight::International,
+        store::CallRight::Premium => pbx::CallRight::Premium,
+    }
+}
+
+fn dial_plan(p: &store::DialPlanSettings) -> pbx::DialPlan {
+    pbx::DialPlan {
+        emergency: p.emergency.clone(),
+        external_prefix: p.external_prefix.clone(),
+        international_prefix: p.international_prefix.clone(),
+        national_prefix: p.national_prefix.clone(),
+        country_code: p.country_code.clone(),
+        premium: p.premium.clone(),
+        local_min_digits: p.local_min_digits as usize,
+    }
+}
+
+/// A time profile in the core's shape: the same windows, in minutes since midnight.
+fn time_profile(p: &store::TimeProfile) -> pbx::TimeProfile {
+    use pbx::time_profile::{DateWindow, WeeklyWindow};
+    pbx::TimeProfile {
+        name: p.name.clone(),
+        weekly: p
+            .weekly
+            .iter()
+            .map(|w| WeeklyWindow {
+                days: w.days.iter().map(|d| weekday(*d)).collect(),
+                start: w.start.minutes(),
+                end: w.end.minutes(),
+            })
+            .collect(),
+        dates: p
+            .dates
+            .iter()
+            // Validated dates exist in the calendar, so none is dropped.
+            .filter_map(|d| {
+                Some(DateWindow {
+                    date: pbx::CivilDate::new(d.date.year(), d.date.month(), d.date.day())?,
+                    start: d.start.minutes(),
+                    end: d.end.minutes(),
+                    active: d.active,
+                })
+            })
+            .collect(),
+    }
+}
+
+fn weekday(d: store::Weekday) -> pbx::time_profile::Weekday {
+    use pbx::time_profile::Weekday as W;
+    match d {
+        store::Weekday::Mon => W::Mon,
+        store::Weekday::Tue => W::Tue,
+        store::Weekday::Wed => W::Wed,
+        store::Weekday::Thu => W::Thu,
+        store::Weekday::Fri => W::Fri,
+        store::Weekday::Sat => W::Sat,
+        store::Weekday::Sun => W::Sun,
+    }
 }
 
 /// The document's name of a short-code feature.
@@ -148,6 +221,46 @@ mod tests {
             );
             assert_eq!(super::short_code_name(found.unwrap()), feature.as_str());
         }
+    }
+
+    #[test]
+    fn time_profiles_mean_the_same_in_the_core() {
+        let doc = "[[time_profiles]]\nname = \"office\"\n\
+                   [[time_profiles.weekly]]\ndays = [\"mon\", \"wed\", \"sat\"]\n\
+                   start = \"08:30\"\nend = \"17:30\"\n\
+                   [[time_profiles.dates]]\ndate = \"2026-03-04\"\nstart = \"12:00\"\n\
+                   end = \"13:00\"\nactive = false\n\
+                   [[time_profiles.dates]]\ndate = \"2026-03-08\"\nend = \"10:00\"\n\
+                   [[admins]]\nname = \"root\"\npassword = \"Admin-Password-1\"\n";
+        let config = Config::from_toml(doc, None).expect("valid");
+        let stored = &config.time_profiles[0];
+        let core = super::time_profile(stored);
+        // Every quarter hour of a fortnight around the dated entries.
+        for day in 1..=14u8 {
+            let date = store::Date::new(2026, 3, day).expect("date");
+            let civil = pbx::CivilDate::new(2026, 3, day).expect("date");
+            for quarter in 0..96u8 {
+                let (h, m) = (quarter / 4, quarter % 4 * 15);
+                let stored_says = stored.is_active(date, store::TimeOfDay::new(h, m).unwrap());
+                let core_says = core.is_active(pbx::LocalTime::new(civil, h, m).unwrap());
+                assert_eq!(stored_says, core_says, "2026-03-{day:02} {h:02}:{m:02}");
+            }
+        }
+    }
+
+    #[test]
+    fn rights_and_the_dial_plan_reach_call_control() {
+        let (mut config, _) = Config::embedded_default();
+        config.users[0].rights = vec![store::CallRight::Internal, store::CallRight::Premium];
+        config.dial_plan.external_prefix = Some("9".into());
+        let f = features(&config);
+        assert_eq!(
+            f.rights_at("201"),
+            [pbx::CallRight::Internal, pbx::CallRight::Premium]
+        );
+        assert_eq!(f.rights_at("202"), pbx::CallRight::DEFAULT);
+        assert_eq!(f.dial_plan().external_prefix.as_deref(), Some("9"));
+        assert_eq!(f.dial_plan().emergency, ["112", "999", "911"]);
     }
 
     #[test]

@@ -6,15 +6,18 @@
 use super::*;
 use crate::location::LocationService;
 use crate::routing::{Facts, Next, Ring, Router, Step};
+use crate::time_profile::LocalTime;
 
-/// Who is in a call and since when each extension has been idle: the facts hunt groups
-/// and call waiting decide on.
+/// Who is in a call and since when each extension has been idle, and what time it is
+/// locally: the facts hunt groups and call waiting decide on.
 #[derive(Debug, Default)]
 pub(crate) struct Presence {
     in_call: HashMap<String, u32>,
     idle_since: HashMap<String, Instant>,
     /// Per rotary group, the member index the next call starts at.
     rotary: HashMap<String, usize>,
+    /// The local civil time the shell gave last (time profiles are read against it).
+    local_time: Option<LocalTime>,
 }
 
 impl Presence {
@@ -71,6 +74,9 @@ impl Facts for Moment<'_> {
     fn rotary_start(&self, group: &str) -> usize {
         self.presence.rotary.get(group).copied().unwrap_or(0)
     }
+    fn local_time(&self) -> Option<LocalTime> {
+        self.presence.local_time
+    }
 }
 
 /// Where a call is on its route.
@@ -92,6 +98,14 @@ pub(super) struct RouteState {
 }
 
 impl Pbx {
+    /// The local civil time in the system's time zone, for time profiles. The core never
+    /// reads a clock: the shell converts the wall clock and calls this at least once a
+    /// second (a minute is the profiles' resolution); tests give whatever moment the story
+    /// needs. Until it is first called, groups with a time profile count as in service.
+    pub fn set_local_time(&mut self, local: LocalTime) {
+        self.calls.presence.local_time = Some(local);
+    }
+
     /// Routes a dialled number for `caller` from scratch.
     pub(super) fn route_first(
         &self,
@@ -241,9 +255,11 @@ impl Pbx {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
-        call.route.failure = Some((status, cause));
         let code = StatusCode(status);
-        self.give_up_ringing(now, id, code, code.default_reason());
+        // The reason phrase says why, as refusals before ringing do.
+        let reason = format!("{} ({cause})", code.default_reason());
+        call.route.failure = Some((status, cause));
+        self.give_up_ringing(now, id, code, &reason);
         self.end_if_all_failed(now, id);
     }
 

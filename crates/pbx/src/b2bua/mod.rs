@@ -15,10 +15,12 @@
 //! Media: unless both extensions allow direct media, every session description is
 //! rewritten to point at a relay session of the media engine (see `crate::media`).
 //!
-//! Files: `setup` (the caller's INVITE, forking), `forks` (the B leg and its responses),
-//! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
+//! Files: `setup` (the caller's INVITE, forking), `barring` (emergency numbers, then short
+//! codes and their right), `forks` (the B leg and its responses), `dialogs` (the A leg,
+//! in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
 
 mod attended;
+mod barring;
 mod dialogs;
 mod feature_codes;
 mod forks;

@@ -21,6 +21,7 @@ struct Admitted {
 fn refusal_cause(status: u16) -> String {
     match status {
         400 => "bad request".into(),
+        403 => "barred".into(),
         404 => "unassigned number".into(),
         415 => "unsupported body".into(),
         416 => "unsupported URI scheme".into(),
@@ -44,7 +45,7 @@ impl Pbx {
         caller: String,
     ) {
         if self.invite_with_replaces(now, source, tx, &req, &caller)
-            || self.short_code(now, source, tx, &req, &caller)
+            || self.dial_short_code(now, source, tx, &req, &caller)
         {
             return;
         }
@@ -56,7 +57,7 @@ impl Pbx {
 
     /// Sends a refusal and, unless the INVITE merely repeated a live call's (482), writes
     /// the call record: every call attempt ends in one.
-    fn refuse_call(
+    pub(super) fn refuse_call(
         &mut self,
         now: Instant,
         tx: ServerTxId,

@@ -4,11 +4,12 @@ use crate::settings::ExtensionEntry;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Default)]
-struct Now {
-    registered: HashSet<String>,
-    in_call: HashSet<String>,
-    idle: HashMap<String, Instant>,
-    rotary: usize,
+pub(super) struct Now {
+    pub(super) registered: HashSet<String>,
+    pub(super) in_call: HashSet<String>,
+    pub(super) idle: HashMap<String, Instant>,
+    pub(super) rotary: usize,
+    pub(super) local: Option<LocalTime>,
 }
 
 impl Facts for Now {
@@ -24,9 +25,12 @@ impl Facts for Now {
     fn rotary_start(&self, _: &str) -> usize {
         self.rotary
     }
+    fn local_time(&self) -> Option<LocalTime> {
+        self.local
+    }
 }
 
-fn directory() -> Directory {
+pub(super) fn directory() -> Directory {
     Directory::new((201..=206).map(|n| ExtensionEntry {
         number: n.to_string(),
         ha1_md5: String::new(),
@@ -35,14 +39,14 @@ fn directory() -> Directory {
     }))
 }
 
-fn all_registered() -> Now {
+pub(super) fn all_registered() -> Now {
     Now {
         registered: (201..=206).map(|n| n.to_string()).collect(),
         ..Now::default()
     }
 }
 
-fn group(mode: HuntMode) -> HuntGroupEntry {
+pub(super) fn group(mode: HuntMode) -> HuntGroupEntry {
     HuntGroupEntry {
         name: "sales".into(),
         number: "300".into(),
@@ -52,10 +56,11 @@ fn group(mode: HuntMode) -> HuntGroupEntry {
         overflow: None,
         night_service_to: None,
         in_service: true,
+        time_profile: None,
     }
 }
 
-fn route(features: &Features, facts: &Now, number: &str) -> (Step, Vec<String>) {
+pub(super) fn route(features: &Features, facts: &Now, number: &str) -> (Step, Vec<String>) {
     let dir = directory();
     let r = Router {
         directory: &dir,
@@ -67,14 +72,14 @@ fn route(features: &Features, facts: &Now, number: &str) -> (Step, Vec<String>) 
     (r.dial(number, &mut visited), visited)
 }
 
-fn rung(step: &Step) -> Vec<&str> {
+pub(super) fn rung(step: &Step) -> Vec<&str> {
     match step {
         Step::Ring(r) => r.extensions.iter().map(String::as_str).collect(),
         Step::Refuse { status, cause } => panic!("refused {status} {cause}"),
     }
 }
 
-fn user(ext: &str, f: impl FnOnce(&mut UserEntry)) -> UserEntry {
+pub(super) fn user(ext: &str, f: impl FnOnce(&mut UserEntry)) -> UserEntry {
     let mut u = UserEntry::new(&format!("u{ext}"), ext);
     f(&mut u);
     u
@@ -137,8 +142,13 @@ fn no_answer_and_busy_forwards_are_the_stage_continuations() {
         panic!()
     };
     assert_eq!(r.timeout, Some(Duration::from_secs(20)));
-    assert_eq!(r.on_no_answer, Next::Dial("204".into()));
-    assert_eq!(r.on_busy, Next::Dial("203".into()));
+    // The user's forwards, to be checked against that user's rights when taken.
+    let forward = |to: &str| Next::Forward {
+        to: to.into(),
+        by: "201".into(),
+    };
+    assert_eq!(r.on_no_answer, forward("204"));
+    assert_eq!(r.on_busy, forward("203"));
     // Not registered: the no-answer forward applies at once.
     let mut now = all_registered();
     now.registered.remove("201");

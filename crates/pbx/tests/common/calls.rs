@@ -306,3 +306,25 @@ pub fn caller_201() -> Caller {
         extra_headers: String::new(),
     }
 }
+
+/// A request from a callee in its dialog with us (it answered `inv`, listening on `port`,
+/// with To tag `tag`): REFER, BYE and the like.
+pub fn callee_request(
+    inv: &Request,
+    port: u16,
+    tag: &str,
+    method: &str,
+    cseq: u32,
+    extra: &str,
+) -> Vec<u8> {
+    let h = |n: HeaderName| inv.headers.get(&n).unwrap().to_string();
+    format!(
+        "{method} sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{cseq};rport\r\n\
+         Max-Forwards: 70\r\nFrom: {};tag={tag}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n\
+         Contact: <sip:x@127.0.0.1:{port}>\r\n{extra}Content-Length: 0\r\n\r\n",
+        h(HeaderName::To),
+        h(HeaderName::From),
+        h(HeaderName::CallId),
+    )
+    .into_bytes()
+}
