@@ -5,6 +5,7 @@
 
 mod audit;
 mod cli_config;
+mod clock;
 mod control;
 mod convert;
 mod relay;

@@ -2,6 +2,7 @@
 //! address, and runs the call-server core in one task that owns it, feeding it datagrams,
 //! framed TCP messages, control commands and its own timer.
 
+use crate::clock::LocalClock;
 use crate::control::{self, Command, ControlRequest};
 use crate::convert;
 use crate::sip_limits::MAX_MESSAGE;
@@ -86,6 +87,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         unix,
     );
     pbx.set_features(convert::features(&config));
+    let mut clock = local_clock(&config);
+    clock.tick(&mut pbx, now);
     let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
     let engine = media_engine::MediaEngine::start(media_engine::MediaConfig {
         bind_ip: media_ip,
@@ -113,6 +116,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         trace,
         audit,
         data_dir: opts.data_dir.clone(),
+        clock,
     };
     let result = core.run(tcp_rx, ctl_rx).await;
     core.audit.record("server.stop", "");
@@ -143,6 +147,20 @@ struct CoreLoop {
     trace: SipTrace,
     audit: crate::audit::AuditSink,
     data_dir: PathBuf,
+    /// Tells the core the local time (time profiles).
+    clock: LocalClock,
+}
+
+/// The clock of the configured time zone. A zone this machine does not know (the document
+/// was checked on another) must not stop calls: the machine's zone stands in, loudly.
+fn local_clock(config: &Config) -> LocalClock {
+    let zone = config.system.timezone.as_deref();
+    let clock = LocalClock::new(zone).unwrap_or_else(|e| {
+        tracing::error!(error = %format!("{e:#}"), "unknown time zone; time profiles use the machine's");
+        LocalClock::new(None).expect("the machine's time zone needs no lookup")
+    });
+    tracing::info!(zone = %clock.zone_name(), "time profiles read in this time zone");
+    clock
 }
 
 impl CoreLoop {
@@ -166,6 +184,8 @@ impl CoreLoop {
         let sleep = tokio::time::sleep(Duration::from_secs(1));
         tokio::pin!(sleep);
         loop {
+            // The core wakes at least once a second, so this keeps its local time current.
+            self.clock.tick(&mut self.pbx, Instant::now());
             let deadline = self
                 .pbx
                 .poll_timeout()
@@ -267,6 +287,8 @@ impl CoreLoop {
                     self.pbx
                         .apply_config(convert::pbx_settings(&config), convert::directory(&config));
                     self.pbx.set_features(convert::features(&config));
+                    self.clock = local_clock(&config);
+                    self.clock.tick(&mut self.pbx, Instant::now());
                     tracing::info!(
                         extensions = config.extensions.len(),
                         "configuration reloaded"
