@@ -364,27 +364,6 @@ fn joining_a_hunt_group_by_short_code_makes_the_phone_ring_for_it() {
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [501]);
 }
 
-/// A request from the callee in its dialog with us (it answered `inv` with To tag `tag`).
-fn callee_request(
-    inv: &Request,
-    port: u16,
-    tag: &str,
-    method: &str,
-    cseq: u32,
-    extra: &str,
-) -> Vec<u8> {
-    let h = |n: HeaderName| inv.headers.get(&n).unwrap().to_string();
-    format!(
-        "{method} sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{method}-{cseq};rport\r\n\
-         Max-Forwards: 70\r\nFrom: {};tag={tag}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n\
-         Contact: <sip:x@127.0.0.1:{port}>\r\n{extra}Content-Length: 0\r\n\r\n",
-        h(HeaderName::To),
-        h(HeaderName::From),
-        h(HeaderName::CallId),
-    )
-    .into_bytes()
-}
-
 fn sipfrag(req: &Request) -> String {
     String::from_utf8_lossy(&req.body).trim().to_string()
 }
@@ -997,4 +976,38 @@ fn the_caller_pulls_its_call_to_another_of_its_phones() {
         Some(Method::Bye)
     );
     assert_eq!(net.pbx.call_count(), 0);
+}
+
+#[test]
+fn taking_over_or_parking_a_call_needs_the_internal_right() {
+    let features =
+        Features::new([user("202", |u| u.rights.clear())], []).with_short_codes(park_codes());
+    let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
+    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    // 201 calls 203, which rings; 202 (no rights) tries to pick it up with Replaces.
+    let out = a.call(&mut net, "203");
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    net.deliver(p[1], &answer(&to_203, 180, "m203", None));
+    let mut x = caller_on("202", 5202);
+    x.extra_headers = replaces_of(&to_203, "m203");
+    let out = x.call_with_body(&mut net, "203", SDP_B);
+    assert_eq!(statuses(&responses_to(&out, p[0])), [403]);
+    // 203 answers and parks it: allowed (203 has no user, so internal calls only).
+    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let refer = callee_request(
+        &to_203,
+        5203,
+        "m203",
+        "REFER",
+        2,
+        "Refer-To: <sip:*37*1%23@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[1], &refer);
+    assert_eq!(statuses(&responses_to(&out, p[1])), [202]);
+    assert_eq!(
+        net.pbx.active_calls(),
+        [("201".into(), "park 1".into(), true)]
+    );
 }

@@ -13,6 +13,7 @@
 use super::handover::LegRef;
 use super::reoffer::{as_resumed_offer, holds_the_receiver};
 use super::*;
+use crate::dialplan::CallRight;
 use sip::header::Replaces;
 
 /// Why the replacement cannot be made: the status and words for the phone.
@@ -31,8 +32,14 @@ impl Pbx {
         let Some(value) = req.headers.get(&HeaderName::Replaces) else {
             return false;
         };
+        let internal = self
+            .features
+            .rights_at(caller)
+            .contains(&CallRight::Internal);
         let outcome = match Replaces::parse(value) {
             Err(_) => Err((400, "unusable Replaces header")),
+            // Taking a call over is an internal call: no right, no takeover.
+            Ok(_) if !internal => Err((403, "no right to internal calls")),
             Ok(r) => self.replace_dialog(now, source, tx, req, caller, &r),
         };
         if let Err((status, why)) = outcome {

@@ -13,6 +13,7 @@
 
 use super::handover::LegRef;
 use super::*;
+use crate::dialplan::CallRight;
 use crate::routing::{Router, Step};
 use crate::shortcodes::ShortCodeFeature;
 use sip::header::Replaces;
@@ -88,6 +89,12 @@ impl Pbx {
         };
         let referrer_ext = call.forks[i].extension.clone();
         if let Some((ShortCodeFeature::Park, slot)) = self.features.short_codes().lookup(&target) {
+            let internal = self.features.rights_at(&referrer_ext);
+            if !internal.contains(&CallRight::Internal) {
+                let mut r = self.response(req, StatusCode::FORBIDDEN);
+                r.reason = "Forbidden (no right to internal calls: park)".into();
+                return self.send(now, tx, r, Duration::ZERO);
+            }
             let slot = slot.to_string();
             return self.park(now, id, i, tx, req, &slot);
         }
