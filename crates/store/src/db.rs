@@ -59,9 +59,21 @@ impl Store {
         // The timeout must be set first: switching to WAL needs a lock another process
         // opening the same new file may hold.
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(open_err)?;
+        // Two connections switching a new file to WAL at once can deadlock on the lock
+        // upgrade; SQLite then answers SQLITE_BUSY at once instead of waiting, so the
+        // switch is retried (bounded) rather than failing the open.
+        let mut tries = 0;
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other.map_err(open_err)?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), %mode, "database is not in WAL mode");
         }
