@@ -71,6 +71,7 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
             out.push(format!("user {} {field} {old} -> {new}", u.name));
         }
     };
+    line("hot_desk_at", opt(&o.hot_desk_at), opt(&u.hot_desk_at));
     line("dnd", o.dnd.to_string(), u.dnd.to_string());
     line(
         "dnd_exceptions",

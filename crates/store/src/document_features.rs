@@ -21,6 +21,7 @@ use toml::{Table, Value};
 /// Reads the call settings of a `[[users]]` table into `user`.
 pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Reading) {
     user.login_code = f.string("login_code", &mut r.errs).map(str::to_owned);
+    user.hot_desk_at = f.string("hot_desk_at", &mut r.errs).map(str::to_owned);
     if let Some(dnd) = f.boolean("dnd", &mut r.errs) {
         user.dnd = dnd;
     }

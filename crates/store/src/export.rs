@@ -115,6 +115,7 @@ fn write_user(out: &mut String, u: &User) {
     field_str(out, "full_name", &u.full_name);
     field_opt(out, "extension", &u.extension);
     field_opt(out, "login_code", &u.login_code);
+    field_opt(out, "hot_desk_at", &u.hot_desk_at);
     field_bool(out, "dnd", u.dnd);
     let exceptions: Vec<&str> = u.dnd_exceptions.iter().map(String::as_str).collect();
     field_str_list(out, "dnd_exceptions", &exceptions);

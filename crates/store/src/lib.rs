@@ -64,6 +64,8 @@
 //! extension = "201"         # optional; an existing extension, one user per extension
 //! login_code = "1234"       # optional, 4..=15 digits: hot-desk login elsewhere (needs
 //!                           # extension, the number logged in as)
+//! hot_desk_at = "210"       # set by the hot-desk login short code: the extension the
+//!                           # user is logged in on (one user per desk); absent at home
 //! dnd = false               # do not disturb
 //! dnd_exceptions = ["203"]  # callers that still ring through; 2..=15 digits each
 //! call_waiting = true       # a second call rings during a call

@@ -246,6 +246,9 @@ pub struct User {
     /// Hot desking: with this code (4..=15 digits) the user logs in on another extension.
     /// Needs `extension`, the number the user logs in as.
     pub login_code: Option<String>,
+    /// Hot desking: the extension the user is logged in on (calls to the user ring there,
+    /// calls from there are the user's), set by the login short code; none at home.
+    pub hot_desk_at: Option<String>,
     /// Do not disturb: calls to the user are not presented (they go to forward on busy,
     /// or get busy), except from `dnd_exceptions`. Default false.
     pub dnd: bool,
@@ -270,6 +273,7 @@ impl User {
             full_name: full_name.to_owned(),
             extension: extension.map(str::to_owned),
             login_code: None,
+            hot_desk_at: None,
             dnd: false,
             dnd_exceptions: Vec::new(),
             call_waiting: true,

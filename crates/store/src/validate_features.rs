@@ -87,6 +87,27 @@ fn check_user_settings(config: &Config, failed: &HashSet<String>, errs: &mut Con
                 );
             }
         }
+        if let Some(desk) = &user.hot_desk_at {
+            if !config.extensions.iter().any(|e| e.number == *desk) {
+                errs.push(at("hot_desk_at"), format!("no extension {desk:?}"));
+            } else if user.extension.is_none() && !failed.contains(&at("extension")) {
+                errs.push(
+                    at("hot_desk_at"),
+                    "needs an extension: the number calls to the user are made to",
+                );
+            }
+        }
+        // One person per desk.
+        if let Some(first) = user.hot_desk_at.as_ref().and_then(|desk| {
+            config.users[..i]
+                .iter()
+                .find(|u| u.hot_desk_at.as_ref() == Some(desk))
+        }) {
+            errs.push(
+                at("hot_desk_at"),
+                format!("{} is logged in on that extension already", first.name),
+            );
+        }
         let base = at("dnd_exceptions");
         for (j, number) in user.dnd_exceptions.iter().enumerate() {
             if !is_valid_number(number) {
