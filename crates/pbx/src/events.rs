@@ -146,6 +146,9 @@ pub enum FeatureChange {
         /// True for join, false for leave.
         joined: bool,
     },
+    /// The user (the event's extension is the user's number) logged in on this extension,
+    /// or (`None`) logged out.
+    HotDesk(Option<String>),
     /// A hunt group was put out of service (night service on) or back.
     NightService {
         /// The group's number.

@@ -54,6 +54,11 @@ pub struct UserEntry {
     /// The call classes the user may call, from this extension or by forwarding and
     /// transfer (emergency numbers need no right).
     pub rights: Vec<CallRight>,
+    /// Hot desking: the code the user logs in with on another extension.
+    pub login_code: Option<String>,
+    /// The extension the user is logged in on (its phones ring for the user's number, its
+    /// calls are the user's); `None` at home.
+    pub hot_desk_at: Option<String>,
 }
 
 impl UserEntry {
@@ -69,6 +74,8 @@ impl UserEntry {
             dnd_exceptions: Vec::new(),
             call_waiting: true,
             rights: CallRight::DEFAULT.to_vec(),
+            login_code: None,
+            hot_desk_at: None,
         }
     }
 }
@@ -180,6 +187,60 @@ impl Features {
                 rights: NO_USER_RIGHTS.to_vec(),
                 ..UserEntry::new(extension, extension)
             })
+    }
+
+    /// The extension whose phones ring for `number`: where its user is logged in, else
+    /// the number itself.
+    pub fn device_of<'a>(&'a self, number: &'a str) -> &'a str {
+        self.users
+            .get(number)
+            .and_then(|u| u.hot_desk_at.as_deref())
+            .unwrap_or(number)
+    }
+
+    /// Who calls from extension `device`: the number of the user logged in there, else
+    /// the extension itself.
+    pub fn person_at<'a>(&'a self, device: &'a str) -> &'a str {
+        self.users
+            .values()
+            .find(|u| u.hot_desk_at.as_deref() == Some(device))
+            .map_or(device, |u| u.extension.as_str())
+    }
+
+    /// Logs the user whose number is `number` in on `device` when `code` is theirs; the
+    /// user logged in there before (if another) is logged out. Returns that user's number.
+    pub(crate) fn log_in(
+        &mut self,
+        device: &str,
+        number: &str,
+        code: &str,
+    ) -> Result<Option<String>, &'static str> {
+        let user = self.users.get(number).ok_or("no such user")?;
+        if user.login_code.as_deref() != Some(code) {
+            return Err("wrong number or login code");
+        }
+        let before = self.person_at(device).to_string();
+        let previous = (before != device && before != number).then_some(before);
+        if let Some(p) = &previous {
+            if let Some(u) = self.users.get_mut(p) {
+                u.hot_desk_at = None;
+            }
+        }
+        if let Some(u) = self.users.get_mut(number) {
+            // Logging in at one's own extension is coming home.
+            u.hot_desk_at = (device != number).then(|| device.to_string());
+        }
+        Ok(previous)
+    }
+
+    /// Logs out whoever is logged in on `device`; returns their number.
+    pub(crate) fn log_out(&mut self, device: &str) -> Option<String> {
+        let user = self
+            .users
+            .values_mut()
+            .find(|u| u.hot_desk_at.as_deref() == Some(device))?;
+        user.hot_desk_at = None;
+        Some(user.extension.clone())
     }
 
     /// True when both extensions are members of one hunt group (group pickup).

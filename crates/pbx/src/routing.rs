@@ -291,7 +291,7 @@ impl Router<'_> {
                 .follow(&on_busy, visited)
                 .unwrap_or_else(|| refuse(486, "busy"));
         }
-        if !self.facts.registered(ext) {
+        if !self.facts.registered(self.features.device_of(ext)) {
             return self
                 .follow(&on_no_answer, visited)
                 .unwrap_or_else(|| refuse(480, "not registered"));
@@ -311,7 +311,7 @@ impl Router<'_> {
 
     /// A member can be offered a call: registered, not in a call, not on do-not-disturb.
     fn available(&self, member: &str) -> bool {
-        self.facts.registered(member)
+        self.facts.registered(self.features.device_of(member))
             && !self.facts.in_call(member)
             && !self.features.user_at(member).is_some_and(|u| u.dnd)
     }

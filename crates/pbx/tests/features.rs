@@ -1011,3 +1011,69 @@ fn taking_over_or_parking_a_call_needs_the_internal_right() {
         [("201".into(), "park 1".into(), true)]
     );
 }
+
+/// Dials a short code from `phone` and returns the changes reported, by user number.
+fn dial_code_from(
+    net: &mut Net,
+    phone: &mut Caller,
+    code: &str,
+) -> Vec<(String, pbx::FeatureChange)> {
+    phone.phone.call_id.push('h');
+    let out = phone.call(net, &code.replace('#', "%23"));
+    let ok = responses_to(&out, phone.phone.peer);
+    assert_eq!(statuses(&ok), [200], "{code} is confirmed");
+    net.deliver(phone.phone.peer, phone.ack_text(&to_tag(&ok[0])).as_bytes());
+    net.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            pbx::PbxEvent::FeatureChanged { extension, change } => Some((extension, change)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn hot_desking_calls_follow_the_user_to_the_desk_they_logged_in_on() {
+    let codes = pbx::ShortCodes::new([
+        pbx::ShortCode::new("*35*N#", pbx::ShortCodeFeature::HotDeskLogin).unwrap(),
+        pbx::ShortCode::new("*36", pbx::ShortCodeFeature::HotDeskLogout).unwrap(),
+    ]);
+    let features = Features::new([user("205", |u| u.login_code = Some("1234".into()))], [])
+        .with_short_codes(codes);
+    let (mut net, mut a, p) = office(features, &[("205", 5205), ("206", 5206), ("202", 5202)]);
+    let mut desk = caller_on("206", 5206);
+    // A wrong code is refused; the right one logs 205 in on 206.
+    desk.phone.call_id.push('w');
+    let out = desk.call(&mut net, "*35*205*9999%23");
+    assert_eq!(statuses(&responses_to(&out, p[1])), [403]);
+    assert_eq!(
+        dial_code_from(&mut net, &mut desk, "*35*205*1234#"),
+        [(
+            "205".to_string(),
+            pbx::FeatureChange::HotDesk(Some("206".into()))
+        )]
+    );
+    // Calls to 205 ring the desk, not 205's own phone.
+    let out = a.call(&mut net, "205");
+    assert_eq!(invites_to(&out, p[1]).len(), 1, "the desk rings");
+    assert!(invites_to(&out, p[0]).is_empty(), "the home phone does not");
+    a.phone.call_id.push('n');
+    // Calls from the desk are 205's.
+    let out = desk.call(&mut net, "202");
+    assert_eq!(invites_to(&out, p[2]).len(), 1);
+    assert!(net
+        .pbx
+        .active_calls()
+        .contains(&("205".into(), "202".into(), false)));
+    // Logging out: calls go home again.
+    assert_eq!(
+        dial_code_from(&mut net, &mut desk, "*36"),
+        [("205".to_string(), pbx::FeatureChange::HotDesk(None))]
+    );
+    let out = a.call(&mut net, "205");
+    assert_eq!(invites_to(&out, p[0]).len(), 1, "home again");
+    // Nobody is logged in now: *36 says so.
+    desk.phone.call_id.push('z');
+    let out = desk.call(&mut net, "*36");
+    assert_eq!(statuses(&responses_to(&out, p[1])), [404]);
+}

@@ -134,5 +134,15 @@ pub(crate) fn apply_feature(
                 g.in_service = !on;
             }
         }
+        // `extension` is the user's number here; only an existing user logs in.
+        C::HotDesk(at) => {
+            if let Some(u) = config
+                .users
+                .iter_mut()
+                .find(|u| u.extension.as_deref() == Some(extension))
+            {
+                u.hot_desk_at.clone_from(at);
+            }
+        }
     }
 }

@@ -77,6 +77,8 @@ pub fn features(config: &Config) -> pbx::Features {
             dnd_exceptions: u.dnd_exceptions.clone(),
             call_waiting: u.call_waiting,
             rights: u.rights.iter().map(|r| call_right(*r)).collect(),
+            login_code: u.login_code.clone(),
+            hot_desk_at: u.hot_desk_at.clone(),
         })
     });
     let groups = config.hunt_groups.iter().map(|g| pbx::HuntGroupEntry {

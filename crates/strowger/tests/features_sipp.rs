@@ -267,3 +267,47 @@ fn a_call_parked_by_transfer_to_the_park_code_is_taken_back_from_another_phone()
     });
     assert_call_over(&server, &["201 -> 202  200", "caller hung up"]);
 }
+
+#[test]
+fn hot_desk_login_sends_the_users_calls_to_the_desk_and_is_kept() {
+    let server = Server::start();
+    reconfigure(&server, |doc| {
+        let at = doc.find("extension = \"205\"").expect("a user on 205");
+        let (head, tail) = doc.split_at(at);
+        let tail = tail.replacen(
+            "extension = \"205\"\n",
+            "extension = \"205\"\nlogin_code = \"4711\"\n",
+            1,
+        );
+        head.to_string() + &tail
+    });
+    // From desk 206: a wrong code is refused, the right one logs 205's user in.
+    let mut desk = Phone::new(&server, "206", &server.password("206"));
+    let r = desk.invite_with_auth("*35*205*1111%23");
+    assert_eq!(r.status, 403, "{}", r.raw);
+    let r = desk.invite_with_auth("*35*205*4711%23");
+    assert_eq!(r.status, 200, "the login is confirmed: {}", r.raw);
+    common::wait_for(
+        "the login in the configuration",
+        Duration::from_secs(5),
+        || {
+            let doc = server.export();
+            let at = doc.find("extension = \"205\"")?;
+            doc[at..]
+                .lines()
+                .take(4)
+                .any(|l| l == "hot_desk_at = \"206\"")
+                .then_some(())
+        },
+    );
+    // A call to 205 rings the desk's phone, which answers.
+    let p6 = free_port();
+    let mut at_desk = Callee::udp("call_uas", p6);
+    register_as(&server, "206", p6);
+    Sipp::new("call_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "205")
+        .expect_success(&server);
+    at_desk.finish();
+    assert_call_over(&server, &["201 -> 205  200"]);
+}

@@ -3,7 +3,7 @@
 //! in the configuration. The phone is answered and, once it ACKs, cleared with BYE: the
 //! brief connect is its confirmation. Pickup connects the phone to a ringing call
 //! (`pickup`), unpark to a parked call (`park`; parking itself is a transfer to the park
-//! code); voicemail, hot desking and account codes are refused with 501 until they are
+//! code); hot desking is in `hotdesk`; voicemail and account codes are refused with 501 until they are
 //! built.
 
 use super::*;
@@ -119,13 +119,15 @@ impl Pbx {
                     .ok_or_else(|| format!("no hunt group {group}"))?
                     .in_service = !on;
             }
+            // Hot desking is done by `hotdesk`, which reports it once done.
+            FeatureChange::HotDesk(_) => {}
         }
         Ok(())
     }
 
     /// Answers the phone (media refused: nothing is sent to it) and clears the call with
     /// BYE once it ACKs (RFC 3261 §15: not before).
-    fn answer_and_clear(
+    pub(super) fn answer_and_clear(
         &mut self,
         now: Instant,
         source: Peer,
@@ -206,7 +208,7 @@ impl Pbx {
 }
 
 /// In words, for the 200's reason phrase (shown in traces, and by some phones).
-fn describe(change: &FeatureChange) -> String {
+pub(super) fn describe(change: &FeatureChange) -> String {
     match change {
         FeatureChange::Dnd(true) => "do not disturb on".into(),
         FeatureChange::Dnd(false) => "do not disturb off".into(),
@@ -219,6 +221,8 @@ fn describe(change: &FeatureChange) -> String {
         FeatureChange::HuntGroupMember { group, .. } => format!("left {group}"),
         FeatureChange::NightService { group, on: true } => format!("{group} night service"),
         FeatureChange::NightService { group, .. } => format!("{group} in service"),
+        FeatureChange::HotDesk(Some(at)) => format!("logged in on {at}"),
+        FeatureChange::HotDesk(None) => "logged out".into(),
     }
 }
 

@@ -154,9 +154,10 @@ impl Pbx {
         }
         let mut sent = 0;
         for ext in &ring.extensions {
+            // A user logged in on another desk is rung there (hot desking).
             let bindings: Vec<_> = self
                 .location
-                .bindings(ext)
+                .bindings(self.features.device_of(ext))
                 .iter()
                 .filter(|b| b.expires_at > now)
                 .cloned()

@@ -25,6 +25,7 @@ mod dialogs;
 mod feature_codes;
 mod forks;
 mod handover;
+mod hotdesk;
 mod hunt;
 mod midcall;
 mod park;

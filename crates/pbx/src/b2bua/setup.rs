@@ -44,6 +44,11 @@ impl Pbx {
         req: Request,
         caller: String,
     ) {
+        if self.hot_desk_code(now, source, tx, &req, &caller) {
+            return;
+        }
+        // From a hot desk, the person logged in there calls (their rights, their number).
+        let caller = self.features.person_at(&caller).to_string();
         if self.invite_with_replaces(now, source, tx, &req, &caller)
             || self.dial_short_code(now, source, tx, &req, &caller)
         {
