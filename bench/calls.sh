@@ -4,7 +4,7 @@
 # -> ACK, 6 s talk -> BYE), against Strowger.
 #
 # usage: bench/calls.sh [RATES] [SECONDS]        (default "100 200 500" 20)
-# env:   FEATURE=forward|forward_busy (features in the path), PORT=5080, RTP=0|1 (passed to the referee script), ANCHOR=0|1 (RTP=0 only: keep
+# env:   FEATURE=forward|forward_busy|hunt (features in the path), PORT=5080, RTP=0|1 (passed to the referee script), ANCHOR=0|1 (RTP=0 only: keep
 #        the media relay in the path although no media flows)
 # Every step is bounded by the referee script's SIPp -m/-timeout and outer timeouts; only
 # 127.0.0.1 is used.
@@ -39,8 +39,11 @@ if [ -n "${FEATURE:-}" ]; then
   # Features in the path (issue 5). FEATURE=forward: every callee 2000..2999 forwards
   # unconditionally to the next one, so each call is routed twice and rings the neighbour.
   # FEATURE=forward_busy: each callee forwards on busy (never taken here), so every call
-  # carries a continuation through the routing. The referee dials 2000.. only, so hunt
-  # groups (other numbers) are measured by the simulated-time stories, not here.
+  # carries a continuation through the routing. FEATURE=hunt: each callee forwards to a
+  # sequential hunt group 7000.. of its own with ten members picked at random, so
+  # every call goes through forwarding and a hunt group (the referee dials 2000.. only).
+  # Members in a call are skipped, and with 1000 callees each is in a call (6 s talk) for
+  # rate x 6 / 1000 of the time: above ~150/s a group finds nobody free, so run it below.
   "$BIN" config export --data-dir "$DATA" > "$DATA/plain.toml"
   python3 - "$DATA/plain.toml" "$DATA/feature.toml" "$FEATURE" <<'PY'
 import re, sys
@@ -51,9 +54,22 @@ def fwd(m):
     if not 2000 <= ext < 3000:
         return m.group(0)
     nxt = 2000 + (ext - 2000 + 1) % 1000
-    line = f'unconditional = "{nxt}"' if feature == "forward" else 'busy = "2999"'
+    line = {
+        "forward": f'unconditional = "{nxt}"',
+        "forward_busy": 'busy = "2999"',
+        "hunt": f'unconditional = "{7000 + ext - 2000}"',
+    }[feature]
     return m.group(0).replace("[users.forward]\n", f"[users.forward]\n{line}\n", 1)
 doc = re.sub(r'extension = "(\d+)"\n(?:.*\n)*?\[users\.forward\]\n', fwd, doc)
+if feature == "hunt":
+    import random
+    rng = random.Random(5)
+    for i in range(1000):
+        # Ten members picked at random (fixed seed): neighbours would all have been
+        # called in the same tenth of a second of the last round and be busy together.
+        members = ", ".join(f'"{2000 + m}"' for m in rng.sample(range(1000), 10))
+        doc += (f'\n[[hunt_groups]]\nname = "bench{i}"\nnumber = "{7000 + i}"\n'
+                f'mode = "sequential"\nmembers = [{members}]\n')
 open(dst, "w").write(doc)
 PY
   "$BIN" config apply "$DATA/feature.toml" --data-dir "$DATA" >&2
