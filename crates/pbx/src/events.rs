@@ -35,6 +35,9 @@ pub struct CallRecord {
     pub cause: String,
     /// Media statistics from the relay, in words (empty when media was not relayed).
     pub media: String,
+    /// The account code the caller entered for this call (`*22*code#` before dialling, or
+    /// `*22*code*number#`), if any.
+    pub account_code: Option<String>,
 }
 
 /// Something the shell should log, audit or show.

@@ -136,10 +136,17 @@ fn short_codes_need_the_internal_right_but_hot_desk_login_does_not() {
     let changed = std::iter::from_fn(|| net.pbx.poll_event())
         .any(|e| matches!(e, PbxEvent::FeatureChanged { .. }));
     assert!(!changed, "the barred short code changed nothing");
-    // Hot-desk login is let through (and says it is not built yet).
+    // Hot-desk login is let through the rights (and refused for its own reason: there is
+    // no user 202 to log in as, said as for a wrong code).
     a.phone.call_id.push('h');
     let out = a.call(&mut net, "*35*202*1234%23");
-    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [501]);
+    let r = responses_to(&out, a.phone.peer);
+    assert_eq!(statuses(&r), [403]);
+    assert!(
+        r[0].reason.contains("wrong number or login code"),
+        "{}",
+        r[0].reason
+    );
 }
 
 #[test]

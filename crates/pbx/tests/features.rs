@@ -1077,3 +1077,52 @@ fn hot_desking_calls_follow_the_user_to_the_desk_they_logged_in_on() {
     let out = desk.call(&mut net, "*36");
     assert_eq!(statuses(&responses_to(&out, p[1])), [404]);
 }
+
+#[test]
+fn an_account_code_goes_into_the_record_of_the_call_it_was_entered_for() {
+    let codes = pbx::ShortCodes::new([
+        pbx::ShortCode::new("*22*N#", pbx::ShortCodeFeature::AccountCode).unwrap(),
+        pbx::ShortCode::new("*08", pbx::ShortCodeFeature::DndOn).unwrap(),
+    ]);
+    let (mut net, mut a, p) = office(
+        Features::default().with_short_codes(codes),
+        &[("202", 5202)],
+    );
+    let records = |net: &mut Net| -> Vec<(String, Option<String>)> {
+        net.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                pbx::PbxEvent::CallEnded(r) => Some((r.callee, r.account_code)),
+                _ => None,
+            })
+            .collect()
+    };
+    // Code and number in one go: the call goes to 202 with the code.
+    let out = a.call(&mut net, "*22*4711*202%23");
+    let inv = invites_to(&out, p[0]).remove(0);
+    assert_eq!(inv.uri.user(), Some("202"));
+    net.deliver(p[0], &answer(&inv, 486, "m202", None));
+    assert_eq!(records(&mut net), [("202".into(), Some("4711".into()))]);
+    // The code alone is confirmed and charged to the next call, only that one.
+    a.phone.call_id.push('1');
+    let out = a.call(&mut net, "*22*99%23");
+    assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [200]);
+    let _ = records(&mut net);
+    for (k, expected) in [(2, Some("99".to_string())), (3, None)] {
+        a.phone.call_id.push_str(&k.to_string());
+        let out = a.call(&mut net, "202");
+        let inv = invites_to(&out, p[0]).remove(0);
+        net.deliver(p[0], &answer(&inv, 486, "m202", None));
+        assert_eq!(records(&mut net), [("202".into(), expected)]);
+    }
+    // A code left waiting expires after a minute.
+    a.phone.call_id.push('4');
+    a.call(&mut net, "*22*7%23");
+    net.run_for(Duration::from_secs(61));
+    let _ = records(&mut net);
+    a.phone.call_id.push('5');
+    let out = a.call(&mut net, "202");
+    let inv = invites_to(&out, p[0]).remove(0);
+    net.deliver(p[0], &answer(&inv, 486, "m202", None));
+    assert_eq!(records(&mut net), [("202".into(), None)]);
+}

@@ -25,6 +25,8 @@ pub struct CallRecordRow {
     pub cause: String,
     /// Media statistics (packets, bytes, loss, jitter) when the media was relayed.
     pub media: String,
+    /// The account code the caller entered for the call, if any.
+    pub account_code: Option<String>,
 }
 
 fn to_i64(v: u64) -> i64 {
@@ -37,8 +39,9 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO call_records
-                   (call_id, caller, callee, started_ms, answered_ms, ended_ms, status, cause, media)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   (call_id, caller, callee, started_ms, answered_ms, ended_ms, status, cause, media,
+                    account_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     r.call_id,
                     r.caller,
@@ -48,7 +51,8 @@ impl Store {
                     to_i64(r.ended_ms),
                     i64::from(r.status),
                     r.cause,
-                    r.media
+                    r.media,
+                    r.account_code
                 ],
             )
             .ctx("writing a call record")?;
@@ -60,7 +64,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT call_id, caller, callee, started_ms, answered_ms, ended_ms, status, cause, media
+                "SELECT call_id, caller, callee, started_ms, answered_ms, ended_ms, status, cause, media,
+                        account_code
                  FROM call_records ORDER BY id DESC LIMIT ?1",
             )
             .ctx("reading call records")?;
@@ -77,6 +82,7 @@ impl Store {
                     status: u16::try_from(row.get::<_, i64>(6)?).unwrap_or(0),
                     cause: row.get(7)?,
                     media: row.get(8)?,
+                    account_code: row.get(9)?,
                 })
             })
             .ctx("reading call records")?;
@@ -105,6 +111,7 @@ mod tests {
                     status,
                     cause: "caller hung up".into(),
                     media: String::new(),
+                    account_code: (i == 2).then(|| "4711".into()),
                 })
                 .unwrap();
         }
@@ -113,5 +120,7 @@ mod tests {
         assert_eq!(rows[0].call_id, "c2");
         assert_eq!(rows[0].answered_ms, None);
         assert_eq!(rows[1].answered_ms, Some(1500));
+        assert_eq!(rows[0].account_code.as_deref(), Some("4711"));
+        assert_eq!(rows[1].account_code, None);
     }
 }

@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
          media       TEXT NOT NULL DEFAULT ''  -- media statistics, when relayed
      );
      CREATE INDEX call_records_started ON call_records(started_ms);",
+    // 3: the account code a call was charged to (entered by short code before dialling).
+    "ALTER TABLE call_records ADD COLUMN account_code TEXT;",
 ];
 
 /// The schema version this program writes.

@@ -169,8 +169,13 @@ pub fn calls(data_dir: &Path, history: usize) -> anyhow::Result<()> {
                 .answered_ms
                 .map(|a| format!("{} s", r.ended_ms.saturating_sub(a) / 1000))
                 .unwrap_or_else(|| "-".into());
+            let account = r
+                .account_code
+                .as_deref()
+                .map(|a| format!("  account {a}"))
+                .unwrap_or_default();
             println!(
-                "  {}  {} -> {}  {}  talk {talk}  {}",
+                "  {}  {} -> {}  {}  talk {talk}  {}{account}",
                 utc(r.started_ms / 1000),
                 r.caller,
                 r.callee,

@@ -383,6 +383,7 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
                 status: r.status,
                 cause: r.cause.clone(),
                 media: r.media.clone(),
+                account_code: r.account_code.clone(),
             });
         }
         PbxEvent::FeatureChanged { extension, change } => {

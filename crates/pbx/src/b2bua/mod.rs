@@ -19,6 +19,7 @@
 //! codes and their right), `forks` (the B leg and its responses), `dialogs` (the A leg,
 //! in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
 
+mod account;
 mod attended;
 mod barring;
 mod dialogs;
@@ -141,6 +142,8 @@ struct Call {
     /// A transferor's fork left in the call after an attended transfer, and when we hang
     /// it up ourselves if it has not hung up by then.
     release: Option<(Instant, usize)>,
+    /// The account code the caller charged the call to.
+    account_code: Option<String>,
     /// Waiting in a park slot (no callee: `winner` is none).
     parked: Option<park::Parked>,
     cancelled: bool,
@@ -202,6 +205,10 @@ pub(crate) struct Calls {
     scheduled: HashMap<u64, Instant>,
     /// Who is in a call, for hunt groups and call waiting.
     presence: hunt::Presence,
+    /// Account codes entered on their own, waiting for the caller's next call (until).
+    accounts: HashMap<String, (String, Instant)>,
+    /// The account code of the INVITE being handled now, for its call or its refusal.
+    dialling_account: Option<String>,
     /// Short-code confirmations waiting for their ACK, by (Call-ID, From tag).
     clearing: HashMap<(String, String), feature_codes::Clearing>,
 }
@@ -464,6 +471,7 @@ impl Pbx {
             ended_ms: self.unix_ms(now),
             status,
             cause: cause.to_string(),
+            account_code: call.account_code,
         };
         self.events.push_back(PbxEvent::CallEnded(record));
     }

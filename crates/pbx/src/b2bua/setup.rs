@@ -49,6 +49,9 @@ impl Pbx {
         }
         // From a hot desk, the person logged in there calls (their rights, their number).
         let caller = self.features.person_at(&caller).to_string();
+        let Some(req) = self.take_account_code(now, source, tx, req, &caller) else {
+            return;
+        };
         if self.invite_with_replaces(now, source, tx, &req, &caller)
             || self.dial_short_code(now, source, tx, &req, &caller)
         {
@@ -98,6 +101,7 @@ impl Pbx {
             ended_ms: at,
             status,
             cause,
+            account_code: self.calls.dialling_account.take(),
             media: String::new(),
         }));
     }
@@ -255,6 +259,7 @@ impl Pbx {
                 transfer: None,
                 release: None,
                 parked: None,
+                account_code: self.calls.dialling_account.take(),
                 cancelled: false,
                 started: now,
                 answered: None,
