@@ -91,6 +91,11 @@ pub struct SystemSettings {
     pub name: String,
     /// The SIP digest realm. Extension HA1 hashes are bound to it.
     pub realm: String,
+    /// Music on hold: a WAV file (8 kHz mono; 16-bit PCM, G.711 µ-law or A-law; at most
+    /// ten minutes) played to a party put on hold. A relative path is taken from the
+    /// data directory. Without it, the music built into the program plays. The file must
+    /// load when the configuration is applied.
+    pub music_on_hold: Option<String>,
 }
 
 impl Default for SystemSettings {
@@ -98,6 +103,7 @@ impl Default for SystemSettings {
         Self {
             name: "Strowger".to_owned(),
             realm: "strowger".to_owned(),
+            music_on_hold: None,
         }
     }
 }
@@ -248,6 +254,9 @@ pub struct User {
     pub rights: Vec<CallRight>,
     /// Forwarding and follow me (`[users.forward]`).
     pub forward: Forwarding,
+    /// The music a party this user puts on hold hears (a WAV file, as
+    /// `system.music_on_hold`); without it, the system's.
+    pub music_on_hold: Option<String>,
 }
 
 impl User {
@@ -263,6 +272,7 @@ impl User {
             call_waiting: true,
             rights: CallRight::default_rights(),
             forward: Forwarding::default(),
+            music_on_hold: None,
         }
     }
 
