@@ -102,7 +102,9 @@ pub fn features(config: &Config) -> pbx::Features {
             .find(|f| short_code_name(*f) == feature.as_str())?;
         pbx::ShortCode::new(pattern, feature)
     });
-    pbx::Features::new(users, groups).with_short_codes(pbx::ShortCodes::new(codes))
+    pbx::Features::new(users, groups)
+        .with_short_codes(pbx::ShortCodes::new(codes))
+        .with_music_on_hold(crate::music::choices(config))
 }
 
 /// The document's name of a short-code feature.

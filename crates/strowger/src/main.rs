@@ -7,6 +7,7 @@ mod audit;
 mod cli_config;
 mod control;
 mod convert;
+mod music;
 mod relay;
 mod secret;
 mod serve;

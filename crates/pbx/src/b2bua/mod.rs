@@ -16,11 +16,13 @@
 //! rewritten to point at a relay session of the media engine (see `crate::media`).
 //!
 //! Files: `setup` (the caller's INVITE, forking), `forks` (the B leg and its responses),
-//! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
+//! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed),
+//! `hold` (hold seen in relayed offers, music on hold to the held party).
 
 mod dialogs;
 mod feature_codes;
 mod forks;
+mod hold;
 mod hunt;
 mod midcall;
 mod pickup;
@@ -130,6 +132,8 @@ struct Call {
     route: hunt::RouteState,
     /// A blind transfer by the callee under way.
     transfer: Option<transfer::Transfer>,
+    /// Who hears music on hold.
+    hold: hold::HoldState,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -391,6 +395,7 @@ impl Pbx {
                 _ => None,
             }))
         };
+        self.stop_all_music(&call);
         let media = match (call.media, self.media_relay.as_mut()) {
             (Some(ports), Some(relay)) => relay.close(ports.session),
             _ => String::new(),
