@@ -49,6 +49,17 @@ fn from_caller(a: &mut Caller, a_tag: &str, method: &str, sdp: Option<&str>) -> 
 
 /// A request from the callee in its dialog with us (`inv` is the INVITE it got).
 fn from_callee(inv: &Request, method: Method, cseq: u32, sdp: Option<&str>) -> Vec<u8> {
+    from_callee_with(inv, method, cseq, sdp, None)
+}
+
+/// Like [`from_callee`], with one more header.
+fn from_callee_with(
+    inv: &Request,
+    method: Method,
+    cseq: u32,
+    sdp: Option<&str>,
+    extra: Option<(HeaderName, &str)>,
+) -> Vec<u8> {
     let mut r = Request::new(method.clone(), "sip:201@127.0.0.1:5060".parse().unwrap());
     r.headers.push(
         HeaderName::Via,
@@ -70,6 +81,9 @@ fn from_callee(inv: &Request, method: Method, cseq: u32, sdp: Option<&str>) -> V
     r.headers.push(HeaderName::CSeq, format!("{cseq} {method}"));
     r.headers
         .push(HeaderName::Contact, "<sip:202@127.0.0.1:5072>".to_string());
+    if let Some((name, value)) = extra {
+        r.headers.push(name, value.to_string());
+    }
     if let Some(sdp) = sdp {
         r.headers.push(HeaderName::ContentType, "application/sdp");
         r.body = sdp.as_bytes().to_vec();
@@ -229,6 +243,44 @@ fn the_callee_holds_by_update_and_the_caller_hears_music_in_its_own_codec() {
     assert_eq!(
         music_log(&relay),
         ["music 7 Caller system pt 8", "stop music 7 Caller"]
+    );
+}
+
+#[test]
+fn a_blind_transfer_by_the_holding_callee_ends_the_music_when_the_target_answers() {
+    let mut net = Net::with_extensions(PbxSettings::default(), &["201", "202", "203"]);
+    let b = register_at(&mut net, "202", 5072);
+    let target = register_at(&mut net, "203", 5203);
+    let mut a = caller_201();
+    let relay = ScriptedRelay::default();
+    let (inv, _) = answered_call_via(&mut net, &mut a, b, relay.clone());
+    // 202 holds 201 (as phones do before transferring), then refers it to 203.
+    let hold = callee_sdp("a=sendonly\r\n", "0 101", 2);
+    let out = net.deliver(b, &from_callee(&inv, Method::Invite, 10, Some(&hold)));
+    let to_a = requests_to(&out, a.phone.peer);
+    let held = caller_sdp("a=recvonly\r\n", 2);
+    net.deliver(a.phone.peer, &answer(&to_a[0], 200, "x", Some(&held)));
+    assert_eq!(music_log(&relay), ["music 7 Caller system pt 0"]);
+    let refer_to = Some((HeaderName::ReferTo, "<sip:203@127.0.0.1>"));
+    let out = net.deliver(
+        b,
+        &from_callee_with(&inv, Method::Refer, 11, None, refer_to),
+    );
+    assert_eq!(statuses(&responses_to(&out, b)), [202]);
+    let to_203 = requests_to(&out, target)
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("the target rings");
+    assert_eq!(
+        music_log(&relay).len(),
+        1,
+        "the caller hears music while 203 rings"
+    );
+    net.deliver(target, &answer(&to_203, 200, "m203", Some(SDP_B)));
+    assert_eq!(
+        music_log(&relay),
+        ["music 7 Caller system pt 0", "stop music 7 Caller"],
+        "203 answered: the caller hears 203"
     );
 }
 
