@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
 use mio::{Poll, Waker};
@@ -13,7 +13,7 @@ use mio::{Poll, Waker};
 use crate::pool::{PortPair, PortPool};
 use crate::relay::{RelayLeg, RelaySession};
 use crate::worker::{Command, Worker, WAKER};
-use crate::{Direction, Leg, LegInfo, MediaError, SessionHandle, SessionId, SessionStats};
+use crate::{Direction, Leg, LegInfo, MediaError, Music, SessionHandle, SessionId, SessionStats};
 
 /// How the media engine is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +170,43 @@ impl MediaEngine {
             id: session,
             leg,
             direction,
+            reply,
+        })
+    }
+
+    /// Plays `music` to a leg's endpoint, in place of what the other leg sends, until
+    /// [`stop_music`](Self::stop_music): RTP with the relay's own SSRC, `payload_type` 0
+    /// (PCMU) or 8 (PCMA) as negotiated with that endpoint, one 20 ms packet every 20 ms
+    /// from the leg's own port to where its media goes, the piece looping. Starting what
+    /// already plays changes nothing; another piece or payload type replaces it.
+    ///
+    /// Errors: [`MediaError::UnsupportedPayloadType`] for any payload type but 0 and 8,
+    /// and those of every command.
+    pub fn start_music(
+        &self,
+        session: SessionId,
+        leg: Leg,
+        music: Arc<Music>,
+        payload_type: u8,
+    ) -> Result<(), MediaError> {
+        if music.encoded(payload_type).is_none() {
+            return Err(MediaError::UnsupportedPayloadType(payload_type));
+        }
+        self.ask(session, |reply| Command::StartMusic {
+            id: session,
+            leg,
+            music,
+            payload_type,
+            reply,
+        })
+    }
+
+    /// Stops the music on a leg (if any plays): the other leg's media is relayed to it
+    /// again. The music stream keeps its SSRC and sequence numbers for the next time.
+    pub fn stop_music(&self, session: SessionId, leg: Leg) -> Result<(), MediaError> {
+        self.ask(session, |reply| Command::StopMusic {
+            id: session,
+            leg,
             reply,
         })
     }

@@ -29,6 +29,9 @@ pub enum MediaError {
         /// The underlying error.
         source: io::Error,
     },
+    /// Music can be played only as PCMU (0) or PCMA (8).
+    #[error("music on hold cannot be played as payload type {0} (only 0 PCMU, 8 PCMA)")]
+    UnsupportedPayloadType(u8),
     /// The relay thread is gone (it stopped after an unrecoverable poll error, or the
     /// engine is shutting down), so the command could not be carried out.
     #[error("the media relay thread has stopped")]

@@ -4,7 +4,9 @@
 //! [`MediaEngine`] handle: [`create_session`](MediaEngine::create_session) allocates two
 //! port pairs (one per call leg) for the SDP it writes,
 //! [`set_remote`](MediaEngine::set_remote) passes on the addresses from the endpoints' SDP,
-//! [`set_direction`](MediaEngine::set_direction) holds and resumes, and
+//! [`set_direction`](MediaEngine::set_direction) holds and resumes,
+//! [`start_music`](MediaEngine::start_music) plays music on hold to a leg instead of the
+//! other leg's media (a [`Music`] loaded from a WAV file), and
 //! [`destroy_session`](MediaEngine::destroy_session) gives the ports back with the
 //! statistics for the call record.
 //!
@@ -14,22 +16,32 @@
 //! with symmetric RTP latching for endpoints behind NAT; any bytes from the network are
 //! either relayed or dropped and counted, never a panic.
 //!
-//! Not here (yet): transcoding, mixing, playing and recording, SRTP.
+//! Music is the one thing the engine sends of its own: pre-encoded G.711 packets paced by
+//! the relay thread's poll timeout (see `player`), with G.711 (`g711`) and WAV reading
+//! (`wav`) kept here until a `codec` crate needs them elsewhere.
+//!
+//! Not here (yet): transcoding, mixing, recording, SRTP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod engine;
 mod error;
+mod g711;
+mod music;
 mod packet;
+mod player;
 mod pool;
 mod relay;
 mod session;
 mod stats;
+mod wav;
 mod worker;
 
 pub use engine::{MediaConfig, MediaEngine};
 pub use error::MediaError;
+pub use music::{Music, MusicError, MusicProblem, MAX_MUSIC_SECONDS};
 pub use packet::ReceptionReport;
 pub use pool::{PortPair, PortPool};
 pub use session::{Direction, Leg, LegInfo, SessionHandle, SessionId};
 pub use stats::{LegStats, PacketCounters, ReceptionStats, SessionStats};
+pub use wav::WavProblem;

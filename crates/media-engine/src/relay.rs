@@ -8,13 +8,20 @@
 //! on; until then the SDP address is used. Once latched, datagrams from any other source are
 //! dropped, so a third party cannot inject audio into the call or steal it. A new SDP
 //! address (`set_remote` with a change) starts the learning again.
+//!
+//! Music on hold: while a leg plays music (see [`crate::player`]), nothing from the other
+//! leg is relayed to it, and the music goes from the leg's own RTP socket to where its
+//! media goes (latched, else SDP), so that the phone sees it come from the address it
+//! already talks to.
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use mio::net::UdpSocket;
 
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
+use crate::player::MusicStream;
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
 use crate::{Direction, LegInfo, SessionId, SessionStats};
 
@@ -89,6 +96,8 @@ pub(crate) struct RelayLeg {
     pub(crate) info: LegInfo,
     direction: Direction,
     reception: Option<ReceptionStats>,
+    pub(crate) music: MusicStream,
+    music_packets: u64,
 }
 
 impl RelayLeg {
@@ -99,6 +108,8 @@ impl RelayLeg {
             info,
             direction: Direction::default(),
             reception: None,
+            music: MusicStream::new(),
+            music_packets: 0,
         }
     }
 
@@ -141,6 +152,8 @@ impl RelayLeg {
             reception: self.reception,
             rtp_remote: self.rtp.destination(),
             rtp_latched: self.rtp.latched.is_some(),
+            music_packets: self.music_packets,
+            music_playing: self.music.is_playing(),
         }
     }
 }
@@ -200,8 +213,11 @@ impl RelaySession {
         }
         // RTCP (also when multiplexed on the RTP port) ignores the direction: RFC 3264 §5.1
         // keeps RTCP flowing on held calls, and it carries the loss and jitter we record.
-        let allowed =
-            rtcp || (this.direction.endpoint_sends() && other.direction.endpoint_receives());
+        // A leg that plays music gets the music instead of the other party's RTP.
+        let allowed = rtcp
+            || (this.direction.endpoint_sends()
+                && other.direction.endpoint_receives()
+                && !other.music.is_playing());
         let out = other.port_mut(channel);
         let sent = match out.destination() {
             Some(to) if allowed => send(&out.socket, datagram, to),
@@ -215,6 +231,37 @@ impl RelaySession {
         }
     }
 }
+
+impl RelaySession {
+    /// Sends the music packets due at `now` on both legs (a few at most per leg, to catch
+    /// up after a late wake-up); `buf` is scratch space. Returns when music is due next.
+    pub(crate) fn play_music(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Instant> {
+        for leg in &mut self.legs {
+            for _ in 0..MAX_MUSIC_BURST {
+                if !leg.music.poll_packet(now, buf) {
+                    break;
+                }
+                // Without an address (not known yet, or `c=0.0.0.0`) the music plays on
+                // unheard, so that it is where it should be once the address comes.
+                if let Some(to) = leg.rtp.destination() {
+                    if send(&leg.rtp.socket, buf, to) {
+                        leg.music_packets += 1;
+                    }
+                }
+            }
+        }
+        self.next_music_due()
+    }
+
+    /// When the next music packet of this session is due, if any leg plays music.
+    pub(crate) fn next_music_due(&self) -> Option<Instant> {
+        self.legs.iter().filter_map(|l| l.music.next_due()).min()
+    }
+}
+
+/// Music packets one leg may send in one turn: the relay catches up a wake-up up to
+/// `MAX_LATE` late in one go; a later one skips (see [`crate::player`]).
+const MAX_MUSIC_BURST: usize = 6;
 
 /// Sends at once; a full send buffer or an error drops the packet. Real-time media is
 /// better lost than late, and a relay thread must never block on one socket.

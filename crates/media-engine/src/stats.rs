@@ -58,6 +58,11 @@ pub struct LegStats {
     pub rtp_remote: Option<SocketAddr>,
     /// Whether `rtp_remote` was learnt from the endpoint's packets (symmetric RTP).
     pub rtp_latched: bool,
+    /// Music-on-hold packets sent to the endpoint (not counted in `rtp.packets_out`, which
+    /// counts relayed packets).
+    pub music_packets: u64,
+    /// Whether music is playing to the endpoint now.
+    pub music_playing: bool,
 }
 
 /// Statistics of a relay session, from [`MediaEngine::stats`](crate::MediaEngine::stats)

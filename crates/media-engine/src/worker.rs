@@ -7,16 +7,20 @@
 //! as it is read, and then carries out the pending commands. Nothing in the loop touches a
 //! disk, a lock shared with signalling, or a blocking call, so only the relay's own work
 //! can delay a packet.
+//!
+//! Music on hold is paced by the same loop: the poll timeout is the instant the next music
+//! packet is due (of any session), and each turn ends by sending the packets that are due.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
 use crate::relay::{Channel, RelaySession};
-use crate::{Direction, Leg, MediaError, SessionId, SessionStats};
+use crate::{Direction, Leg, MediaError, Music, SessionId, SessionStats};
 
 /// The waker's token; sockets count from 1.
 pub(crate) const WAKER: Token = Token(0);
@@ -48,6 +52,19 @@ pub(crate) enum Command {
         direction: Direction,
         reply: Reply<()>,
     },
+    /// Plays `music` to the leg's endpoint (payload type checked by the engine: 0 or 8).
+    StartMusic {
+        id: SessionId,
+        leg: Leg,
+        music: Arc<Music>,
+        payload_type: u8,
+        reply: Reply<()>,
+    },
+    StopMusic {
+        id: SessionId,
+        leg: Leg,
+        reply: Reply<()>,
+    },
     Stats(SessionId, Reply<SessionStats>),
     /// Replies with the final statistics and the RTP ports to return to the pool, after
     /// the sockets are closed.
@@ -67,6 +84,13 @@ pub(crate) struct Worker {
     /// readiness no new event would come for them.
     unfinished: Vec<Token>,
     buf: Vec<u8>,
+    /// Slots of the sessions that play music on some leg.
+    music_slots: HashSet<usize>,
+    /// When the next music packet is due.
+    music_due: Option<Instant>,
+    /// Where music packets are built (apart from `buf`, whose length is the largest
+    /// datagram `recv_from` can take).
+    music_buf: Vec<u8>,
 }
 
 impl Worker {
@@ -79,6 +103,9 @@ impl Worker {
             by_id: HashMap::new(),
             unfinished: Vec::new(),
             buf: vec![0; MAX_DATAGRAM],
+            music_slots: HashSet::new(),
+            music_due: None,
+            music_buf: Vec::with_capacity(256),
         }
     }
 
@@ -88,7 +115,15 @@ impl Worker {
         let mut ready: Vec<Token> = Vec::new();
         loop {
             // Unfinished sockets must not wait for the next event: just look, don't sleep.
-            let timeout = (!self.unfinished.is_empty()).then_some(Duration::ZERO);
+            // Otherwise sleep until the next music packet is due (mio rounds up to whole
+            // milliseconds, so a packet goes out at most a millisecond late, and the
+            // next one is still due on the 20 ms grid).
+            let timeout = if self.unfinished.is_empty() {
+                self.music_due
+                    .map(|due| due.saturating_duration_since(Instant::now()))
+            } else {
+                Some(Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -111,7 +146,31 @@ impl Worker {
                     Err(TryRecvError::Empty) => break,
                 }
             }
+            if !self.music_slots.is_empty() {
+                self.play_music();
+            }
         }
+    }
+
+    /// Sends the music packets that are due, forgets sessions that stopped playing, and
+    /// notes when music is due next.
+    fn play_music(&mut self) {
+        let now = Instant::now();
+        let mut due: Option<Instant> = None;
+        let (slots, buf) = (&mut self.slots, &mut self.music_buf);
+        self.music_slots.retain(|&slot| {
+            let Some(Some(session)) = slots.get_mut(slot) else {
+                return false;
+            };
+            match session.play_music(now, buf) {
+                Some(next) => {
+                    due = Some(due.map_or(next, |d| d.min(next)));
+                    true
+                }
+                None => false,
+            }
+        });
+        self.music_due = due;
     }
 
     /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
@@ -173,6 +232,34 @@ impl Worker {
                 let result = self
                     .session_mut(id)
                     .map(|s| s.legs[leg.index()].set_direction(direction));
+                let _ = reply.send(result);
+            }
+            Command::StartMusic {
+                id,
+                leg,
+                music,
+                payload_type,
+                reply,
+            } => {
+                let now = Instant::now();
+                let result = self.session_mut(id).map(|s| {
+                    tracing::debug!(session = %id, ?leg, music = music.name(), payload_type, "music on hold starts");
+                    s.legs[leg.index()].music.start(now, music, payload_type);
+                });
+                if result.is_ok() {
+                    if let Some(&slot) = self.by_id.get(&id) {
+                        self.music_slots.insert(slot);
+                    }
+                    // Due now: the end of this turn sends the first packet.
+                    self.music_due = Some(now);
+                }
+                let _ = reply.send(result);
+            }
+            Command::StopMusic { id, leg, reply } => {
+                // The session leaves `music_slots` at the next turn that finds it silent.
+                let result = self
+                    .session_mut(id)
+                    .map(|s| s.legs[leg.index()].music.stop());
                 let _ = reply.send(result);
             }
             Command::Stats(id, reply) => {
@@ -248,6 +335,7 @@ impl Worker {
                 let _ = registry.deregister(&mut port.socket);
             }
         }
+        self.music_slots.remove(&slot);
         // Tokens of this slot may still sit in `unfinished`; the empty slot (or its next
         // occupant, whose read would just see `WouldBlock`) makes that harmless.
         self.free_slots.push(slot);

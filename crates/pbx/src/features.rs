@@ -129,6 +129,8 @@ pub struct Features {
     groups: HashMap<String, HuntGroupEntry>,
     short_codes: ShortCodes,
     dial_plan: DialPlan,
+    /// Music on hold chosen for a user (by extension) or a hunt group (by number).
+    music_on_hold: HashMap<String, String>,
 }
 
 impl Features {
@@ -145,6 +147,7 @@ impl Features {
             groups: groups.into_iter().map(|g| (g.number.clone(), g)).collect(),
             short_codes: ShortCodes::default(),
             dial_plan: DialPlan::default(),
+            music_on_hold: HashMap::new(),
         }
     }
 
@@ -170,6 +173,22 @@ impl Features {
     pub fn with_short_codes(mut self, codes: ShortCodes) -> Features {
         self.short_codes = codes;
         self
+    }
+
+    /// The same, with this music on hold: `(number, music)` where the number is a user's
+    /// extension or a hunt group's, and the music a name the media relay knows (the
+    /// binary uses the configured file's path). Others hear the system's music.
+    pub fn with_music_on_hold(
+        mut self,
+        music: impl IntoIterator<Item = (String, String)>,
+    ) -> Features {
+        self.music_on_hold = music.into_iter().collect();
+        self
+    }
+
+    /// The music on hold chosen for a user's extension or a hunt group's number, if any.
+    pub fn music_on_hold(&self, number: &str) -> Option<&str> {
+        self.music_on_hold.get(number).map(String::as_str)
     }
 
     /// The short codes users dial.

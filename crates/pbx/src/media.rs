@@ -5,6 +5,9 @@
 //! (RFC 3264 offer/answer is otherwise left to the endpoints). The relay itself — sockets,
 //! threads, latching — lives in the `media-engine` crate behind this trait, so the core stays
 //! free of IO and its tests use a scripted relay.
+//!
+//! The relay also plays music on hold to a held party (see `b2bua::hold`): call control
+//! says to which side, in which payload type and which piece; the relay owns the audio.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -15,6 +18,16 @@ pub enum Side {
     Caller,
     /// The called party (the answering fork of the B leg).
     Callee,
+}
+
+impl Side {
+    /// The other endpoint of the call.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Caller => Side::Callee,
+            Side::Callee => Side::Caller,
+        }
+    }
 }
 
 /// The ports of one relay session.
@@ -34,6 +47,14 @@ pub trait MediaRelay: Send {
     fn open(&mut self) -> Option<RelayPorts>;
     /// Where a side's endpoint said (in its SDP) that it receives RTP.
     fn set_remote(&mut self, session: u64, side: Side, rtp: SocketAddr);
+    /// Plays music on hold to `side`'s endpoint instead of the other side's media, as
+    /// `payload_type` (0 PCMU or 8 PCMA, from that endpoint's SDP), looping until
+    /// [`stop_music`](Self::stop_music) or [`close`](Self::close). `music` names the piece
+    /// the configuration chose (a user's or hunt group's `music_on_hold`); `None` is the
+    /// system's. Starting what already plays changes nothing.
+    fn start_music(&mut self, session: u64, side: Side, music: Option<&str>, payload_type: u8);
+    /// Stops the music to `side`: the other side's media reaches it again.
+    fn stop_music(&mut self, session: u64, side: Side);
     /// Ends the session; returns its media statistics in words for the call record.
     fn close(&mut self, session: u64) -> String;
     /// The address written into SDP when the signalling address is not an IP literal.

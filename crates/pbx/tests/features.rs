@@ -796,9 +796,21 @@ fn park_in_slot_1(net: &mut Net, inv: &Request, p202: Peer, cseq: u32) -> Vec<St
 fn a_parked_call_is_taken_back_from_another_phone() {
     let features = Features::default().with_short_codes(park_codes());
     let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203)]);
-    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    let relay = ScriptedRelay::default();
+    let log = relay.log.clone();
+    net.pbx.set_media_relay(Box::new(relay));
     let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
     assert_eq!(park_in_slot_1(&mut net, &inv, p[0], 2), ["SIP/2.0 200 OK"]);
+    let music = |log: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| -> Vec<String> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("music"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(music(&log).len(), 1, "the parked caller hears music");
+    assert!(music(&log)[0].contains("Caller"), "{:?}", music(&log));
     assert_eq!(
         net.pbx.active_calls(),
         [("201".into(), "park 1".into(), true)]
@@ -818,6 +830,10 @@ fn a_parked_call_is_taken_back_from_another_phone() {
     );
     net.deliver(p[1], c.ack_text(&to_tag(&ok[0])).as_bytes());
     assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+    assert_eq!(
+        music(&log).last().map(String::as_str),
+        Some("stop music 7 Caller")
+    );
     // 201 hangs up: the BYE reaches 203 in the dialog 203 began.
     let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
     let bye = requests_to(&out, p[1]).pop().unwrap();

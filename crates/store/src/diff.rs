@@ -28,6 +28,17 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
             zone(&new.system.timezone)
         ));
     }
+    let music = |m: &Option<String>| {
+        m.as_ref()
+            .map_or("(built-in)".to_owned(), |p| format!("{p:?}"))
+    };
+    if old.system.music_on_hold != new.system.music_on_hold {
+        out.push(format!(
+            "system.music_on_hold {} -> {}",
+            music(&old.system.music_on_hold),
+            music(&new.system.music_on_hold)
+        ));
+    }
     let (a, b) = (&old.registrar, &new.registrar);
     setting(
         &mut out,

@@ -85,6 +85,11 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
     );
     let rights = |user: &User| joined(user.rights.iter().map(|r| r.as_str()));
     line("rights", rights(o), rights(u));
+    line(
+        "music_on_hold",
+        opt(&o.music_on_hold),
+        opt(&u.music_on_hold),
+    );
     let (a, b) = (&o.forward, &u.forward);
     line(
         "forward.unconditional",
@@ -191,6 +196,11 @@ pub(crate) fn hunt_groups(old: &Config, new: &Config, out: &mut Vec<String>) {
             opt(&g.night_service_to),
         );
         line("in_service", text(o.in_service), text(g.in_service));
+        line(
+            "music_on_hold",
+            opt(&o.music_on_hold),
+            opt(&g.music_on_hold),
+        );
     }
     let after: HashMap<&str, &HuntGroup> = new
         .hunt_groups

@@ -130,6 +130,7 @@ fn read_system(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SystemSettings {
         name: f.string("name", errs).map_or(d.name, str::to_owned),
         realm: f.string("realm", errs).map_or(d.realm, str::to_owned),
         timezone: f.string("timezone", errs).map(str::to_owned),
+        music_on_hold: f.string("music_on_hold", errs).map(str::to_owned),
     };
     f.finish(errs);
     s

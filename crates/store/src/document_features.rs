@@ -35,6 +35,7 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     if let Some(rights) = rights {
         user.rights = rights;
     }
+    user.music_on_hold = f.string("music_on_hold", &mut r.errs).map(str::to_owned);
     if let Some(t) = f.table("forward", &mut r.errs) {
         user.forward = read_forward(Fields::new(t, f.path_of("forward")), &mut r.errs);
     }
@@ -191,6 +192,7 @@ pub(crate) fn read_hunt_group(mut f: Fields<'_>, r: &mut Reading) -> HuntGroup {
     g.time_profile = f.string("time_profile", errs).map(str::to_owned);
     g.night_service_to = f.string("night_service_to", errs).map(str::to_owned);
     g.in_service = f.boolean("in_service", errs).unwrap_or(g.in_service);
+    g.music_on_hold = f.string("music_on_hold", errs).map(str::to_owned);
     f.finish(&mut r.errs);
     g
 }

@@ -31,6 +31,7 @@ impl Config {
             // Said, so that a reader knows the key exists and what its absence means.
             None => out.push_str("# timezone: the machine's own time zone\n"),
         }
+        field_opt(&mut out, "music_on_hold", &s.music_on_hold);
 
         let r = &self.registrar;
         out.push_str("\n[registrar]\n");
@@ -122,6 +123,7 @@ fn write_user(out: &mut String, u: &User) {
     field_bool(out, "call_waiting", u.call_waiting);
     let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
     field_str_list(out, "rights", &rights);
+    field_opt(out, "music_on_hold", &u.music_on_hold);
     let f = &u.forward;
     out.push_str("[users.forward]\n");
     field_opt(out, "unconditional", &f.unconditional);
@@ -167,6 +169,7 @@ fn write_hunt_group(out: &mut String, g: &HuntGroup) {
     field_opt(out, "time_profile", &g.time_profile);
     field_opt(out, "night_service_to", &g.night_service_to);
     field_bool(out, "in_service", g.in_service);
+    field_opt(out, "music_on_hold", &g.music_on_hold);
 }
 
 fn field_opt(out: &mut String, key: &str, value: &Option<String>) {

@@ -15,6 +15,11 @@
 //! realm = "strowger"        # SIP digest realm; extension HA1 hashes are bound to it
 //! timezone = "Europe/London"   # optional IANA name time profiles are read in; without
 //!                           # it, the machine's own time zone
+//! music_on_hold = "moh/office.wav"   # optional: what held parties hear (default: the
+//!                           # music built into the program); a WAV file, 8 kHz mono,
+//!                           # 16-bit PCM or G.711 µ-law/A-law, at most 10 minutes; a
+//!                           # relative path is taken from the data directory; the file
+//!                           # must load when the document is applied
 //!
 //! [registrar]
 //! min_expires = 60          # 1..=3600; shorter requests get 423
@@ -72,6 +77,8 @@
 //! rights = ["internal", "local", "national", "international"]   # the default; also
 //!                           # "premium"; emergency numbers are always allowed; an
 //!                           # extension without a user may call internal numbers only
+//! music_on_hold = "moh/alice.wav"   # optional: what a party this user holds hears
+//!                           # (as system.music_on_hold; default: the system's)
 //! [users.forward]           # optional; targets are dialable numbers, internal or
 //! unconditional = "202"     # external: 2..=20 of 0-9 * # with an optional leading +,
 //! busy = "300"              # never the user's own extension
@@ -110,6 +117,9 @@
 //! time_profile = "office-hours"   # optional: in service only while it is active
 //! night_service_to = "203"  # optional: where calls go while out of service
 //! in_service = true         # false: night service (also set by short code)
+//! music_on_hold = "moh/sales.wav"   # optional: what a caller to the group hears when
+//!                           # the member who answered holds it (default: the member's,
+//!                           # else the system's)
 //!
 //! [[admins]]
 //! name = "admin"

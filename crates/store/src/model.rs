@@ -98,6 +98,11 @@ pub struct SystemSettings {
     /// The IANA time zone time profiles are read in (`"Europe/London"`); a name the time
     /// zone database knows. `None` (the default): the machine's own time zone.
     pub timezone: Option<String>,
+    /// Music on hold: a WAV file (8 kHz mono; 16-bit PCM, G.711 µ-law or A-law; at most
+    /// ten minutes) played to a party put on hold. A relative path is taken from the
+    /// data directory. Without it, the music built into the program plays. The file must
+    /// load when the configuration is applied.
+    pub music_on_hold: Option<String>,
 }
 
 impl Default for SystemSettings {
@@ -106,6 +111,7 @@ impl Default for SystemSettings {
             name: "Strowger".to_owned(),
             realm: "strowger".to_owned(),
             timezone: None,
+            music_on_hold: None,
         }
     }
 }
@@ -263,6 +269,9 @@ pub struct User {
     pub rights: Vec<CallRight>,
     /// Forwarding and follow me (`[users.forward]`).
     pub forward: Forwarding,
+    /// The music a party this user puts on hold hears (a WAV file, as
+    /// `system.music_on_hold`); without it, the system's.
+    pub music_on_hold: Option<String>,
 }
 
 impl User {
@@ -279,6 +288,7 @@ impl User {
             call_waiting: true,
             rights: CallRight::default_rights(),
             forward: Forwarding::default(),
+            music_on_hold: None,
         }
     }
 

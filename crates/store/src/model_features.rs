@@ -157,6 +157,10 @@ pub struct HuntGroup {
     /// The manual service state: false is night service, as set by the `night_service_on`
     /// short code (default true).
     pub in_service: bool,
+    /// The music a caller hears when the member who answered its call to this group puts
+    /// it on hold (a WAV file, as `system.music_on_hold`); without it, the member's own,
+    /// else the system's.
+    pub music_on_hold: Option<String>,
 }
 
 impl HuntGroup {
@@ -176,6 +180,7 @@ impl HuntGroup {
             time_profile: None,
             night_service_to: None,
             in_service: true,
+            music_on_hold: None,
         }
     }
 }

@@ -44,6 +44,8 @@ pub const NONCE_LIFETIME: RangeInclusive<u32> = 10..=3600;
 pub const SLOW_DOWN_AFTER: RangeInclusive<u32> = 0..=1000;
 /// Longest system name and user full name.
 pub const MAX_DISPLAY_NAME: usize = 64;
+/// Longest music-on-hold file path.
+pub const MAX_MUSIC_PATH: usize = 1024;
 
 impl Config {
     /// Checks every rule; lists every broken one.
@@ -138,6 +140,23 @@ fn check_system(config: &Config, errs: &mut ConfigErrors) {
                 ),
             );
         }
+    }
+    check_music_path("system.music_on_hold", &s.music_on_hold, errs);
+}
+
+/// A music-on-hold path's form; whether the file exists and plays is checked where it is
+/// loaded (the binary, when it applies the configuration), since this crate reads no
+/// audio.
+pub(crate) fn check_music_path(path: &str, value: &Option<String>, errs: &mut ConfigErrors) {
+    let Some(value) = value else { return };
+    if value.is_empty() || value.len() > MAX_MUSIC_PATH || value.chars().any(char::is_control) {
+        errs.push(
+            path,
+            format!(
+                "must be the path of a WAV file: 1 to {MAX_MUSIC_PATH} bytes without \
+                 control characters"
+            ),
+        );
     }
 }
 

@@ -123,6 +123,7 @@ fn check_user_settings(config: &Config, failed: &HashSet<String>, errs: &mut Con
             let listed: Vec<_> = user.rights.iter().map(Some).collect();
             check_unique(&at("rights"), &listed, errs);
         }
+        crate::validate::check_music_path(&at("music_on_hold"), &user.music_on_hold, errs);
         let f = &user.forward;
         in_range(
             &at("forward.no_answer_secs"),
@@ -229,6 +230,7 @@ fn check_hunt_groups(config: &Config, failed: &HashSet<String>, errs: &mut Confi
     let mut numbers: HashMap<&str, &str> = HashMap::new();
     for (i, g) in config.hunt_groups.iter().enumerate() {
         let at = |field: &str| format!("hunt_groups[{i}].{field}");
+        crate::validate::check_music_path(&at("music_on_hold"), &g.music_on_hold, errs);
         let path = at("name");
         if !is_valid_login(&g.name) {
             errs.push(

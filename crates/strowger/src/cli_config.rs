@@ -2,9 +2,10 @@
 //! server (if any) to take the change at once.
 
 use crate::control::{self, Command};
+use crate::music::MusicLibrary;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
-use store::{Config, ImportOptions, Store};
+use store::{Config, ConfigErrors, ImportOptions, Store};
 
 /// Who is making the change, for the audit trail: the login name, else the user id (CI
 /// runners and service managers often set no `$USER`).
@@ -49,10 +50,24 @@ pub fn export(data_dir: &Path, output: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn validate(store_config: &Config, file: &Path) -> anyhow::Result<Result<Config, String>> {
+/// Reads and validates a document; the music-on-hold files it names must play (relative
+/// paths from `data_dir`, as the server reads them).
+fn validate(
+    data_dir: &Path,
+    store_config: &Config,
+    file: &Path,
+) -> anyhow::Result<Result<Config, String>> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok(Config::from_toml(&text, Some(store_config)).map_err(|e| {
+    let checked = Config::from_toml(&text, Some(store_config)).and_then(|config| {
+        let (_, errors) = MusicLibrary::load(&config, data_dir);
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    });
+    Ok(checked.map_err(|e| {
         format!(
             "{} is not valid ({} error{}):\n{e}",
             file.display(),
@@ -69,7 +84,7 @@ pub fn check(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
     } else {
         Config::default()
     };
-    match validate(&current, file)? {
+    match validate(data_dir, &current, file)? {
         Ok(c) => {
             println!(
                 "{} is valid: {} extensions, {} users, {} administrators",
@@ -87,7 +102,7 @@ pub fn check(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
 /// `config apply FILE`.
 pub fn apply(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
     let (mut store, current) = open_existing(data_dir)?;
-    let config = match validate(&current, file)? {
+    let config = match validate(data_dir, &current, file)? {
         Ok(c) => c,
         Err(msg) => bail!("{msg}\nnothing was changed; the configuration in force stays"),
     };

@@ -114,6 +114,7 @@ pub fn features(config: &Config) -> pbx::Features {
     pbx::Features::new(users, groups)
         .with_short_codes(pbx::ShortCodes::new(codes))
         .with_dial_plan(dial_plan(&config.dial_plan))
+        .with_music_on_hold(crate::music::choices(config))
 }
 
 fn call_right(r: store::CallRight) -> pbx::CallRight {

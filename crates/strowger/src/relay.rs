@@ -1,4 +1,5 @@
-//! The media engine behind the call-control core's [`MediaRelay`] seam.
+//! The media engine behind the call-control core's [`MediaRelay`] seam, music on hold
+//! included (from the server's [`MusicLibrary`](crate::music::MusicLibrary)).
 
 use media_engine::{Leg, LegStats, MediaEngine, SessionId};
 use pbx::{MediaRelay, RelayPorts, Side};
@@ -6,16 +7,24 @@ use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use crate::music::SharedMusic;
+
 /// Relays call media through the engine's threads.
 pub struct EngineRelay {
     engine: Arc<MediaEngine>,
     default_ip: IpAddr,
+    music: SharedMusic,
 }
 
 impl EngineRelay {
-    /// A relay on `engine`, advertising `default_ip` when signalling gives no better one.
-    pub fn new(engine: Arc<MediaEngine>, default_ip: IpAddr) -> EngineRelay {
-        EngineRelay { engine, default_ip }
+    /// A relay on `engine`, advertising `default_ip` when signalling gives no better one,
+    /// playing music on hold from `music`.
+    pub fn new(engine: Arc<MediaEngine>, default_ip: IpAddr, music: SharedMusic) -> EngineRelay {
+        EngineRelay {
+            engine,
+            default_ip,
+            music,
+        }
     }
 }
 
@@ -32,6 +41,9 @@ fn describe(out: &mut String, name: &str, s: &LegStats) {
         "{name}: in {} pkts/{} B, out {} pkts/{} B, dropped {}",
         s.rtp.packets_in, s.rtp.bytes_in, s.rtp.packets_out, s.rtp.bytes_out, s.rtp.packets_dropped
     );
+    if s.music_packets > 0 {
+        let _ = write!(out, ", music on hold {} pkts", s.music_packets);
+    }
     if let Some(r) = &s.reception {
         let _ = write!(
             out,
@@ -68,6 +80,29 @@ impl MediaRelay for EngineRelay {
             .set_remote(SessionId(session), leg(side), rtp, rtcp)
         {
             tracing::debug!(error = %e, session, "media remote not set");
+        }
+    }
+
+    fn start_music(&mut self, session: u64, side: Side, music: Option<&str>, payload_type: u8) {
+        let piece = self
+            .music
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(music);
+        let Some(piece) = piece else {
+            return;
+        };
+        if let Err(e) = self
+            .engine
+            .start_music(SessionId(session), leg(side), piece, payload_type)
+        {
+            tracing::debug!(error = %e, session, "music on hold not started");
+        }
+    }
+
+    fn stop_music(&mut self, session: u64, side: Side) {
+        if let Err(e) = self.engine.stop_music(SessionId(session), leg(side)) {
+            tracing::debug!(error = %e, session, "music on hold not stopped");
         }
     }
 

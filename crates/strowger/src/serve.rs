@@ -5,6 +5,7 @@
 use crate::clock::LocalClock;
 use crate::control::{self, Command, ControlRequest};
 use crate::convert;
+use crate::music::{MusicLibrary, SharedMusic};
 use crate::sip_limits::MAX_MESSAGE;
 use crate::tcp::{self, TcpEvent};
 use crate::trace::SipTrace;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use store::{Config, Store};
 use tokio::net::{TcpListener, UdpSocket};
@@ -57,6 +59,14 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .context("no configuration stored")?;
     drop(store);
     let secret = crate::secret::load_or_create(&opts.data_dir)?;
+    // A file that went missing since the configuration was applied must not keep the phone
+    // system from starting: its users hear the system's music (or the built-in piece).
+    let (library, errors) = MusicLibrary::load(&config, &opts.data_dir);
+    for e in &errors {
+        tracing::error!(error = %e, "music on hold does not play; the system's plays instead");
+    }
+    tracing::info!(files = library.files(), "music on hold loaded");
+    let music: SharedMusic = Arc::new(Mutex::new(library));
 
     let udp = bind_udp(opts.sip_listen)?;
     let tcp = TcpListener::bind(opts.sip_listen)
@@ -102,10 +112,11 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         media_ip
     };
     tracing::info!(ip = %media_ip, ports = ?opts.rtp_ports, "media relay started");
-    let engine = std::sync::Arc::new(engine);
+    let engine = Arc::new(engine);
     pbx.set_media_relay(Box::new(crate::relay::EngineRelay::new(
         engine.clone(),
         default_ip,
+        music.clone(),
     )));
     let mut core = CoreLoop {
         pbx,
@@ -113,6 +124,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         tcp_writers: HashMap::new(),
         backlog: Vec::new(),
         engine,
+        music,
         trace,
         audit,
         data_dir: opts.data_dir.clone(),
@@ -143,7 +155,9 @@ struct CoreLoop {
     udp: UdpSocket,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     backlog: Vec<(SocketAddr, Vec<u8>)>,
-    engine: std::sync::Arc<media_engine::MediaEngine>,
+    engine: Arc<media_engine::MediaEngine>,
+    /// The music on hold the relay plays, replaced on reload.
+    music: SharedMusic,
     trace: SipTrace,
     audit: crate::audit::AuditSink,
     data_dir: PathBuf,
@@ -283,7 +297,19 @@ impl CoreLoop {
                 format!("SIP trace {}\n", if on { "on" } else { "off" })
             }
             Command::Reload => match load_config(self.data_dir.clone()).await {
-                Ok(Some(config)) => {
+                Ok(Some((_, _, errors))) if !errors.is_empty() => {
+                    let errors = store::ConfigErrors(errors);
+                    tracing::error!(%errors, "reload refused: music on hold does not play");
+                    format!(
+                        "error: music on hold does not play:\n{errors}\nthe configuration \
+                         in force stays\n"
+                    )
+                }
+                Ok(Some((config, library, _))) => {
+                    *self
+                        .music
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = library;
                     self.pbx
                         .apply_config(convert::pbx_settings(&config), convert::directory(&config));
                     self.pbx.set_features(convert::features(&config));
@@ -350,10 +376,17 @@ impl CoreLoop {
     }
 }
 
-async fn load_config(data_dir: PathBuf) -> anyhow::Result<Option<Config>> {
+/// The stored configuration and its music on hold (with the fields whose files do not
+/// play), read off the signalling task: files and SQLite may be slow.
+async fn load_config(
+    data_dir: PathBuf,
+) -> anyhow::Result<Option<(Config, MusicLibrary, Vec<store::FieldError>)>> {
     tokio::task::spawn_blocking(move || {
         let store = Store::open(&data_dir)?;
-        Ok(store.current()?.map(|(_, c)| c))
+        Ok(store.current()?.map(|(_, config)| {
+            let (library, errors) = MusicLibrary::load(&config, &data_dir);
+            (config, library, errors)
+        }))
     })
     .await?
 }

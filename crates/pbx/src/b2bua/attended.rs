@@ -142,6 +142,9 @@ impl Pbx {
         }
         self.bye_leg(now, j.away, j.away_leg);
         self.end_call(now, j.away, "joined to another call by attended transfer");
+        // Nobody is on hold in the joined call: the transferee talks to the target.
+        self.stop_music(j.home, Side::Caller);
+        self.stop_music(j.home, Side::Callee);
         let Some(call) = self.calls.calls.get(&j.home) else {
             return;
         };

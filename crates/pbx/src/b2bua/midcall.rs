@@ -1,9 +1,11 @@
 //! Requests inside an established call (re-INVITE for hold/resume or a new media offer,
 //! UPDATE, INFO with DTMF, and other in-dialog methods): each is sent on in the other leg's
 //! dialog and its final response carried back, with session descriptions re-anchored on the
-//! relay so that media keeps flowing through it (and `a=sendonly`/`a=inactive` reach the
-//! other phone unchanged, which is what puts it on hold).
+//! relay so that media keeps flowing through it. An offer that holds the other party is
+//! seen on the way (see `hold`): the held phone is offered `a=sendonly` and hears music
+//! from the relay once it accepts.
 
+use super::hold::{with_direction, HoldOffer};
 use super::session_timer::{self, Agreement, Negotiation};
 use super::{copy_body, Call, Pbx, Resend};
 use crate::media::{anchor, Side};
@@ -24,6 +26,8 @@ pub(crate) struct Relayed {
     sent: Request,
     /// New session timer terms the caller put in its refresh.
     terms: Option<Agreement>,
+    /// What its offer said about holding the other side, applied once accepted.
+    hold: Option<HoldOffer>,
 }
 
 /// Our ACK for the other side's 2xx to a re-INVITE without SDP: that 2xx carried the offer,
@@ -33,6 +37,9 @@ pub(crate) struct DeferredAck {
     to: Side,
     ack: Request,
     peer: Peer,
+    /// The offer in the 2xx held with `a=inactive` (offered as `sendonly`): the answer
+    /// must say `inactive` when it reaches the side that offered.
+    answer_inactive: bool,
 }
 
 /// The ACK for a 2xx to `sent` (an INVITE of ours): same dialog and CSeq number, a new
@@ -137,6 +144,11 @@ impl Pbx {
             return self.reply(now, tx, req, StatusCode::SERVER_ERROR);
         };
         out.body = copy_body(&req.headers, &req.body, &mut out.headers);
+        let hold = if is_session_refresh(&req.method) {
+            self.hold_offer(id, &mut out.body)
+        } else {
+            None
+        };
         out.body = self.reanchor(id, from, out.body);
         if from == Side::Callee {
             if let Some(call) = self.calls.calls.get_mut(&id) {
@@ -161,6 +173,7 @@ impl Pbx {
                         request: req.clone(),
                         sent: out,
                         terms,
+                        hold,
                     },
                 );
             }
@@ -180,10 +193,24 @@ impl Pbx {
         back.reason.clone_from(&resp.reason);
         back.body = copy_body(&resp.headers, &resp.body, &mut back.headers);
         // The answer came from the other side: re-anchor it towards the side that asked.
-        let answerer = match r.from {
-            Side::Caller => Side::Callee,
-            Side::Callee => Side::Caller,
-        };
+        let answerer = r.from.other();
+        let ok = resp.status.is_success();
+        // Hold starts or ends once the other side accepted the offer.
+        let mut answer_inactive = false;
+        if ok {
+            if let Some(offer) = r.hold {
+                self.apply_hold(r.call, r.from, offer, &back.body);
+                if offer == (HoldOffer::Hold { inactive: true }) {
+                    back.body = with_direction(back.body, sdp::Direction::Inactive);
+                }
+            } else if r.request.method == Method::Invite && r.request.body.is_empty() {
+                // No SDP in the re-INVITE: this 2xx is the answerer's own offer.
+                if let Some(offer) = self.hold_offer(r.call, &mut back.body) {
+                    self.apply_hold(r.call, answerer, offer, &back.body);
+                    answer_inactive = offer == (HoldOffer::Hold { inactive: true });
+                }
+            }
+        }
         back.body = self.reanchor(r.call, answerer, back.body);
         if let Some(call) = self.calls.calls.get(&r.call) {
             if r.request.method == Method::Invite && resp.status.is_success() {
@@ -193,7 +220,6 @@ impl Pbx {
         }
         back.headers
             .push(HeaderName::Server, self.settings.server_name.clone());
-        let ok = resp.status.is_success();
         if ok && is_session_refresh(&r.request.method) {
             self.session_refreshed(now, r.call, r.terms);
             if r.from == Side::Caller {
@@ -208,7 +234,7 @@ impl Pbx {
             }
         }
         if r.request.method == Method::Invite && ok {
-            self.ack_relayed_ok(r.call, answerer, &r, &resp);
+            self.ack_relayed_ok(r.call, answerer, &r, &resp, answer_inactive);
             // Our 2xx is retransmitted until the ACK, like the first one.
             let t1 = self.transactions.config().t1;
             let t2 = self.transactions.config().t2;
@@ -232,7 +258,14 @@ impl Pbx {
     /// ACKs the other side's 2xx to a relayed re-INVITE ourselves (the ACK is end to end
     /// per dialog) — at once, or, when that 2xx carried an offer (the re-INVITE had no
     /// SDP), once the asking side's ACK brings the answer.
-    fn ack_relayed_ok(&mut self, id: u64, answerer: Side, r: &Relayed, resp: &Response) {
+    fn ack_relayed_ok(
+        &mut self,
+        id: u64,
+        answerer: Side,
+        r: &Relayed,
+        resp: &Response,
+        answer_inactive: bool,
+    ) {
         let ack = ack_for(&r.sent);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
@@ -249,6 +282,7 @@ impl Pbx {
                 to: answerer,
                 ack,
                 peer,
+                answer_inactive,
             });
         } else {
             self.transactions
@@ -265,10 +299,19 @@ impl Pbx {
         if !call.deferred_ack.as_ref().is_some_and(|d| d.to != from) {
             return;
         }
-        let Some(DeferredAck { to, mut ack, peer }) = call.deferred_ack.take() else {
+        let Some(DeferredAck {
+            to,
+            mut ack,
+            peer,
+            answer_inactive,
+        }) = call.deferred_ack.take()
+        else {
             return;
         };
         ack.body = copy_body(&ack_in.headers, &ack_in.body, &mut ack.headers);
+        if answer_inactive {
+            ack.body = with_direction(ack.body, sdp::Direction::Inactive);
+        }
         ack.body = self.reanchor(id, from, ack.body);
         if to == Side::Caller && !ack.body.is_empty() {
             if let Some(call) = self.calls.calls.get_mut(&id) {

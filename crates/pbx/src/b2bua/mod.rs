@@ -18,6 +18,9 @@
 //! Files: `setup` (the caller's INVITE, forking), `barring` (emergency numbers, then short
 //! codes and their right), `forks` (the B leg and its responses), `dialogs` (the A leg,
 //! in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed).
+//! Files: `setup` (the caller's INVITE, forking), `forks` (the B leg and its responses),
+//! `dialogs` (the A leg, in-dialog requests), `midcall` (re-INVITE, UPDATE, INFO relayed),
+//! `hold` (hold seen in relayed offers, music on hold to the held party).
 
 mod account;
 mod attended;
@@ -26,6 +29,7 @@ mod dialogs;
 mod feature_codes;
 mod forks;
 mod handover;
+mod hold;
 mod hotdesk;
 mod hunt;
 mod midcall;
@@ -146,6 +150,8 @@ struct Call {
     account_code: Option<String>,
     /// Waiting in a park slot (no callee: `winner` is none).
     parked: Option<park::Parked>,
+    /// Who hears music on hold.
+    hold: hold::HoldState,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -457,6 +463,7 @@ impl Pbx {
                 _ => None,
             }))
         };
+        self.stop_all_music(&call);
         let media = match (call.media, self.media_relay.as_mut()) {
             (Some(ports), Some(relay)) => relay.close(ports.session),
             _ => String::new(),

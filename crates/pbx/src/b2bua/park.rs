@@ -7,8 +7,9 @@
 //! park timeout rings the parker again (as a transfer with the referrer gone: if that
 //! fails too, the caller gets BYE).
 //!
-//! Not yet: parking by the calling party (its dialog cannot be handed on yet), music for
-//! the parked party (it hears silence).
+//! The parked caller hears the parker's music on hold (see `hold`).
+//!
+//! Not yet: parking by the calling party (its dialog cannot be handed on yet).
 
 use super::reoffer::{as_resumed_offer, holds_the_receiver};
 use super::*;
@@ -48,6 +49,17 @@ impl Pbx {
             return;
         };
         let parker = call.forks[i].extension.clone();
+        // The caller waits to the parker's music on hold.
+        let session = call.a.last_sdp.clone();
+        self.apply_hold(
+            id,
+            Side::Callee,
+            hold::HoldOffer::Hold { inactive: false },
+            &session,
+        );
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
         call.winner = None;
         call.b_ok = None;
         call.deferred_ack = None;
@@ -102,6 +114,7 @@ impl Pbx {
         };
         call.parked = None;
         call.winner = Some(i);
+        self.stop_music(id, Side::Caller);
         self.calls.presence.answered(&[taker]);
         if holds_the_receiver(&session) {
             if let Some(body) = as_resumed_offer(&session, None) {

@@ -80,6 +80,7 @@ impl Pbx {
                 if let Some(call) = self.calls.calls.get_mut(&id) {
                     call.winner = Some(new);
                 }
+                self.stop_music(id, Side::Callee);
                 self.bye_fork(now, id, i);
                 if holds_the_receiver(&session) {
                     if let Some(body) = as_resumed_offer(&session, None) {
@@ -128,6 +129,7 @@ impl Pbx {
         };
         // The old device first, while the call still holds its dialog.
         self.bye_leg(now, id, LegRef::Caller);
+        self.stop_music(id, Side::Caller);
         if let (Some(remote), Some(relay)) =
             (pickup::first_audio(&offer), self.media_relay.as_mut())
         {

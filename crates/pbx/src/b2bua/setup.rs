@@ -260,6 +260,7 @@ impl Pbx {
                 release: None,
                 parked: None,
                 account_code: self.calls.dialling_account.take(),
+                hold: hold::HoldState::default(),
                 cancelled: false,
                 started: now,
                 answered: None,
@@ -447,6 +448,8 @@ impl Pbx {
             return body;
         };
         let ip = self.side_ip(&call.a.local_host.clone());
+        // A new callee (a transfer's target) ends the hold its predecessor had the caller on.
+        self.stop_music(id, Side::Caller);
         match anchor(&body, ip, ports.caller_port) {
             Some((new, remote)) => {
                 if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {

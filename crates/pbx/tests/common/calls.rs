@@ -1,5 +1,5 @@
 //! Call-story helpers: a scripted caller that authenticates its INVITE, scripted callees,
-//! and a relay that writes down what call control asks of it.
+//! and a relay that writes down what call control asks of it (music on hold included).
 
 use super::{Net, Phone};
 use pbx::{PbxEvent, PbxSettings, Peer};
@@ -265,6 +265,24 @@ impl pbx::MediaRelay for ScriptedRelay {
             .unwrap()
             .push(format!("remote {session} {side:?} {rtp}"));
     }
+    fn start_music(
+        &mut self,
+        session: u64,
+        side: pbx::Side,
+        music: Option<&str>,
+        payload_type: u8,
+    ) {
+        self.log.lock().unwrap().push(format!(
+            "music {session} {side:?} {} pt {payload_type}",
+            music.unwrap_or("system")
+        ));
+    }
+    fn stop_music(&mut self, session: u64, side: pbx::Side) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("stop music {session} {side:?}"));
+    }
     fn close(&mut self, session: u64) -> String {
         self.log.lock().unwrap().push(format!("close {session}"));
         "a->b 10 packets".into()
@@ -277,7 +295,17 @@ impl pbx::MediaRelay for ScriptedRelay {
 /// Answers a call through a scripted relay; returns the callee's INVITE and the caller's
 /// To tag.
 pub fn answered_call(net: &mut Net, a: &mut Caller, b: Peer) -> (Request, String) {
-    net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
+    answered_call_via(net, a, b, ScriptedRelay::default())
+}
+
+/// Like [`answered_call`], through this relay (keep a clone to read its log).
+pub fn answered_call_via(
+    net: &mut Net,
+    a: &mut Caller,
+    b: Peer,
+    relay: ScriptedRelay,
+) -> (Request, String) {
+    net.pbx.set_media_relay(Box::new(relay));
     let out = a.call(net, "202");
     let inv = requests_to(&out, b).remove(0);
     let out = net.deliver(b, &answer(&inv, 200, "bob", Some(SDP_B)));

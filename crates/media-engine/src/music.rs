@@ -1,0 +1,219 @@
+//! Music on hold as the relay plays it: a piece of audio read once from a WAV file and held
+//! in memory in both G.711 laws, so that a relay thread only ever copies 160 ready-made
+//! bytes into a packet — no decoding, no file access, no allocation while it plays.
+//!
+//! One [`Music`] is shared (in an `Arc`) by every call that plays it; the binary loads the
+//! files named in the configuration when it applies it, and hands them to the engine with
+//! each [`start_music`](crate::MediaEngine::start_music).
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::g711;
+use crate::wav::{self, Encoding, WavProblem};
+
+/// The longest piece accepted: ten minutes (4.8 MB per law in memory). Hold music loops,
+/// so longer pieces buy nothing but memory.
+pub const MAX_MUSIC_SECONDS: u32 = 600;
+
+/// Largest file read: ten minutes of 16-bit PCM plus room for tags and other chunks.
+const MAX_FILE_BYTES: u64 = MAX_MUSIC_SECONDS as u64 * wav::RATE as u64 * 2 + (1 << 20);
+
+/// A piece of music on hold, ready to play in PCMU or PCMA.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Music {
+    name: String,
+    pcmu: Vec<u8>,
+    pcma: Vec<u8>,
+}
+
+impl fmt::Debug for Music {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Music")
+            .field("name", &self.name)
+            .field("duration", &self.duration())
+            .finish()
+    }
+}
+
+impl Music {
+    /// Reads a WAV file held in memory: 8 kHz mono, 16-bit PCM or G.711 µ-law/A-law.
+    /// `name` says where it came from, for errors and logs (a path, or "built-in").
+    pub fn from_wav(name: impl Into<String>, bytes: &[u8]) -> Result<Music, MusicError> {
+        let name = name.into();
+        let fail = |problem| MusicError {
+            file: name.clone(),
+            problem,
+        };
+        let audio = wav::parse(bytes).map_err(|p| fail(MusicProblem::Wav(p)))?;
+        let samples = audio.samples();
+        if samples > MAX_MUSIC_SECONDS as usize * wav::RATE as usize {
+            return Err(fail(MusicProblem::TooLong {
+                seconds: samples as u64 / u64::from(wav::RATE),
+            }));
+        }
+        // Both laws are kept: a law converts to the other only through linear, and doing
+        // it once here keeps the relay threads to plain copies.
+        let (pcmu, pcma) = match audio.encoding {
+            Encoding::Linear16 => audio
+                .data
+                .chunks_exact(2)
+                .map(|b| {
+                    let s = i16::from_le_bytes([b[0], b[1]]);
+                    (g711::linear_to_ulaw(s), g711::linear_to_alaw(s))
+                })
+                .unzip(),
+            Encoding::Ulaw => (
+                audio.data.to_vec(),
+                audio
+                    .data
+                    .iter()
+                    .map(|&c| g711::linear_to_alaw(g711::ulaw_to_linear(c)))
+                    .collect(),
+            ),
+            Encoding::Alaw => (
+                audio
+                    .data
+                    .iter()
+                    .map(|&c| g711::linear_to_ulaw(g711::alaw_to_linear(c)))
+                    .collect(),
+                audio.data.to_vec(),
+            ),
+        };
+        Ok(Music { name, pcmu, pcma })
+    }
+
+    /// Reads a WAV file from disk (see [`from_wav`](Self::from_wav)); the error names the
+    /// path. Files larger than ten minutes of audio are refused before they are read.
+    pub fn load(path: &Path) -> Result<Music, MusicError> {
+        let name = path.display().to_string();
+        let read = || -> std::io::Result<Option<Vec<u8>>> {
+            let file = std::fs::File::open(path)?;
+            let mut bytes = Vec::new();
+            file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+            Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+        };
+        match read() {
+            Ok(Some(bytes)) => Music::from_wav(name, &bytes),
+            Ok(None) => Err(MusicError {
+                file: name,
+                problem: MusicProblem::TooLarge {
+                    bytes: MAX_FILE_BYTES,
+                },
+            }),
+            Err(e) => Err(MusicError {
+                file: name,
+                problem: MusicProblem::Read(e.to_string()),
+            }),
+        }
+    }
+
+    /// Where the music came from, as given when it was loaded.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long the piece plays before it starts again.
+    pub fn duration(&self) -> Duration {
+        Duration::from_micros(self.pcmu.len() as u64 * 1_000_000 / u64::from(wav::RATE))
+    }
+
+    /// The samples in the law of `payload_type` (0 PCMU, 8 PCMA); `None` for any other.
+    pub(crate) fn encoded(&self, payload_type: u8) -> Option<&[u8]> {
+        match payload_type {
+            0 => Some(&self.pcmu),
+            8 => Some(&self.pcma),
+            _ => None,
+        }
+    }
+}
+
+/// A music file that cannot be played, with its name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("music on hold {file}: {problem}")]
+pub struct MusicError {
+    /// The file (its path, or the name it was given).
+    pub file: String,
+    /// What is wrong with it.
+    pub problem: MusicProblem,
+}
+
+/// What is wrong with a music file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MusicProblem {
+    /// The file could not be read (the operating system's words).
+    #[error("cannot read it: {0}")]
+    Read(String),
+    /// It is not a WAV file we can play.
+    #[error(transparent)]
+    Wav(WavProblem),
+    /// It plays longer than [`MAX_MUSIC_SECONDS`].
+    #[error("{seconds} s long: at most {MAX_MUSIC_SECONDS} s (hold music loops)")]
+    TooLong {
+        /// Its length.
+        seconds: u64,
+    },
+    /// The file is larger than ten minutes of audio could be.
+    #[error(
+        "larger than {bytes} bytes: at most {MAX_MUSIC_SECONDS} s of audio (hold music loops)"
+    )]
+    TooLarge {
+        /// The limit.
+        bytes: u64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wav::tests::wav;
+
+    #[test]
+    fn pcm_is_encoded_in_both_laws() {
+        let samples: Vec<u8> = [0i16, 1000, -1000, 32767]
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect();
+        let m = Music::from_wav("tune.wav", &wav(1, 1, 8000, 16, &samples)).unwrap();
+        assert_eq!(m.encoded(0), Some(&[0xff, 0xce, 0x4e, 0x80][..]));
+        assert_eq!(m.encoded(8), Some(&[0xd5, 0xfa, 0x7a, 0xaa][..]));
+        assert_eq!(m.encoded(9), None);
+        assert_eq!(m.name(), "tune.wav");
+        assert_eq!(m.duration(), Duration::from_micros(500));
+    }
+
+    #[test]
+    fn a_law_file_keeps_its_bytes_and_gains_the_other_law() {
+        let m = Music::from_wav("a", &wav(6, 1, 8000, 8, &[0xd5, 0xaa])).unwrap();
+        assert_eq!(m.encoded(8), Some(&[0xd5, 0xaa][..]));
+        // A-law's smallest step is +8 (it has no zero), which µ-law can tell from 0.
+        assert_eq!(m.encoded(0), Some(&[0xfe, 0x80][..]));
+        let m = Music::from_wav("u", &wav(7, 1, 8000, 8, &[0xff, 0x80])).unwrap();
+        assert_eq!(m.encoded(0), Some(&[0xff, 0x80][..]));
+        assert_eq!(m.encoded(8), Some(&[0xd5, 0xaa][..]));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_reason() {
+        let e = Music::from_wav("cd.wav", &wav(1, 2, 44100, 16, &[0; 8])).unwrap_err();
+        assert_eq!(e.file, "cd.wav");
+        assert_eq!(
+            e.problem,
+            MusicProblem::Wav(WavProblem::UnsupportedChannels(2))
+        );
+        assert!(
+            e.to_string()
+                .starts_with("music on hold cd.wav: 2 channels"),
+            "{e}"
+        );
+        let long = vec![0xff; (MAX_MUSIC_SECONDS as usize + 1) * 8000];
+        let e = Music::from_wav("long.wav", &wav(7, 1, 8000, 8, &long)).unwrap_err();
+        assert_eq!(e.problem, MusicProblem::TooLong { seconds: 601 });
+        let e = Music::load(Path::new("/nonexistent/hold.wav")).unwrap_err();
+        assert_eq!(e.file, "/nonexistent/hold.wav");
+        assert!(matches!(e.problem, MusicProblem::Read(_)), "{e}");
+    }
+}

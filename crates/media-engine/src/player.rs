@@ -1,0 +1,325 @@
+//! Playing music to one leg: the RTP stream the relay sends in place of the other party's
+//! audio (RFC 3550 §5.1), and the clock that says when its next packet is due.
+//!
+//! Sans-IO: the relay thread passes `now` in and sends the packets this writes; nothing
+//! here reads a clock or a socket, so the pacing rules are tested with made-up instants.
+//!
+//! The stream is the relay's own: its own SSRC (the endpoint's jitter buffer must not mix
+//! it up with the held party's stream), a sequence number that goes up by one per packet,
+//! a timestamp that goes up by 160 per 20 ms packet (8 kHz G.711), and the marker bit on
+//! the first packet of each spell of music (RFC 3551 §4.1: the start of a talkspurt).
+//! Between spells (hold, resume, hold again) the sequence number continues and the
+//! timestamp jumps by the time that passed, as for a silence.
+//!
+//! Packets are due every 20 ms counted from the first one, not from when the previous one
+//! went out, so a thread woken a little late does not drift. A thread woken very late
+//! (more than [`MAX_LATE`]) skips the packets it missed instead of sending a burst the
+//! phone's jitter buffer would throw away.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::Music;
+
+/// One packet's worth of audio.
+pub(crate) const FRAME: Duration = Duration::from_millis(20);
+/// Samples (and G.711 bytes) per packet at 8 kHz.
+pub(crate) const FRAME_SAMPLES: usize = 160;
+/// Later than this, missed packets are skipped rather than sent at once.
+pub(crate) const MAX_LATE: Duration = Duration::from_millis(100);
+/// The fixed RTP header: no CSRC, no extension.
+const RTP_HEADER_LEN: usize = 12;
+
+/// What is playing now.
+#[derive(Debug)]
+struct Playing {
+    music: Arc<Music>,
+    payload_type: u8,
+    /// The next sample to send.
+    offset: usize,
+    /// When the next packet is due.
+    due: Instant,
+    /// The next packet starts a spell of music.
+    marker: bool,
+}
+
+/// The music stream of one leg: its RTP identity, kept across spells, and what plays.
+#[derive(Debug)]
+pub(crate) struct MusicStream {
+    ssrc: u32,
+    /// The sequence number of the next packet.
+    seq: u16,
+    /// The timestamp of the next packet, were it sent right after the last one.
+    timestamp: u32,
+    /// When the last packet sent was due.
+    last_due: Option<Instant>,
+    playing: Option<Playing>,
+}
+
+impl MusicStream {
+    /// A stream that has sent nothing yet, with a random SSRC and random starting sequence
+    /// number and timestamp (RFC 3550 §5.1 asks for random starts).
+    pub(crate) fn new() -> Self {
+        let r = random_u64();
+        Self::with_identity(r as u32, (r >> 32) as u16, random_u64() as u32)
+    }
+
+    /// A stream with a chosen identity (tests).
+    pub(crate) fn with_identity(ssrc: u32, seq: u16, timestamp: u32) -> Self {
+        MusicStream {
+            ssrc,
+            seq,
+            timestamp,
+            last_due: None,
+            playing: None,
+        }
+    }
+
+    pub(crate) fn is_playing(&self) -> bool {
+        self.playing.is_some()
+    }
+
+    /// When the next packet is due, if music is playing.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.playing.as_ref().map(|p| p.due)
+    }
+
+    /// Starts (or changes) the music; the first packet is due at once. Starting what
+    /// already plays changes nothing, so that a repeated hold (a session refresh while
+    /// on hold) does not restart the tune. The caller checks `payload_type` (0 or 8).
+    pub(crate) fn start(&mut self, now: Instant, music: Arc<Music>, payload_type: u8) {
+        if let Some(p) = &mut self.playing {
+            if Arc::ptr_eq(&p.music, &music) && p.payload_type == payload_type {
+                return;
+            }
+            // Another piece, or another codec after a re-negotiation: from the top.
+            p.music = music;
+            p.payload_type = payload_type;
+            p.offset = 0;
+            p.marker = true;
+            return;
+        }
+        if let Some(last) = self.last_due {
+            // The timestamp moves on with the time that passed since the last packet, as
+            // if silence had been sent; the sequence number does not (nothing was sent).
+            let gap = now.saturating_duration_since(last);
+            if gap > FRAME {
+                let samples = gap.as_micros() * FRAME_SAMPLES as u128 / FRAME.as_micros();
+                self.timestamp = self
+                    .timestamp
+                    .wrapping_sub(FRAME_SAMPLES as u32)
+                    .wrapping_add(samples as u32);
+            }
+        }
+        self.playing = Some(Playing {
+            music,
+            payload_type,
+            offset: 0,
+            due: now,
+            marker: true,
+        });
+    }
+
+    /// Stops the music; the stream's identity stays for the next spell.
+    pub(crate) fn stop(&mut self) {
+        self.playing = None;
+    }
+
+    /// Writes the RTP packet due at `now`, if one is, into `buf` (cleared first). Call it
+    /// until it returns false to catch up after a late wake-up.
+    pub(crate) fn poll_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
+        let Some(p) = &mut self.playing else {
+            return false;
+        };
+        if now < p.due {
+            return false;
+        }
+        let Some(samples) = p.music.encoded(p.payload_type).filter(|s| !s.is_empty()) else {
+            // Not a payload type we hold (the engine checks, so never): play nothing.
+            self.playing = None;
+            return false;
+        };
+        let late = now - p.due;
+        if late > MAX_LATE {
+            let missed = (late.as_micros() / FRAME.as_micros()) as u32;
+            p.due += FRAME * missed;
+            p.offset = (p.offset + missed as usize * FRAME_SAMPLES) % samples.len();
+            self.timestamp = self
+                .timestamp
+                .wrapping_add(missed.wrapping_mul(FRAME_SAMPLES as u32));
+        }
+        buf.clear();
+        buf.push(0x80); // version 2, no padding, no extension, no CSRC
+        buf.push(if p.marker { 0x80 } else { 0 } | (p.payload_type & 0x7f));
+        buf.extend_from_slice(&self.seq.to_be_bytes());
+        buf.extend_from_slice(&self.timestamp.to_be_bytes());
+        buf.extend_from_slice(&self.ssrc.to_be_bytes());
+        // The piece loops: a packet may end one pass and begin the next (several, for a
+        // piece shorter than a packet; each turn takes at least one sample).
+        let mut missing = FRAME_SAMPLES;
+        while missing > 0 {
+            let take = missing.min(samples.len() - p.offset);
+            buf.extend_from_slice(&samples[p.offset..p.offset + take]);
+            p.offset = (p.offset + take) % samples.len();
+            missing -= take;
+        }
+        debug_assert_eq!(buf.len(), RTP_HEADER_LEN + FRAME_SAMPLES);
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.last_due = Some(p.due);
+        p.due += FRAME;
+        p.marker = false;
+        true
+    }
+}
+
+/// 64 random bits from the standard library's per-process random keys (the ones that
+/// seed `HashMap`), so that SSRCs need no extra crate.
+fn random_u64() -> u64 {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wav::tests::wav;
+
+    /// Music whose µ-law bytes count 0, 1, 2, … (`len` of them), to see where packets cut.
+    fn counting(len: usize) -> Arc<Music> {
+        let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        Arc::new(Music::from_wav("count", &wav(7, 1, 8000, 8, &data)).unwrap())
+    }
+
+    struct Packet {
+        marker: bool,
+        pt: u8,
+        seq: u16,
+        ts: u32,
+        ssrc: u32,
+        payload: Vec<u8>,
+    }
+
+    fn take(s: &mut MusicStream, now: Instant) -> Option<Packet> {
+        let mut buf = Vec::new();
+        if !s.poll_packet(now, &mut buf) {
+            return None;
+        }
+        assert_eq!(buf.len(), 172);
+        assert_eq!(buf[0], 0x80);
+        Some(Packet {
+            marker: buf[1] & 0x80 != 0,
+            pt: buf[1] & 0x7f,
+            seq: u16::from_be_bytes([buf[2], buf[3]]),
+            ts: u32::from_be_bytes(buf[4..8].try_into().unwrap()),
+            ssrc: u32::from_be_bytes(buf[8..12].try_into().unwrap()),
+            payload: buf[12..].to_vec(),
+        })
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn packets_every_20_ms_with_counting_seq_and_timestamps() {
+        let t0 = Instant::now();
+        let mut s = MusicStream::with_identity(0xabcd, 65534, u32::MAX - 100);
+        assert_eq!(s.next_due(), None);
+        s.start(t0, counting(400), 0);
+        let first = take(&mut s, t0).unwrap();
+        assert!(first.marker);
+        assert_eq!(
+            (first.pt, first.seq, first.ts, first.ssrc),
+            (0, 65534, u32::MAX - 100, 0xabcd)
+        );
+        assert_eq!(first.payload[0], 0);
+        assert!(take(&mut s, t0).is_none(), "one packet per 20 ms");
+        assert_eq!(s.next_due(), Some(t0 + 20 * MS));
+        assert!(take(&mut s, t0 + 19 * MS).is_none());
+        // A wake-up 3 ms late sends the packet; the next is still due at 40 ms, not 43.
+        let second = take(&mut s, t0 + 23 * MS).unwrap();
+        assert!(!second.marker);
+        assert_eq!((second.seq, second.ts), (65535, 59), "both wrap");
+        assert_eq!(s.next_due(), Some(t0 + 40 * MS));
+        let third = take(&mut s, t0 + 40 * MS).unwrap();
+        assert_eq!((third.seq, third.ts), (0, 219));
+        // 400 samples: the third packet holds 320..400 then 0..80 (the loop).
+        assert_eq!(third.payload[79], (399 % 256) as u8);
+        assert_eq!(third.payload[80], 0);
+    }
+
+    #[test]
+    fn a_short_piece_loops_inside_one_packet() {
+        let t0 = Instant::now();
+        let mut s = MusicStream::with_identity(1, 0, 0);
+        s.start(t0, counting(7), 0);
+        let p = take(&mut s, t0).unwrap();
+        let expected: Vec<u8> = (0..160).map(|i| (i % 7) as u8).collect();
+        assert_eq!(p.payload, expected);
+        let p = take(&mut s, t0 + 20 * MS).unwrap();
+        assert_eq!(p.payload[0], 160 % 7);
+    }
+
+    #[test]
+    fn a_late_thread_catches_up_a_little_and_skips_a_lot() {
+        let t0 = Instant::now();
+        let mut s = MusicStream::with_identity(1, 0, 0);
+        s.start(t0, counting(16_000), 0);
+        take(&mut s, t0).unwrap();
+        // 60 ms late: the missed packets go out at once, in order.
+        let now = t0 + 80 * MS;
+        let burst: Vec<_> = std::iter::from_fn(|| take(&mut s, now)).collect();
+        assert_eq!(
+            burst.iter().map(|p| p.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        // A second late by 1 s: no burst; the timestamp and the music move on with time.
+        let now = t0 + 1100 * MS;
+        let p = take(&mut s, now).unwrap();
+        assert_eq!(p.seq, 5, "no sequence gap: nothing was lost on the wire");
+        assert_eq!(p.ts, 1100 / 20 * 160);
+        assert!(take(&mut s, now).is_none());
+        assert_eq!(s.next_due(), Some(t0 + 1120 * MS));
+    }
+
+    #[test]
+    fn stop_then_start_continues_seq_and_jumps_the_timestamp() {
+        let t0 = Instant::now();
+        let music = counting(1000);
+        let mut s = MusicStream::with_identity(9, 100, 1000);
+        s.start(t0, music.clone(), 0);
+        take(&mut s, t0).unwrap();
+        take(&mut s, t0 + 20 * MS).unwrap();
+        s.stop();
+        assert!(!s.is_playing());
+        assert!(take(&mut s, t0 + 40 * MS).is_none());
+        // Two seconds later (from the last packet's due time at 20 ms).
+        let t1 = t0 + 2020 * MS;
+        s.start(t1, music.clone(), 0);
+        let p = take(&mut s, t1).unwrap();
+        assert!(p.marker);
+        assert_eq!((p.seq, p.ts, p.ssrc), (102, 1000 + 2020 * 8, 9));
+        assert_eq!(p.payload[0], 0, "from the top");
+        // Starting what plays changes nothing; another codec starts from the top.
+        s.start(t1, music.clone(), 0);
+        let p = take(&mut s, t1 + 20 * MS).unwrap();
+        assert!(!p.marker);
+        assert_eq!(p.payload[0], 160);
+        s.start(t1 + 25 * MS, music, 8);
+        let p = take(&mut s, t1 + 40 * MS).unwrap();
+        assert!(p.marker);
+        assert_eq!((p.pt, p.seq), (8, 104));
+    }
+
+    #[test]
+    fn random_identities_differ() {
+        let (a, b) = (MusicStream::new(), MusicStream::new());
+        assert_ne!((a.ssrc, a.seq, a.timestamp), (b.ssrc, b.seq, b.timestamp));
+    }
+}
