@@ -4,12 +4,18 @@
 //! Sans-IO: the relay thread passes `now` in and sends the packets this writes; nothing
 //! here reads a clock or a socket, so the pacing rules are tested with made-up instants.
 //!
-//! The stream is the relay's own: its own SSRC (the endpoint's jitter buffer must not mix
-//! it up with the held party's stream), a sequence number that goes up by one per packet,
-//! a timestamp that goes up by 160 per 20 ms packet (8 kHz G.711), and the marker bit on
-//! the first packet of each spell of music (RFC 3551 §4.1: the start of a talkspurt).
-//! Between spells (hold, resume, hold again) the sequence number continues and the
-//! timestamp jumps by the time that passed, as for a silence.
+//! The stream has its own SSRC, a sequence number that goes up by one per packet, a
+//! timestamp that goes up by 160 per 20 ms packet (8 kHz G.711), and the marker bit on the
+//! first packet of each spell of music (RFC 3551 §4.1: the start of a talkspurt).
+//!
+//! Its numbers continue those of what the endpoint received last: the other party's stream
+//! (relayed) or the previous spell of music, whichever came later — the sequence number
+//! one on, the timestamp on by the time that passed, as after a silence. RFC 3550 lets a
+//! receiver start afresh on a new SSRC, but phones do not all do so: baresip 1.0 keeps one
+//! timestamp clock per stream and drops every packet whose timestamp jumps backwards
+//! ("rtp timestamp wraps backwards -- discard"), so music with numbers of its own would
+//! go unheard, and so would the other party's audio after the music stopped. Continuing
+//! the numbers keeps both sides of the switch in step.
 //!
 //! Packets are due every 20 ms counted from the first one, not from when the previous one
 //! went out, so a thread woken a little late does not drift. A thread woken very late
@@ -31,6 +37,26 @@ pub(crate) const FRAME_SAMPLES: usize = 160;
 pub(crate) const MAX_LATE: Duration = Duration::from_millis(100);
 /// The fixed RTP header: no CSRC, no extension.
 const RTP_HEADER_LEN: usize = 12;
+
+/// Where an RTP stream to the endpoint was: the sequence number and timestamp of a packet,
+/// and when it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RtpPosition {
+    pub(crate) seq: u16,
+    pub(crate) timestamp: u32,
+    pub(crate) at: Instant,
+}
+
+impl RtpPosition {
+    /// The position of an RTP packet (at least a fixed header: checked by the relay).
+    pub(crate) fn of(packet: &[u8], at: Instant) -> Option<RtpPosition> {
+        Some(RtpPosition {
+            seq: u16::from_be_bytes(packet.get(2..4)?.try_into().ok()?),
+            timestamp: u32::from_be_bytes(packet.get(4..8)?.try_into().ok()?),
+            at,
+        })
+    }
+}
 
 /// What is playing now.
 #[derive(Debug)]
@@ -86,10 +112,18 @@ impl MusicStream {
         self.playing.as_ref().map(|p| p.due)
     }
 
-    /// Starts (or changes) the music; the first packet is due at once. Starting what
-    /// already plays changes nothing, so that a repeated hold (a session refresh while
-    /// on hold) does not restart the tune. The caller checks `payload_type` (0 or 8).
-    pub(crate) fn start(&mut self, now: Instant, music: Arc<Music>, payload_type: u8) {
+    /// Starts (or changes) the music; the first packet is due at once. `relayed` is the
+    /// last packet relayed to the endpoint, if any, whose numbers the music continues when
+    /// it is more recent than the last music packet. Starting what already plays changes
+    /// nothing, so that a repeated hold (a session refresh while on hold) does not restart
+    /// the tune. The caller checks `payload_type` (0 or 8).
+    pub(crate) fn start(
+        &mut self,
+        now: Instant,
+        music: Arc<Music>,
+        payload_type: u8,
+        relayed: Option<RtpPosition>,
+    ) {
         if let Some(p) = &mut self.playing {
             if Arc::ptr_eq(&p.music, &music) && p.payload_type == payload_type {
                 return;
@@ -101,17 +135,24 @@ impl MusicStream {
             p.marker = true;
             return;
         }
-        if let Some(last) = self.last_due {
-            // The timestamp moves on with the time that passed since the last packet, as
-            // if silence had been sent; the sequence number does not (nothing was sent).
-            let gap = now.saturating_duration_since(last);
-            if gap > FRAME {
-                let samples = gap.as_micros() * FRAME_SAMPLES as u128 / FRAME.as_micros();
-                self.timestamp = self
-                    .timestamp
-                    .wrapping_sub(FRAME_SAMPLES as u32)
-                    .wrapping_add(samples as u32);
-            }
+        // The last packet the endpoint got: the other party's, or our own last one (whose
+        // successor's numbers `seq` and `timestamp` already hold).
+        let own = self.last_due.map(|at| RtpPosition {
+            seq: self.seq.wrapping_sub(1),
+            timestamp: self.timestamp.wrapping_sub(FRAME_SAMPLES as u32),
+            at,
+        });
+        let last = match (own, relayed) {
+            (Some(own), Some(relayed)) if own.at >= relayed.at => Some(own),
+            (own, relayed) => relayed.or(own),
+        };
+        if let Some(last) = last {
+            // On by the time that passed, as if silence had been sent, and at least one
+            // packet's worth; the sequence number by one (nothing was lost).
+            let gap = now.saturating_duration_since(last.at).max(FRAME);
+            let samples = gap.as_micros() * FRAME_SAMPLES as u128 / FRAME.as_micros();
+            self.seq = last.seq.wrapping_add(1);
+            self.timestamp = last.timestamp.wrapping_add(samples as u32);
         }
         self.playing = Some(Playing {
             music,
@@ -231,7 +272,7 @@ mod tests {
         let t0 = Instant::now();
         let mut s = MusicStream::with_identity(0xabcd, 65534, u32::MAX - 100);
         assert_eq!(s.next_due(), None);
-        s.start(t0, counting(400), 0);
+        s.start(t0, counting(400), 0, None);
         let first = take(&mut s, t0).unwrap();
         assert!(first.marker);
         assert_eq!(
@@ -258,7 +299,7 @@ mod tests {
     fn a_short_piece_loops_inside_one_packet() {
         let t0 = Instant::now();
         let mut s = MusicStream::with_identity(1, 0, 0);
-        s.start(t0, counting(7), 0);
+        s.start(t0, counting(7), 0, None);
         let p = take(&mut s, t0).unwrap();
         let expected: Vec<u8> = (0..160).map(|i| (i % 7) as u8).collect();
         assert_eq!(p.payload, expected);
@@ -270,7 +311,7 @@ mod tests {
     fn a_late_thread_catches_up_a_little_and_skips_a_lot() {
         let t0 = Instant::now();
         let mut s = MusicStream::with_identity(1, 0, 0);
-        s.start(t0, counting(16_000), 0);
+        s.start(t0, counting(16_000), 0, None);
         take(&mut s, t0).unwrap();
         // 60 ms late: the missed packets go out at once, in order.
         let now = t0 + 80 * MS;
@@ -293,28 +334,78 @@ mod tests {
         let t0 = Instant::now();
         let music = counting(1000);
         let mut s = MusicStream::with_identity(9, 100, 1000);
-        s.start(t0, music.clone(), 0);
+        s.start(t0, music.clone(), 0, None);
         take(&mut s, t0).unwrap();
         take(&mut s, t0 + 20 * MS).unwrap();
         s.stop();
         assert!(!s.is_playing());
         assert!(take(&mut s, t0 + 40 * MS).is_none());
-        // Two seconds later (from the last packet's due time at 20 ms).
+        // Two seconds after the last packet (due at 20 ms); the relayed stream's last
+        // packet is older than that: our own numbers go on.
         let t1 = t0 + 2020 * MS;
-        s.start(t1, music.clone(), 0);
+        let older = RtpPosition {
+            seq: 5000,
+            timestamp: 77,
+            at: t0 + 10 * MS,
+        };
+        s.start(t1, music.clone(), 0, Some(older));
         let p = take(&mut s, t1).unwrap();
         assert!(p.marker);
-        assert_eq!((p.seq, p.ts, p.ssrc), (102, 1000 + 2020 * 8, 9));
+        assert_eq!((p.seq, p.ts, p.ssrc), (102, 1160 + 2000 * 8, 9));
         assert_eq!(p.payload[0], 0, "from the top");
         // Starting what plays changes nothing; another codec starts from the top.
-        s.start(t1, music.clone(), 0);
+        s.start(t1, music.clone(), 0, None);
         let p = take(&mut s, t1 + 20 * MS).unwrap();
         assert!(!p.marker);
         assert_eq!(p.payload[0], 160);
-        s.start(t1 + 25 * MS, music, 8);
+        s.start(t1 + 25 * MS, music, 8, None);
         let p = take(&mut s, t1 + 40 * MS).unwrap();
         assert!(p.marker);
         assert_eq!((p.pt, p.seq), (8, 104));
+    }
+
+    #[test]
+    fn music_continues_the_numbers_of_the_stream_the_endpoint_received_last() {
+        let t0 = Instant::now();
+        let music = counting(1000);
+        let mut s = MusicStream::with_identity(9, 100, 1000);
+        // The other party's last packet, relayed 50 ms ago, and no music yet.
+        let relayed = RtpPosition {
+            seq: 65535,
+            timestamp: u32::MAX - 79,
+            at: t0,
+        };
+        let now = t0 + 50 * MS;
+        s.start(now, music.clone(), 0, Some(relayed));
+        let p = take(&mut s, now).unwrap();
+        assert_eq!((p.seq, p.ts, p.ssrc), (0, 320, 9), "one on, 400 samples on");
+        take(&mut s, now + 20 * MS).unwrap();
+        s.stop();
+        // Relayed traffic after the music: the next spell follows it, not the music.
+        let relayed = RtpPosition {
+            seq: 40,
+            timestamp: 8000,
+            at: now + 500 * MS,
+        };
+        // Just after it: at least one packet on.
+        s.start(now + 505 * MS, music, 0, Some(relayed));
+        let p = take(&mut s, now + 505 * MS).unwrap();
+        assert_eq!((p.seq, p.ts), (41, 8160));
+    }
+
+    #[test]
+    fn a_position_is_read_from_any_bytes() {
+        let t = Instant::now();
+        let packet = [0x80, 0, 0x12, 0x34, 0, 0, 1, 0, 0, 0, 0, 9];
+        assert_eq!(
+            RtpPosition::of(&packet, t),
+            Some(RtpPosition {
+                seq: 0x1234,
+                timestamp: 256,
+                at: t
+            })
+        );
+        assert_eq!(RtpPosition::of(&packet[..6], t), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::Instant;
 use mio::net::UdpSocket;
 
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
-use crate::player::MusicStream;
+use crate::player::{MusicStream, RtpPosition};
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
 use crate::{Direction, LegInfo, SessionId, SessionStats};
 
@@ -98,6 +98,8 @@ pub(crate) struct RelayLeg {
     reception: Option<ReceptionStats>,
     pub(crate) music: MusicStream,
     music_packets: u64,
+    /// The last RTP packet relayed to the endpoint: music continues its numbers.
+    pub(crate) relayed: Option<RtpPosition>,
 }
 
 impl RelayLeg {
@@ -110,6 +112,7 @@ impl RelayLeg {
             reception: None,
             music: MusicStream::new(),
             music_packets: 0,
+            relayed: None,
         }
     }
 
@@ -179,14 +182,16 @@ impl RelaySession {
         [self.legs[0].info.rtp_port, self.legs[1].info.rtp_port]
     }
 
-    /// Handles one datagram that arrived on `channel` of leg `leg` (0 or 1) from `from`:
-    /// latches, checks the direction and forwards it out of the other leg at once.
+    /// Handles one datagram that arrived on `channel` of leg `leg` (0 or 1) from `from`
+    /// in the relay thread's turn at `now`: latches, checks the direction and forwards it
+    /// out of the other leg at once.
     pub(crate) fn relay(
         &mut self,
         leg: usize,
         channel: Channel,
         datagram: &[u8],
         from: SocketAddr,
+        now: Instant,
     ) {
         let (this, other) = match self.legs.split_at_mut(1) {
             (a, b) if leg == 0 => (&mut a[0], &mut b[0]),
@@ -226,6 +231,9 @@ impl RelaySession {
         if sent {
             out.counters.packets_out += 1;
             out.counters.bytes_out += len;
+            if !rtcp {
+                other.relayed = RtpPosition::of(datagram, now);
+            }
         } else {
             this.port_mut(channel).counters.packets_dropped += 1;
         }

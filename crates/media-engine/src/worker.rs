@@ -134,8 +134,11 @@ impl Worker {
             ready.clear();
             ready.append(&mut self.unfinished);
             ready.extend(events.iter().map(|e| e.token()).filter(|t| *t != WAKER));
+            // One clock reading per turn, not per packet: it only dates the last packet
+            // relayed to each endpoint, for music that may follow it.
+            let now = Instant::now();
             for &token in &ready {
-                self.service(token);
+                self.service(token, now);
             }
             // Commands are checked every turn, not only on a wake-up: it costs one atomic
             // load and a missed wake can then never strand a command.
@@ -174,7 +177,7 @@ impl Worker {
     }
 
     /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
-    fn service(&mut self, token: Token) {
+    fn service(&mut self, token: Token, now: Instant) {
         let index = token.0 - 1;
         let (slot, socket) = (index / SOCKETS_PER_SESSION, index % SOCKETS_PER_SESSION);
         let (leg, channel) = (
@@ -192,7 +195,7 @@ impl Worker {
         for _ in 0..BATCH {
             let port = session.legs[leg].port_mut(channel);
             match port.socket.recv_from(&mut self.buf) {
-                Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from),
+                Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -244,7 +247,9 @@ impl Worker {
                 let now = Instant::now();
                 let result = self.session_mut(id).map(|s| {
                     tracing::debug!(session = %id, ?leg, music = music.name(), payload_type, "music on hold starts");
-                    s.legs[leg.index()].music.start(now, music, payload_type);
+                    let leg = &mut s.legs[leg.index()];
+                    let relayed = leg.relayed;
+                    leg.music.start(now, music, payload_type, relayed);
                 });
                 if result.is_ok() {
                     if let Some(&slot) = self.by_id.get(&id) {

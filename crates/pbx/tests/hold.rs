@@ -285,7 +285,7 @@ fn a_blind_transfer_by_the_holding_callee_ends_the_music_when_the_target_answers
 }
 
 #[test]
-fn a_refused_hold_plays_no_music() {
+fn a_refused_hold_or_a_deaf_answer_plays_no_music() {
     let (mut net, mut a, b) = setup(&[5072]);
     let relay = ScriptedRelay::default();
     let (_, a_tag) = answered_call_via(&mut net, &mut a, b[0], relay.clone());
@@ -301,6 +301,10 @@ fn a_refused_hold_plays_no_music() {
     // No G.711 in the held party's answer: no music either (the relay has nothing else).
     let held = callee_sdp("a=recvonly\r\n", "9 101", 2);
     caller_reinvite(&mut net, &mut a, &a_tag, b[0], &hold, &held);
+    assert!(music_log(&relay).is_empty());
+    // Nor when the held party answers that it receives nothing.
+    let deaf = callee_sdp("a=inactive\r\n", "0 101", 3);
+    caller_reinvite(&mut net, &mut a, &a_tag, b[0], &hold, &deaf);
     assert!(music_log(&relay).is_empty());
 }
 

@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::baresip::{tone, Baresip, Setup};
-use common::{require_tool, run_bounded, terminate, wait_bounded, Server};
-use std::process::Command;
+use common::baresip::{heard, recording, tone, Baresip, Setup};
+use common::{terminate, wait_bounded, Server};
 use std::time::Duration;
 
 /// Starts baresip for `extension` playing `hz`, auto-answering, recording what it receives
@@ -21,8 +20,7 @@ fn start_phone(
 ) -> Baresip {
     let dir = Baresip::new_dir();
     let source = tone(dir.path(), hz);
-    let snd = dir.path().join("snd");
-    std::fs::create_dir_all(&snd).expect("snd dir");
+    let config = recording(dir.path());
     let args = match dial {
         Some(number) => vec!["-e".into(), format!("/dial sip:{number}@{}", server.addr())],
         None => Vec::new(),
@@ -34,37 +32,17 @@ fn start_phone(
             extension,
             source: &source,
             modules: &["stdio", "sndfile"],
-            config: format!("snd_path {}", snd.display()),
+            config,
             args,
             seconds,
         },
     )
 }
 
-/// (rough frequency in Hz, RMS amplitude) of what a phone received, by `sox stat`.
+/// (rough frequency in Hz, RMS amplitude) of what a phone received.
 fn received(phone: &Baresip) -> (f64, f64) {
-    let snd = phone.dir.path().join("snd");
-    let dec = std::fs::read_dir(&snd)
-        .expect("snd dir")
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-        .unwrap_or_else(|| panic!("no recording of received audio in {}", snd.display()));
-    let out = run_bounded(
-        Command::new(require_tool("sox", "sox"))
-            .arg(&dec)
-            .args(["-n", "stat"]),
-        Duration::from_secs(20),
-    );
-    let text = out.all();
-    let field = |name: &str| -> f64 {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split(':').nth(1))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name:?} in sox output:\n{text}"))
-    };
-    (field("Rough   frequency"), field("RMS     amplitude"))
+    let heard = heard(phone);
+    (heard.frequency, heard.rms)
 }
 
 #[test]

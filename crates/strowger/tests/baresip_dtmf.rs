@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::baresip::{json_str, tone, Baresip, Control, Setup};
-use common::{free_port, terminate, wait_for, Server};
+use common::baresip::{json_str, start_controlled, tone, Baresip, Control};
+use common::{terminate, wait_for, Server};
 use std::time::Duration;
 
 /// The phones' own RTP ports, outside the relay's (the server's default, 10000–20000), so
@@ -19,38 +19,13 @@ const RELAY_PORTS: std::ops::RangeInclusive<u16> = 10000..=20000;
 
 const DIGITS: [&str; 3] = ["1", "5", "#"];
 
-/// Starts baresip for `extension` with ctrl_tcp on a free loopback port, waits until it is
-/// registered, and connects to its control port.
+/// Starts baresip for `extension` playing a `hz` tone, controlled through ctrl_tcp, its RTP
+/// on the ports `rtp`, registered.
 fn start_phone(server: &Server, extension: &str, hz: u32, rtp: (u16, u16)) -> (Baresip, Control) {
     let dir = Baresip::new_dir();
     let source = tone(dir.path(), hz);
-    let ctrl_port = free_port();
-    let mut phone = Baresip::start(
-        server,
-        dir,
-        Setup {
-            extension,
-            source: &source,
-            modules: &["ctrl_tcp"],
-            config: format!(
-                "ctrl_tcp_listen 127.0.0.1:{ctrl_port}\nrtp_ports {}-{}",
-                rtp.0, rtp.1
-            ),
-            args: Vec::new(),
-            // A safety net: it quits on its own whatever happens.
-            seconds: 90,
-        },
-    );
-    let control = Control::connect(&mut phone, ctrl_port, Duration::from_secs(15));
-    wait_for(
-        &format!("{extension} registered"),
-        Duration::from_secs(15),
-        || {
-            phone.assert_running();
-            (!server.status().bindings_of(extension).is_empty()).then_some(())
-        },
-    );
-    (phone, control)
+    let config = format!("rtp_ports {}-{}", rtp.0, rtp.1);
+    start_controlled(server, extension, dir, &source, &[], &config)
 }
 
 /// The port a phone received its RTP from, from its log line

@@ -180,11 +180,17 @@ fn hold_with_inactive_and_with_a_zero_address_then_resume() {
     let run = caller(&server, "flow_hold_uac").run(&server);
     assert_clean(&run, "the holding caller");
     callee.finish();
-    // The call's INVITE and three re-INVITEs, each relayed once; the c=0.0.0.0 hold
-    // reached the callee as a=sendonly on the relay's address.
+    // The call's INVITE and three re-INVITEs, each relayed once; the a=inactive hold
+    // reached the callee as a=sendonly (it hears music on hold), and so did the c=0.0.0.0
+    // hold, on the relay's address.
     let msgs = callee.received();
     let invites = requests(&msgs, "INVITE");
     assert_eq!(invites.len(), 4, "{msgs:#?}");
+    assert!(
+        invites[1].contains("\na=sendonly") && !invites[1].contains("inactive"),
+        "{}",
+        invites[1]
+    );
     assert!(
         invites[2].contains("\na=sendonly") && !invites[2].contains("0.0.0.0"),
         "{}",

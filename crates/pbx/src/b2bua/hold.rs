@@ -18,7 +18,7 @@
 //! receives; an `inactive` offer is turned into `sendonly` on the way, and Y's answer into
 //! `inactive` on the way back, so that X gets the answer its offer asks for. The music
 //! starts (or stops) when Y accepts the offer (its 2xx): a refused re-INVITE changes
-//! nothing. For a re-INVITE without SDP, the offer is in Y's own 2xx, so Y is the one
+//! nothing, and neither does an answer in which Y receives nothing. For a re-INVITE without SDP, the offer is in Y's own 2xx, so Y is the one
 //! holding; the music then starts at once, in the first of PCMU/PCMA Y offered.
 //!
 //! Which music: that of the party who holds — its user's `music_on_hold`, or, for a
@@ -93,10 +93,14 @@ pub(crate) fn read_offer(body: &mut Vec<u8>) -> Option<HoldOffer> {
 }
 
 /// The payload type to play music in to the author of `body`: the first of PCMU and
-/// PCMA in its audio stream.
-pub(crate) fn music_payload_type(body: &[u8]) -> Option<u8> {
+/// PCMA in its audio stream. With `must_receive` (`body` is the held party's answer),
+/// `None` when it answered that it receives nothing (`inactive`, `sendonly`).
+pub(crate) fn music_payload_type(body: &[u8], must_receive: bool) -> Option<u8> {
     let sd = sdp::parse(body).ok()?;
     let i = first_audio(&sd)?;
+    if must_receive && !sd.direction(i)?.receives() {
+        return None;
+    }
     sd.media[i]
         .codecs()
         .iter()
@@ -128,8 +132,17 @@ impl Pbx {
     }
 
     /// The other party accepted `holder`'s offer: music starts to it, in the payload type
-    /// its description `held_sdp` names, or stops.
-    pub(super) fn apply_hold(&mut self, id: u64, holder: Side, offer: HoldOffer, held_sdp: &[u8]) {
+    /// its answer `held_sdp` names (unless it answered that it receives nothing), or stops.
+    /// For an offer in a 2xx, `held_sdp` is that offer (the answer comes later, in the
+    /// ACK): `answered` false.
+    pub(super) fn apply_hold(
+        &mut self,
+        id: u64,
+        holder: Side,
+        offer: HoldOffer,
+        held_sdp: &[u8],
+        answered: bool,
+    ) {
         let held = holder.other();
         match offer {
             HoldOffer::Resume => self.stop_music(id, held),
@@ -140,8 +153,11 @@ impl Pbx {
                 let Some(ports) = call.media else {
                     return;
                 };
-                let Some(payload_type) = music_payload_type(held_sdp) else {
-                    tracing::debug!(call = id, "held party has neither PCMU nor PCMA: no music");
+                let Some(payload_type) = music_payload_type(held_sdp, answered) else {
+                    tracing::debug!(
+                        call = id,
+                        "held party receives nothing, or neither PCMU nor PCMA: no music"
+                    );
                     return;
                 };
                 let music = self.hold_music(call, holder);
@@ -268,13 +284,21 @@ mod tests {
 
     #[test]
     fn music_in_the_first_g711_codec_of_the_party() {
-        assert_eq!(music_payload_type(&offer("", "")), Some(8));
+        assert_eq!(music_payload_type(&offer("", ""), true), Some(8));
         let pcmu_first = OFFER.replace("RTP/AVP 9 8 0", "RTP/AVP 0 8");
-        assert_eq!(music_payload_type(pcmu_first.as_bytes()), Some(0));
+        assert_eq!(music_payload_type(pcmu_first.as_bytes(), true), Some(0));
         let g722_only = OFFER.replace("RTP/AVP 9 8 0 101", "RTP/AVP 9 101");
-        assert_eq!(music_payload_type(g722_only.as_bytes()), None);
+        assert_eq!(music_payload_type(g722_only.as_bytes(), true), None);
         let refused = OFFER.replace("m=audio 4000", "m=audio 0");
-        assert_eq!(music_payload_type(refused.as_bytes()), None);
+        assert_eq!(music_payload_type(refused.as_bytes(), true), None);
+        // An answer that receives nothing gets no music; an offer (in a 2xx) may say so.
+        let deaf = offer("", "a=inactive\r\n");
+        assert_eq!(music_payload_type(&deaf, true), None);
+        assert_eq!(music_payload_type(&offer("", "a=sendonly\r\n"), true), None);
+        assert_eq!(
+            music_payload_type(&offer("", "a=sendonly\r\n"), false),
+            Some(8)
+        );
     }
 
     #[test]

@@ -199,14 +199,14 @@ impl Pbx {
         let mut answer_inactive = false;
         if ok {
             if let Some(offer) = r.hold {
-                self.apply_hold(r.call, r.from, offer, &back.body);
+                self.apply_hold(r.call, r.from, offer, &back.body, true);
                 if offer == (HoldOffer::Hold { inactive: true }) {
                     back.body = with_direction(back.body, sdp::Direction::Inactive);
                 }
             } else if r.request.method == Method::Invite && r.request.body.is_empty() {
                 // No SDP in the re-INVITE: this 2xx is the answerer's own offer.
                 if let Some(offer) = self.hold_offer(r.call, &mut back.body) {
-                    self.apply_hold(r.call, answerer, offer, &back.body);
+                    self.apply_hold(r.call, answerer, offer, &back.body, false);
                     answer_inactive = offer == (HoldOffer::Hold { inactive: true });
                 }
             }

@@ -1620,6 +1620,8 @@ pub mod baresip {
     use std::net::{TcpListener, TcpStream};
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     /// The modules every phone loads (`menu` holds the commands `ctrl_tcp` runs).
@@ -1659,6 +1661,257 @@ pub mod baresip {
         );
         assert!(out.success(), "sox: {}", out.all());
         file
+    }
+
+    /// Silence (all-zero samples) as an 8 kHz mono WAV file, 60 s long: a source for a
+    /// phone whose audio must not be mistaken for anything else.
+    pub fn silence(dir: &Path) -> PathBuf {
+        let sox = require_tool("sox", "sox");
+        let file = dir.join("silence.wav");
+        let out = run_bounded(
+            Command::new(sox)
+                .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+                .arg(&file)
+                .args(["trim", "0", "60"]),
+            Duration::from_secs(20),
+        );
+        assert!(out.success(), "sox: {}", out.all());
+        file
+    }
+
+    /// What `sox stat` says of the audio a phone received (the sndfile module's
+    /// `*-dec.wav` recording of the call).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Heard {
+        /// Rough frequency in Hz.
+        pub frequency: f64,
+        /// RMS amplitude (full scale 1.0).
+        pub rms: f64,
+        /// Largest absolute sample (full scale 1.0).
+        pub max: f64,
+        /// Length of the recording in seconds.
+        pub seconds: f64,
+    }
+
+    /// What `phone` received, by `sox stat` on its recording (it must load `sndfile` with
+    /// `snd_path` set to `snd` in its directory, see [`recording`]). baresip 1.0 drops
+    /// `sndfile` from the receive pipeline at the first re-INVITE (it restarts the receive
+    /// side, whose filters are then not set up again), so a phone that gets one listens
+    /// with [`Ears`] instead.
+    pub fn heard(phone: &Baresip) -> Heard {
+        let snd = phone.dir.path().join("snd");
+        let dec = std::fs::read_dir(&snd)
+            .expect("snd dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .unwrap_or_else(|| panic!("no recording of received audio in {}", snd.display()));
+        sox_stat(&dec, &[])
+    }
+
+    /// What a phone plays, captured as it plays it: its player is ALSA's `file` plugin
+    /// (in front of the `null` device) writing into a FIFO that a thread here reads at the
+    /// pace of real time (8 kHz, 16-bit mono). The `null` device takes samples as fast as
+    /// they come, so without that pace the player would spin and write hours of silence;
+    /// with it, a full pipe holds the player back as a sound card would. The player is
+    /// restarted on re-INVITEs like the rest of the receive side, and simply reopens the
+    /// FIFO, so nothing that is played is missed.
+    pub struct Ears {
+        dir: PathBuf,
+        fifo: PathBuf,
+        stop: Arc<AtomicBool>,
+        draining: Arc<AtomicBool>,
+        captured: Arc<Mutex<Vec<u8>>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    /// Bytes of audio per second: 8 kHz, 16-bit, mono.
+    const AUDIO_BYTES_PER_SEC: f64 = 16_000.0;
+
+    impl Ears {
+        /// Ears for a phone with directory `dir` (its `HOME`, where alsa-lib finds the
+        /// `.asoundrc` written here), and the configuration line that plays into them;
+        /// load the module `alsa`.
+        pub fn new(dir: &Path) -> (Ears, String) {
+            let fifo = dir.join("played.fifo");
+            let out = run_bounded(
+                Command::new(require_tool("mkfifo", "coreutils")).arg(&fifo),
+                Duration::from_secs(10),
+            );
+            assert!(out.success(), "mkfifo: {}", out.all());
+            let asoundrc = format!(
+                "pcm.ears {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  \
+                 format \"raw\"\n}}\n",
+                fifo.display()
+            );
+            std::fs::write(dir.join(".asoundrc"), asoundrc).expect("write .asoundrc");
+            let stop = Arc::new(AtomicBool::new(false));
+            let draining = Arc::new(AtomicBool::new(false));
+            let captured = Arc::new(Mutex::new(Vec::new()));
+            // Read and write: opening does not wait for a writer, and reads never see
+            // the end of the file when the player closes it between restarts.
+            let mut reader = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&fifo)
+                .expect("open the FIFO");
+            let thread = {
+                let (stop, draining, captured) = (stop.clone(), draining.clone(), captured.clone());
+                std::thread::spawn(move || {
+                    let start = Instant::now();
+                    let deadline = start + Duration::from_secs(180);
+                    let mut buf = [0u8; 320];
+                    let mut total = 0u64;
+                    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                        let allowed =
+                            (start.elapsed().as_secs_f64() * AUDIO_BYTES_PER_SEC) as u64 + 320;
+                        if !draining.load(Ordering::SeqCst) && total >= allowed {
+                            std::thread::sleep(Duration::from_millis(5));
+                            continue;
+                        }
+                        let n = match reader.read(&mut buf) {
+                            Ok(n) => n,
+                            Err(_) => break,
+                        };
+                        if stop.load(Ordering::SeqCst) {
+                            break; // the byte written to wake us
+                        }
+                        total += n as u64;
+                        captured.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                })
+            };
+            let ears = Ears {
+                dir: dir.to_path_buf(),
+                fifo,
+                stop,
+                draining,
+                captured,
+                thread: Some(thread),
+            };
+            (ears, "audio_player alsa,ears".to_string())
+        }
+
+        /// Stops listening once the phone's call is over — what the full FIFO still holds
+        /// is read first — and returns what `sox stat` says of everything played.
+        pub fn heard(mut self) -> Heard {
+            self.draining.store(true, Ordering::SeqCst);
+            let size = || self.captured.lock().unwrap().len();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut last = size();
+            loop {
+                std::thread::sleep(Duration::from_millis(300));
+                let now = size();
+                if now == last || Instant::now() >= deadline {
+                    break;
+                }
+                last = now;
+            }
+            self.finish();
+            let raw = self.dir.join("played.raw");
+            std::fs::write(&raw, &*self.captured.lock().unwrap()).expect("write played.raw");
+            sox_stat(
+                &raw,
+                &[
+                    "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1",
+                ],
+            )
+        }
+
+        fn finish(&mut self) {
+            let Some(thread) = self.thread.take() else {
+                return;
+            };
+            self.stop.store(true, Ordering::SeqCst);
+            // Wake the reader if it waits on an empty FIFO. Opened for reading too, so
+            // that the open itself can never wait for a reader.
+            let waker = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&self.fifo);
+            if let Ok(mut w) = waker {
+                let _ = w.write_all(&[0]);
+            }
+            let _ = thread.join();
+        }
+    }
+
+    impl Drop for Ears {
+        fn drop(&mut self) {
+            self.finish();
+        }
+    }
+
+    /// `sox stat` of an audio file (`input` says how to read it, for raw files).
+    fn sox_stat(file: &Path, input: &[&str]) -> Heard {
+        let out = run_bounded(
+            Command::new(require_tool("sox", "sox"))
+                .args(input)
+                .arg(file)
+                .args(["-n", "stat"]),
+            Duration::from_secs(20),
+        );
+        let text = out.all();
+        let field = |name: &str| -> f64 {
+            text.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split(':').nth(1))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| {
+                    panic!("no {name:?} in sox output for {}:\n{text}", file.display())
+                })
+        };
+        Heard {
+            frequency: field("Rough   frequency"),
+            rms: field("RMS     amplitude"),
+            max: field("Maximum amplitude").max(-field("Minimum amplitude")),
+            seconds: field("Length (seconds)"),
+        }
+    }
+
+    /// Configuration lines that make a phone record what it receives (with the `sndfile`
+    /// module) into `snd` in its directory.
+    pub fn recording(dir: &Path) -> String {
+        let snd = dir.join("snd");
+        std::fs::create_dir_all(&snd).expect("snd dir");
+        format!("snd_path {}", snd.display())
+    }
+
+    /// Starts baresip for `extension` playing `source`, with `ctrl_tcp` on a free loopback
+    /// port besides `modules` and `config`, waits until it is registered, and connects to
+    /// its control port. It quits on its own after 90 s whatever happens.
+    pub fn start_controlled(
+        server: &Server,
+        extension: &str,
+        dir: tempfile::TempDir,
+        source: &Path,
+        modules: &[&str],
+        config: &str,
+    ) -> (Baresip, Control) {
+        let ctrl_port = free_port();
+        let modules: Vec<&str> = modules.iter().copied().chain(["ctrl_tcp"]).collect();
+        let mut phone = Baresip::start(
+            server,
+            dir,
+            Setup {
+                extension,
+                source,
+                modules: &modules,
+                config: format!("ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n{config}"),
+                args: Vec::new(),
+                seconds: 90,
+            },
+        );
+        let control = Control::connect(&mut phone, ctrl_port, Duration::from_secs(15));
+        super::wait_for(
+            &format!("{extension} registered"),
+            Duration::from_secs(15),
+            || {
+                phone.assert_running();
+                (!server.status().bindings_of(extension).is_empty()).then_some(())
+            },
+        );
+        (phone, control)
     }
 
     /// A free loopback SIP port for baresip: it also binds TLS on the next port, so that one
@@ -1716,12 +1969,20 @@ pub mod baresip {
                 .chain(setup.modules)
                 .map(|m| format!("module {m}.so\n"))
                 .collect();
+            // Audio devices the configuration names itself (see `Ears`) replace these.
+            let devices: String = [
+                ("audio_player", "aufile,/dev/null".to_string()),
+                ("audio_alert", "aufile,/dev/null".to_string()),
+                ("audio_source", format!("aufile,{}", setup.source.display())),
+            ]
+            .into_iter()
+            .filter(|(key, _)| !setup.config.lines().any(|l| l.starts_with(key)))
+            .map(|(key, value)| format!("{key} {value}\n"))
+            .collect();
             let config = format!(
-                "poll_method epoll\nsip_listen 127.0.0.1:{}\n\
-                 audio_player aufile,/dev/null\naudio_alert aufile,/dev/null\n\
-                 audio_source aufile,{}\nmodule_path {}\n{modules}{}\n",
+                "poll_method epoll\nsip_listen 127.0.0.1:{}\n{devices}module_path {}\n\
+                 {modules}{}\n",
                 sip_port(),
-                setup.source.display(),
                 module_path().display(),
                 setup.config,
             );
