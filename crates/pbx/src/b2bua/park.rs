@@ -56,6 +56,8 @@ impl Pbx {
             Side::Callee,
             hold::HoldOffer::Hold { inactive: false },
             &session,
+            // Our own description, not the caller's answer: no "receives nothing" check.
+            false,
         );
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
