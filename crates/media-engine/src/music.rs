@@ -85,6 +85,30 @@ impl Music {
         Ok(Music { name, pcmu, pcma })
     }
 
+    /// The ringback tone callers hear while a call rings for them (ITU-T E.180 for
+    /// Europe: 425 Hz, one second on, four off), at -13 dBm0 or so, generated rather than
+    /// shipped as a file.
+    pub fn ringback_tone() -> Music {
+        let rate = f64::from(wav::RATE);
+        let samples = (0..5 * wav::RATE).map(|n| {
+            let t = f64::from(n) / rate;
+            if t < 1.0 {
+                // Whole cycles only (425 in a second), so the loop has no click.
+                (7000.0 * (2.0 * std::f64::consts::PI * 425.0 * t).sin()) as i16
+            } else {
+                0
+            }
+        });
+        let (pcmu, pcma) = samples
+            .map(|s| (g711::linear_to_ulaw(s), g711::linear_to_alaw(s)))
+            .unzip();
+        Music {
+            name: "ringback".into(),
+            pcmu,
+            pcma,
+        }
+    }
+
     /// Reads a WAV file from disk (see [`from_wav`](Self::from_wav)); the error names the
     /// path. Files larger than ten minutes of audio are refused before they are read.
     pub fn load(path: &Path) -> Result<Music, MusicError> {
@@ -170,6 +194,33 @@ pub enum MusicProblem {
 mod tests {
     use super::*;
     use crate::wav::tests::wav;
+
+    #[test]
+    fn the_ringback_tone_is_one_second_of_425_hz_in_five() {
+        let tone = Music::ringback_tone();
+        assert_eq!(tone.duration(), Duration::from_secs(5));
+        let linear: Vec<i16> = tone
+            .encoded(0)
+            .unwrap()
+            .iter()
+            .map(|&c| g711::ulaw_to_linear(c))
+            .collect();
+        let rate = wav::RATE as usize;
+        let (on, off) = linear.split_at(rate);
+        assert!(
+            off.iter().all(|s| s.abs() < 16),
+            "silent after the first second"
+        );
+        let peak = on.iter().map(|s| s.unsigned_abs()).max().unwrap();
+        assert!((6000..8000).contains(&peak), "peak {peak}");
+        // 425 Hz: 850 sign changes in the second.
+        let crossings = on.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+        assert!(
+            (845..=855).contains(&crossings),
+            "{crossings} zero crossings"
+        );
+        assert_eq!(tone.encoded(8).unwrap().len(), linear.len());
+    }
 
     #[test]
     fn pcm_is_encoded_in_both_laws() {

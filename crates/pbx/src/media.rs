@@ -41,6 +41,10 @@ pub struct RelayPorts {
     pub callee_port: u16,
 }
 
+/// The music name that asks the relay for the ringback tone rather than a piece of music
+/// (a transferred caller hears it while the target rings).
+pub const RINGBACK_TONE: &str = "ringback tone";
+
 /// What call control needs from a media relay.
 pub trait MediaRelay: Send {
     /// Opens a relay session with a port pair for each side; `None` when no ports are left.

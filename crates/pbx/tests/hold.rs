@@ -247,7 +247,7 @@ fn the_callee_holds_by_update_and_the_caller_hears_music_in_its_own_codec() {
 }
 
 #[test]
-fn a_blind_transfer_by_the_holding_callee_ends_the_music_when_the_target_answers() {
+fn a_blind_transfer_plays_ringback_to_the_caller_until_the_target_answers() {
     let mut net = Net::with_extensions(PbxSettings::default(), &["201", "202", "203"]);
     let b = register_at(&mut net, "202", 5072);
     let target = register_at(&mut net, "203", 5203);
@@ -271,15 +271,22 @@ fn a_blind_transfer_by_the_holding_callee_ends_the_music_when_the_target_answers
         .into_iter()
         .find(|r| r.method == Method::Invite)
         .expect("the target rings");
-    assert_eq!(
-        music_log(&relay).len(),
-        1,
-        "the caller hears music while 203 rings"
-    );
-    net.deliver(target, &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let ringing = [
+        "music 7 Caller system pt 0",
+        "stop music 7 Caller",
+        "music 7 Caller ringback tone pt 0",
+    ];
     assert_eq!(
         music_log(&relay),
-        ["music 7 Caller system pt 0", "stop music 7 Caller"],
+        ringing,
+        "the caller hears ringback while 203 rings"
+    );
+    net.deliver(target, &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let mut answered = ringing.to_vec();
+    answered.push("stop music 7 Caller");
+    assert_eq!(
+        music_log(&relay),
+        answered,
         "203 answered: the caller hears 203"
     );
 }

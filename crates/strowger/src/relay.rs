@@ -1,7 +1,7 @@
 //! The media engine behind the call-control core's [`MediaRelay`] seam, music on hold
 //! included (from the server's [`MusicLibrary`](crate::music::MusicLibrary)).
 
-use media_engine::{Leg, LegStats, MediaEngine, SessionId};
+use media_engine::{Leg, LegStats, MediaEngine, Music, SessionId};
 use pbx::{MediaRelay, RelayPorts, Side};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -14,6 +14,8 @@ pub struct EngineRelay {
     engine: Arc<MediaEngine>,
     default_ip: IpAddr,
     music: SharedMusic,
+    /// The ringback tone, generated once.
+    ringback: Arc<Music>,
 }
 
 impl EngineRelay {
@@ -21,6 +23,7 @@ impl EngineRelay {
     /// playing music on hold from `music`.
     pub fn new(engine: Arc<MediaEngine>, default_ip: IpAddr, music: SharedMusic) -> EngineRelay {
         EngineRelay {
+            ringback: Arc::new(Music::ringback_tone()),
             engine,
             default_ip,
             music,
@@ -84,11 +87,14 @@ impl MediaRelay for EngineRelay {
     }
 
     fn start_music(&mut self, session: u64, side: Side, music: Option<&str>, payload_type: u8) {
-        let piece = self
-            .music
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(music);
+        let piece = if music == Some(pbx::RINGBACK_TONE) {
+            Some(self.ringback.clone())
+        } else {
+            self.music
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .get(music)
+        };
         let Some(piece) = piece else {
             return;
         };

@@ -171,6 +171,29 @@ impl Pbx {
         }
     }
 
+    /// Plays the ringback tone to `side` (a transferred caller waiting for the target), in
+    /// the first G.711 codec of the description it last had from us; stopped like music.
+    pub(super) fn play_ringback(&mut self, id: u64, side: Side) {
+        self.stop_music(id, side);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let (Some(ports), Some(payload_type)) =
+            (call.media, music_payload_type(&call.a.last_sdp, false))
+        else {
+            return;
+        };
+        call.hold.set(side, true);
+        if let Some(relay) = self.media_relay.as_mut() {
+            relay.start_music(
+                ports.session,
+                side,
+                Some(crate::media::RINGBACK_TONE),
+                payload_type,
+            );
+        }
+    }
+
     /// Stops the music to `side`, if it plays.
     pub(super) fn stop_music(&mut self, id: u64, side: Side) {
         let Some(call) = self.calls.calls.get_mut(&id) else {

@@ -8,8 +8,10 @@
 //!
 //! Attended transfer (Refer-To with Replaces) is in `attended`.
 //!
+//! The caller hears the ringback tone from the relay while the target rings.
+//!
 //! Not yet: blind transfer by the caller (the calling side's dialog cannot be handed to a
-//! new callee yet), ringback to the transferred party.
+//! new callee yet).
 
 use super::handover::LegRef;
 use super::*;
@@ -155,6 +157,8 @@ impl Pbx {
         call.route.visited = visited;
         call.route.overflow_at = None;
         call.route.failure = None;
+        // The caller hears ringback while the target rings, not the referrer.
+        self.play_ringback(id, Side::Caller);
         if self.ring_stage(now, id, *ring) == 0 && !self.next_stage(now, id, false) {
             self.transfer_failed(now, id, 480);
         }
@@ -210,6 +214,7 @@ impl Pbx {
             return;
         };
         self.cancel_transfer_forks(now, id, t.first_stage, None);
+        self.stop_music(id, Side::Caller);
         if t.referrer_gone {
             if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
                 let _ = self.transactions.send_request(now, bye, peer);
