@@ -464,3 +464,151 @@ fn without_the_relay_the_offer_passes_untouched_and_nothing_plays() {
     assert!(offer.contains("a=inactive"), "{offer}");
     assert!(log(&relay).is_empty(), "{:?}", log(&relay));
 }
+
+/// A core with 201–203, the park codes and 202's own music; 202 and 203 registered.
+fn park_office() -> (Net, Caller, Peer, Peer, ScriptedRelay) {
+    let mut net = Net::with_extensions(PbxSettings::default(), &["201", "202", "203"]);
+    let codes = pbx::ShortCodes::new([
+        pbx::ShortCode::new("*37*N#", pbx::ShortCodeFeature::Park).unwrap(),
+        pbx::ShortCode::new("*38*N#", pbx::ShortCodeFeature::Unpark).unwrap(),
+    ]);
+    net.pbx.set_features(
+        Features::default()
+            .with_short_codes(codes)
+            .with_music_on_hold([("202".to_string(), "/srv/moh/bob.wav".to_string())]),
+    );
+    let b = register_at(&mut net, "202", 5202);
+    let c = register_at(&mut net, "203", 5203);
+    (net, caller_201(), b, c, ScriptedRelay::default())
+}
+
+/// 202 (in `inv`'s call) transfers the call to park slot 1.
+fn park_in_slot_1(net: &mut Net, inv: &Request, b: Peer, cseq: u32) {
+    let refer = callee_request(
+        inv,
+        5202,
+        "bob",
+        "REFER",
+        cseq,
+        "Refer-To: <sip:*37*1%23@127.0.0.1>\r\n",
+    );
+    assert_eq!(statuses(&responses_to(&net.deliver(b, &refer), b)), [202]);
+}
+
+/// 203 takes the call in slot 1 back; returns what the core sent.
+fn unpark_from_203(net: &mut Net) -> Vec<(Peer, sip::Message)> {
+    let mut c = Caller {
+        phone: common::Phone::new("203", "Secret-203-abc", 5203),
+        cseq: 0,
+        branch: 0,
+        extra_headers: String::new(),
+    };
+    c.call_with_body(net, "*38*1%23", SDP_B)
+}
+
+#[test]
+fn a_parked_caller_hears_the_parkers_music_until_taken_back() {
+    let (mut net, mut a, b, c, relay) = park_office();
+    let (inv, _) = answered_call_via(&mut net, &mut a, b, relay.clone());
+    park_in_slot_1(&mut net, &inv, b, 2);
+    // 201 offered PCMU first; 202's music plays to it while it waits.
+    assert_eq!(music_log(&relay), ["music 7 Caller /srv/moh/bob.wav pt 0"]);
+    let out = unpark_from_203(&mut net);
+    assert_eq!(statuses(&responses_to(&out, c)), [200]);
+    assert_eq!(
+        music_log(&relay),
+        [
+            "music 7 Caller /srv/moh/bob.wav pt 0",
+            "stop music 7 Caller"
+        ]
+    );
+}
+
+#[test]
+fn a_caller_held_then_parked_keeps_its_music_and_is_resumed_when_taken_back() {
+    let (mut net, mut a, b, c, relay) = park_office();
+    let (inv, _) = answered_call_via(&mut net, &mut a, b, relay.clone());
+    // 202 holds 201 first (as a phone's park key does), then parks it.
+    let hold = callee_sdp("a=sendonly\r\n", "0 101", 2);
+    let out = net.deliver(b, &from_callee(&inv, Method::Invite, 10, Some(&hold)));
+    let to_a = requests_to(&out, a.phone.peer);
+    let held = caller_sdp("a=recvonly\r\n", 2);
+    net.deliver(a.phone.peer, &answer(&to_a[0], 200, "x", Some(&held)));
+    park_in_slot_1(&mut net, &inv, b, 11);
+    // Parking asks for the same music again at most, which the relay ignores.
+    let log = music_log(&relay);
+    assert!(
+        log.iter()
+            .all(|l| l == "music 7 Caller /srv/moh/bob.wav pt 0"),
+        "{log:?}"
+    );
+    // Taken back: 201 gets our re-INVITE resuming it, and the music stops.
+    let out = unpark_from_203(&mut net);
+    assert_eq!(statuses(&responses_to(&out, c)), [200]);
+    let resume = requests_to(&out, a.phone.peer);
+    assert_eq!(resume[0].method, Method::Invite);
+    assert!(!String::from_utf8_lossy(&resume[0].body).contains("sendonly"));
+    let log = music_log(&relay);
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some("stop music 7 Caller"),
+        "{log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("stop")).count(),
+        1,
+        "{log:?}"
+    );
+}
+
+#[test]
+fn an_attended_transfer_resuming_the_held_transferee_stops_its_music() {
+    let (mut net, mut a, b, c, relay) = park_office();
+    let (inv, _) = answered_call_via(&mut net, &mut a, b, relay.clone());
+    // 202 holds 201: 201 hears 202's music.
+    let hold = callee_sdp("a=sendonly\r\n", "0 101", 2);
+    let out = net.deliver(b, &from_callee(&inv, Method::Invite, 10, Some(&hold)));
+    let to_a = requests_to(&out, a.phone.peer);
+    net.deliver(
+        a.phone.peer,
+        &answer(&to_a[0], 200, "x", Some(&caller_sdp("a=recvonly\r\n", 2))),
+    );
+    assert_eq!(music_log(&relay), ["music 7 Caller /srv/moh/bob.wav pt 0"]);
+    // 202 consults 203, then transfers 201 to it (REFER with Replaces).
+    let mut consult = Caller {
+        phone: common::Phone::new("202", "Secret-202-abc", 5202),
+        cseq: 0,
+        branch: 0,
+        extra_headers: String::new(),
+    };
+    let out = consult.call(&mut net, "203");
+    let to_203 = requests_to(&out, c)
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .unwrap();
+    let out = net.deliver(c, &answer(&to_203, 200, "m203", Some(SDP_B)));
+    let q_tag = to_tag(&responses_to(&out, b)[0]);
+    net.deliver(b, consult.ack_text(&q_tag).as_bytes());
+    let call_id = consult.phone.call_id.replace('@', "%40");
+    let refer_to =
+        format!("<sip:203@127.0.0.1?Replaces={call_id}%3Bto-tag%3D{q_tag}%3Bfrom-tag%3Dalice-tag>");
+    let refer = from_callee_with(
+        &inv,
+        Method::Refer,
+        11,
+        None,
+        Some((HeaderName::ReferTo, &refer_to)),
+    );
+    let out = net.deliver(b, &refer);
+    assert_eq!(statuses(&responses_to(&out, b)), [202]);
+    // Our re-INVITE takes 201 off hold: its music stops with it.
+    let resume = requests_to(&out, a.phone.peer);
+    assert_eq!(resume[0].method, Method::Invite);
+    let log = music_log(&relay);
+    assert_eq!(
+        log.iter().filter(|l| l.contains("music 7 Caller")).count(),
+        2,
+        "{log:?}"
+    );
+    assert!(log.contains(&"stop music 7 Caller".to_string()), "{log:?}");
+}
