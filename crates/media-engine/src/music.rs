@@ -109,6 +109,28 @@ impl Music {
         }
     }
 
+    /// The pieces one after the other, as one piece called `name` (an announcement and
+    /// the music that follows it, played in a loop).
+    pub fn joined(name: impl Into<String>, parts: &[&Music]) -> Music {
+        Music {
+            name: name.into(),
+            pcmu: parts.iter().flat_map(|m| m.pcmu.iter().copied()).collect(),
+            pcma: parts.iter().flat_map(|m| m.pcma.iter().copied()).collect(),
+        }
+    }
+
+    /// The first `length` of the piece (all of it when shorter).
+    pub fn first(&self, length: Duration) -> Music {
+        let samples = usize::try_from(length.as_millis() * u128::from(wav::RATE) / 1000)
+            .unwrap_or(usize::MAX)
+            .min(self.pcmu.len());
+        Music {
+            name: self.name.clone(),
+            pcmu: self.pcmu[..samples].to_vec(),
+            pcma: self.pcma[..samples].to_vec(),
+        }
+    }
+
     /// Reads a WAV file from disk (see [`from_wav`](Self::from_wav)); the error names the
     /// path. Files larger than ten minutes of audio are refused before they are read.
     pub fn load(path: &Path) -> Result<Music, MusicError> {
@@ -194,6 +216,23 @@ pub enum MusicProblem {
 mod tests {
     use super::*;
     use crate::wav::tests::wav;
+
+    #[test]
+    fn pieces_join_and_shorten() {
+        let tone = Music::ringback_tone();
+        let two = Music::joined("two", &[&tone, &tone.first(Duration::from_secs(1))]);
+        assert_eq!(two.duration(), Duration::from_secs(6));
+        assert_eq!(two.name(), "two");
+        assert_eq!(
+            two.encoded(0).unwrap()[..8000],
+            tone.encoded(0).unwrap()[..8000]
+        );
+        assert_eq!(two.encoded(8).unwrap().len(), 48_000);
+        assert_eq!(
+            tone.first(Duration::from_secs(60)).duration(),
+            tone.duration()
+        );
+    }
 
     #[test]
     fn the_ringback_tone_is_one_second_of_425_hz_in_five() {

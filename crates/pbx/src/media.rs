@@ -57,6 +57,20 @@ pub trait MediaRelay: Send {
     /// the configuration chose (a user's or hunt group's `music_on_hold`); `None` is the
     /// system's. Starting what already plays changes nothing.
     fn start_music(&mut self, session: u64, side: Side, music: Option<&str>, payload_type: u8);
+    /// Plays a caller waiting in a hunt group's queue its place (`position`, 1 first) and
+    /// then `music`, in a loop, like [`start_music`](Self::start_music). A relay without
+    /// spoken prompts plays the music alone.
+    fn start_queue_announcement(
+        &mut self,
+        session: u64,
+        side: Side,
+        position: usize,
+        music: Option<&str>,
+        payload_type: u8,
+    ) {
+        let _ = position;
+        self.start_music(session, side, music, payload_type);
+    }
     /// Stops the music to `side`: the other side's media reaches it again.
     fn stop_music(&mut self, session: u64, side: Side);
     /// Ends the session; returns its media statistics in words for the call record.

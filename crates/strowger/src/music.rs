@@ -16,6 +16,49 @@ use store::{Config, FieldError};
 /// The built-in piece: 24 s, 8 kHz µ-law, made by `assets/make-hold-music.sh`.
 const BUILT_IN: &[u8] = include_bytes!("../assets/hold-music.wav");
 
+/// The spoken prompts of the call queue, made by `assets/make-prompts.sh`.
+const QUEUE_INTRO: &[u8] = include_bytes!("../assets/prompts/queue-intro.wav");
+const QUEUE_OUTRO: &[u8] = include_bytes!("../assets/prompts/queue-outro.wav");
+const QUEUE_MANY: &[u8] = include_bytes!("../assets/prompts/queue-many.wav");
+const NUMBERS: [&[u8]; 9] = [
+    include_bytes!("../assets/prompts/number-1.wav"),
+    include_bytes!("../assets/prompts/number-2.wav"),
+    include_bytes!("../assets/prompts/number-3.wav"),
+    include_bytes!("../assets/prompts/number-4.wav"),
+    include_bytes!("../assets/prompts/number-5.wav"),
+    include_bytes!("../assets/prompts/number-6.wav"),
+    include_bytes!("../assets/prompts/number-7.wav"),
+    include_bytes!("../assets/prompts/number-8.wav"),
+    include_bytes!("../assets/prompts/number-9.wav"),
+];
+
+/// How much music follows the announcement before it is said again.
+const MUSIC_BETWEEN_ANNOUNCEMENTS: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// What a caller waiting in a queue at `position` hears, in a loop: "All our colleagues
+/// are busy. You are number three in the queue. Please hold." (past nine: without the
+/// number), then 20 s of `music`. `None` when a built-in prompt does not load (a broken
+/// build: logged), and the caller then hears the music alone.
+pub fn queue_announcement(position: usize, music: &Music) -> Option<Music> {
+    let load = |name: &str, bytes: &[u8]| {
+        Music::from_wav(name.to_string(), bytes)
+            .map_err(|e| tracing::error!(error = %e, "a built-in queue prompt does not load"))
+            .ok()
+    };
+    let interlude = music.first(MUSIC_BETWEEN_ANNOUNCEMENTS);
+    let parts = match position.checked_sub(1).and_then(|i| NUMBERS.get(i)) {
+        Some(number) => vec![
+            load("queue-intro", QUEUE_INTRO)?,
+            load("number", number)?,
+            load("queue-outro", QUEUE_OUTRO)?,
+        ],
+        None => vec![load("queue-many", QUEUE_MANY)?],
+    };
+    let mut all: Vec<&Music> = parts.iter().collect();
+    all.push(&interlude);
+    Some(Music::joined(format!("queue position {position}"), &all))
+}
+
 /// The music of a configuration, by the names the configuration gives it.
 #[derive(Debug, Clone)]
 pub struct MusicLibrary {
@@ -130,6 +173,29 @@ pub fn choices(config: &Config) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn queue_announcements_say_the_place_then_play_music() {
+        let music = built_in().expect("the built-in music");
+        let third = queue_announcement(3, &music).expect("the prompts load");
+        let tenth = queue_announcement(10, &music).expect("the prompts load");
+        assert_eq!(third.name(), "queue position 3");
+        // Intro, number and outro are a few seconds of speech before 20 s of music.
+        let speech = third.duration() - Duration::from_secs(20);
+        assert!(
+            speech > Duration::from_secs(3) && speech < Duration::from_secs(8),
+            "{speech:?}"
+        );
+        assert!(
+            tenth.duration() > Duration::from_secs(22),
+            "{:?}",
+            tenth.duration()
+        );
+        assert_ne!(
+            queue_announcement(1, &music).unwrap().duration(),
+            queue_announcement(7, &music).unwrap().duration()
+        );
+    }
 
     #[test]
     fn the_built_in_piece_loads_and_is_long_enough_to_loop_gently() {

@@ -106,6 +106,33 @@ impl MediaRelay for EngineRelay {
         }
     }
 
+    fn start_queue_announcement(
+        &mut self,
+        session: u64,
+        side: Side,
+        position: usize,
+        music: Option<&str>,
+        payload_type: u8,
+    ) {
+        let piece = self
+            .music
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(music);
+        let Some(piece) = piece else {
+            return;
+        };
+        let said = crate::music::queue_announcement(position, &piece).map(Arc::new);
+        if let Err(e) = self.engine.start_music(
+            SessionId(session),
+            leg(side),
+            said.unwrap_or(piece),
+            payload_type,
+        ) {
+            tracing::debug!(error = %e, session, "queue announcement not started");
+        }
+    }
+
     fn stop_music(&mut self, session: u64, side: Side) {
         if let Err(e) = self.engine.stop_music(SessionId(session), leg(side)) {
             tracing::debug!(error = %e, session, "music on hold not stopped");
