@@ -120,6 +120,10 @@ pub struct HuntGroupEntry {
     pub in_service: bool,
     /// The group takes calls only while this profile is active (and `in_service`).
     pub time_profile: Option<TimeProfile>,
+    /// With every member busy, up to this many callers wait in the group's queue
+    /// (answered, hearing their place and music) for the next free member; 0: no queue,
+    /// they get busy (or the overflow).
+    pub queue_limit: usize,
 }
 
 /// Users and hunt groups by number, the short codes and the dial plan.

@@ -41,6 +41,11 @@ pub(crate) trait Facts {
     /// groups with a profile count as in service rather than sending every call to night
     /// service).
     fn local_time(&self) -> Option<LocalTime>;
+    /// How many callers wait in a hunt group's queue.
+    fn queued(&self, group: &str) -> usize {
+        let _ = group;
+        0
+    }
 }
 
 /// The next thing to do with a call.
@@ -48,6 +53,11 @@ pub(crate) trait Facts {
 pub(crate) enum Step {
     /// Ring these phones.
     Ring(Box<Ring>),
+    /// Every member of this hunt group is busy: the caller waits in its queue.
+    Queue {
+        /// The group's number.
+        group: String,
+    },
     /// Give the caller this final status.
     Refuse {
         /// SIP status code.
@@ -354,6 +364,17 @@ impl Router<'_> {
             order.sort_by_key(|m| self.facts.idle_since(m));
         }
         if order.is_empty() {
+            // Registered members all busy: wait for one, if the queue has room (a group
+            // with nobody registered has nobody to wait for).
+            let someone = g
+                .members
+                .iter()
+                .any(|m| self.facts.registered(self.features.device_of(m)));
+            if someone && self.facts.queued(&g.number) < g.queue_limit {
+                return Step::Queue {
+                    group: g.number.clone(),
+                };
+            }
             return match &g.overflow {
                 Some((_, target)) => self.dial(target, visited),
                 None => refuse(486, "all members busy"),

@@ -34,6 +34,7 @@ fn group(mode: HuntMode, members: &[&str]) -> HuntGroupEntry {
         overflow: None,
         night_service_to: None,
         in_service: true,
+        queue_limit: 0,
         time_profile: None,
     }
 }
@@ -1141,4 +1142,83 @@ fn an_account_code_goes_into_the_record_of_the_call_it_was_entered_for() {
     let inv = invites_to(&out, p[0]).remove(0);
     net.deliver(p[0], &answer(&inv, 486, "m202", None));
     assert_eq!(records(&mut net), [("202".into(), None)]);
+}
+
+#[test]
+fn callers_wait_in_a_busy_groups_queue_hear_their_place_and_get_the_next_free_member() {
+    let mut sales = group(HuntMode::Sequential, &["202"]);
+    sales.queue_limit = 2;
+    let (mut net, mut a, p) = office(Features::new([], [sales]), &[("202", 5202)]);
+    let relay = ScriptedRelay::default();
+    let log = relay.log.clone();
+    net.pbx.set_media_relay(Box::new(relay));
+    let queue_log = || -> Vec<String> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("queue") || l.contains("music"))
+            .cloned()
+            .collect()
+    };
+    // 202 is busy with 203.
+    let mut c = caller_on("203", 5203);
+    let out = c.call(&mut net, "202");
+    let busy_call = invites_to(&out, p[0]).remove(0);
+    let out = net.deliver(p[0], &answer(&busy_call, 200, "m202", Some(SDP_B)));
+    net.deliver(
+        c.phone.peer,
+        c.ack_text(&to_tag(&responses_to(&out, c.phone.peer)[0]))
+            .as_bytes(),
+    );
+
+    // 201 and then 204 call the group: both are answered by the PBX and told their place.
+    let finals = |out: &[(Peer, Message)], peer: Peer| -> Vec<sip::Response> {
+        responses_to(out, peer)
+            .into_iter()
+            .filter(|r| r.status.0 >= 200)
+            .collect()
+    };
+    let out = a.call(&mut net, "300");
+    let ok = finals(&out, a.phone.peer);
+    assert_eq!(statuses(&ok), [200], "answered to wait");
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio 10004 RTP/AVP 0"));
+    let a_tag = to_tag(&ok[0]);
+    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let mut d = caller_on("204", 5204);
+    let out = d.call(&mut net, "300");
+    assert_eq!(statuses(&finals(&out, d.phone.peer)), [200]);
+    assert_eq!(
+        queue_log(),
+        [
+            "queue 8 Caller place 1 system pt 0",
+            "queue 9 Caller place 2 system pt 0"
+        ]
+    );
+    // The queue is full: a third caller gets busy.
+    let mut e = caller_on("205", 5205);
+    let out = e.call(&mut net, "300");
+    assert_eq!(statuses(&finals(&out, e.phone.peer)), [486]);
+
+    // 202 hangs up: within a second it rings for 201, the head of the queue; 204 moves up.
+    net.deliver(
+        p[0],
+        &callee_request(&busy_call, 5202, "m202", "BYE", 5, ""),
+    );
+    let out = net.run_for(Duration::from_millis(1100));
+    let ring = invites_to(&out, p[0]);
+    assert_eq!(ring.len(), 1, "202 rings for the head of the queue");
+    assert!(queue_log().contains(&"music 8 Caller ringback tone pt 0".to_string()));
+    assert!(queue_log().contains(&"queue 9 Caller place 1 system pt 0".to_string()));
+    let out = net.deliver(p[0], &answer(&ring[0], 200, "m202q", Some(SDP_B)));
+    assert_eq!(methods(&requests_to(&out, p[0])), [Method::Ack]);
+    assert_eq!(
+        queue_log().last().map(String::as_str),
+        Some("stop music 8 Caller")
+    );
+    // 201 and 202 talk: 201's BYE reaches 202.
+    let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(
+        requests_to(&out, p[0]).pop().map(|r| r.method),
+        Some(Method::Bye)
+    );
 }

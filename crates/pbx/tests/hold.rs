@@ -366,6 +366,7 @@ fn the_holders_music_plays_users_and_hunt_groups_own() {
         overflow: None,
         night_service_to: None,
         in_service: true,
+        queue_limit: 0,
         time_profile: None,
     };
     let features = Features::new([], [sales]).with_music_on_hold(music);

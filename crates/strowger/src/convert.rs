@@ -98,6 +98,7 @@ pub fn features(config: &Config) -> pbx::Features {
             .map(|(secs, to)| (Duration::from_secs(u64::from(secs)), to)),
         night_service_to: g.night_service_to.clone(),
         in_service: g.in_service,
+        queue_limit: if g.queue { g.queue_limit as usize } else { 0 },
         // Validation guarantees the name refers to a profile.
         time_profile: g
             .time_profile

@@ -194,6 +194,24 @@ impl Pbx {
         }
     }
 
+    /// Tells a caller waiting in a queue its place, then plays `music` (the group's; `None`
+    /// the system's), replacing what it heard.
+    pub(super) fn play_queue_announcement(&mut self, id: u64, place: usize, music: Option<&str>) {
+        self.stop_music(id, Side::Caller);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let (Some(ports), Some(payload_type)) =
+            (call.media, music_payload_type(&call.a.last_sdp, false))
+        else {
+            return;
+        };
+        call.hold.set(Side::Caller, true);
+        if let Some(relay) = self.media_relay.as_mut() {
+            relay.start_queue_announcement(ports.session, Side::Caller, place, music, payload_type);
+        }
+    }
+
     /// Stops the music to `side`, if it plays.
     pub(super) fn stop_music(&mut self, id: u64, side: Side) {
         let Some(call) = self.calls.calls.get_mut(&id) else {

@@ -18,6 +18,8 @@ pub(crate) struct Presence {
     rotary: HashMap<String, usize>,
     /// The local civil time the shell gave last (time profiles are read against it).
     local_time: Option<LocalTime>,
+    /// Callers waiting in each hunt group's queue.
+    pub(super) queued: HashMap<String, usize>,
 }
 
 impl Presence {
@@ -76,6 +78,9 @@ impl Facts for Moment<'_> {
     }
     fn local_time(&self) -> Option<LocalTime> {
         self.presence.local_time
+    }
+    fn queued(&self, group: &str) -> usize {
+        self.presence.queued.get(group).copied().unwrap_or(0)
     }
 }
 
@@ -248,11 +253,15 @@ impl Pbx {
                 }
                 true
             }
+            Some(Step::Queue { group }) => {
+                self.enqueue(now, id, &group);
+                true
+            }
         }
     }
 
     /// The route ran out: the caller gets `status`; the call ends once every fork is over.
-    fn refuse_ringing(&mut self, now: Instant, id: u64, status: u16, cause: String) {
+    pub(super) fn refuse_ringing(&mut self, now: Instant, id: u64, status: u16, cause: String) {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };

@@ -35,6 +35,7 @@ mod hunt;
 mod midcall;
 mod park;
 mod pickup;
+mod queue;
 mod reliable;
 mod reoffer;
 mod replaces;
@@ -148,6 +149,10 @@ struct Call {
     release: Option<(Instant, usize)>,
     /// The account code the caller charged the call to.
     account_code: Option<String>,
+    /// Waiting in a hunt group's queue (answered by us, no callee).
+    queued: Option<queue::Queued>,
+    /// Rung from a queue: the queue and place to go back to if nobody answers.
+    requeue: Option<(String, Instant)>,
     /// Waiting in a park slot (no callee: `winner` is none).
     parked: Option<park::Parked>,
     /// Who hears music on hold.
@@ -182,6 +187,7 @@ impl Call {
             self.timer.as_ref().and_then(|t| t.deadline()),
             self.release.map(|r| r.0),
             self.parked.as_ref().map(|p| p.until),
+            self.queued.as_ref().map(|q| q.next_check),
         ]
         .into_iter()
         .flatten()
@@ -382,6 +388,7 @@ impl Pbx {
         {
             self.park_timed_out(now, id);
         }
+        self.queue_due(now, id);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
@@ -418,6 +425,7 @@ impl Pbx {
 
     /// Forgets a call and reports its record.
     pub(super) fn end_call(&mut self, now: Instant, id: u64, cause: &str) {
+        self.leave_queue(id);
         let Some(call) = self.calls.calls.remove(&id) else {
             return;
         };

@@ -6,8 +6,8 @@ use super::*;
 /// What admission found out about a call it let through.
 struct Admitted {
     callee: String,
-    /// The first stage of the call's route.
-    ring: crate::routing::Ring,
+    /// The first stage of the call's route: phones to ring, or a hunt group's queue.
+    first: Result<crate::routing::Ring, String>,
     visited: Vec<String>,
     call_id: String,
     remote_tag: String,
@@ -118,8 +118,9 @@ impl Pbx {
             return Err(refuse(self, 404));
         };
         let mut visited = Vec::new();
-        let ring = match self.route_first(now, caller, &callee, &mut visited) {
-            crate::routing::Step::Ring(ring) => *ring,
+        let first = match self.route_first(now, caller, &callee, &mut visited) {
+            crate::routing::Step::Ring(ring) => Ok(*ring),
+            crate::routing::Step::Queue { group } => Err(group),
             crate::routing::Step::Refuse { status, cause } => {
                 let mut r = refuse(self, status);
                 r.reason = format!("{} ({cause})", StatusCode(status).default_reason());
@@ -180,7 +181,7 @@ impl Pbx {
         };
         Ok(Admitted {
             callee,
-            ring,
+            first,
             visited,
             call_id,
             remote_tag,
@@ -203,7 +204,7 @@ impl Pbx {
     ) {
         let Admitted {
             callee,
-            ring,
+            first,
             visited,
             call_id,
             remote_tag,
@@ -259,6 +260,8 @@ impl Pbx {
                 transfer: None,
                 release: None,
                 parked: None,
+                queued: None,
+                requeue: None,
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),
                 cancelled: false,
@@ -267,6 +270,10 @@ impl Pbx {
                 ring_deadline: now + RING_TIMEOUT,
             },
         );
+        let ring = match first {
+            Ok(ring) => ring,
+            Err(group) => return self.enqueue(now, id, &group),
+        };
         if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
             let Some(call) = self.calls.calls.get_mut(&id) else {
                 return;

@@ -143,6 +143,8 @@ impl Pbx {
     ) -> Result<(), u16> {
         let ring = match step {
             Step::Refuse { status, .. } => return Err(status),
+            // A transferred call does not wait in a queue (yet): busy.
+            Step::Queue { .. } => return Err(486),
             Step::Ring(ring) => ring,
         };
         let Some(call) = self.calls.calls.get_mut(&id) else {
@@ -186,6 +188,7 @@ impl Pbx {
         let Some(t) = call.transfer.take() else {
             return;
         };
+        call.requeue = None;
         call.forks[i].state = ForkState::Answered;
         let old = call.winner.replace(i);
         let (old_ext, new_ext) = (
@@ -215,6 +218,9 @@ impl Pbx {
         };
         self.cancel_transfer_forks(now, id, t.first_stage, None);
         self.stop_music(id, Side::Caller);
+        if t.referrer_gone && call_requeues(self, id) {
+            return self.requeue_or_hang_up(now, id);
+        }
         if t.referrer_gone {
             if let Some((bye, peer)) = self.a_request(id, Method::Bye) {
                 let _ = self.transactions.send_request(now, bye, peer);
@@ -264,4 +270,12 @@ impl Pbx {
             self.cancel_fork(now, id, j);
         }
     }
+}
+
+/// The call was rung from a hunt group's queue and goes back to it if nobody answers.
+fn call_requeues(pbx: &Pbx, id: u64) -> bool {
+    pbx.calls
+        .calls
+        .get(&id)
+        .is_some_and(|c| c.requeue.is_some())
 }

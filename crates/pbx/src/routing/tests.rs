@@ -56,6 +56,7 @@ pub(super) fn group(mode: HuntMode) -> HuntGroupEntry {
         overflow: None,
         night_service_to: None,
         in_service: true,
+        queue_limit: 0,
         time_profile: None,
     }
 }
@@ -76,6 +77,7 @@ pub(super) fn rung(step: &Step) -> Vec<&str> {
     match step {
         Step::Ring(r) => r.extensions.iter().map(String::as_str).collect(),
         Step::Refuse { status, cause } => panic!("refused {status} {cause}"),
+        Step::Queue { group } => panic!("queued in {group}"),
     }
 }
 

@@ -277,6 +277,19 @@ impl pbx::MediaRelay for ScriptedRelay {
             music.unwrap_or("system")
         ));
     }
+    fn start_queue_announcement(
+        &mut self,
+        session: u64,
+        side: pbx::Side,
+        position: usize,
+        music: Option<&str>,
+        payload_type: u8,
+    ) {
+        self.log.lock().unwrap().push(format!(
+            "queue {session} {side:?} place {position} {} pt {payload_type}",
+            music.unwrap_or("system")
+        ));
+    }
     fn stop_music(&mut self, session: u64, side: pbx::Side) {
         self.log
             .lock()
