@@ -365,6 +365,12 @@ fn joining_a_hunt_group_by_short_code_makes_the_phone_ring_for_it() {
     assert_eq!(statuses(&responses_to(&out, a.phone.peer)), [501]);
 }
 
+/// 202's REFER (CSeq `cseq`) in its call `inv` with 201, to `target`.
+fn refer_from_202(inv: &Request, cseq: u32, target: &str) -> Vec<u8> {
+    let refer_to = format!("Refer-To: <sip:{target}@127.0.0.1>\r\n");
+    callee_request(inv, 5202, "m202", "REFER", cseq, &refer_to)
+}
+
 fn sipfrag(req: &Request) -> String {
     String::from_utf8_lossy(&req.body).trim().to_string()
 }
@@ -374,21 +380,10 @@ fn the_callee_transfers_blind_and_the_target_takes_its_place() {
     let (mut net, mut a, p) = office(Features::default(), &[("202", 5202), ("203", 5203)]);
     net.pbx.set_media_relay(Box::new(ScriptedRelay::default()));
     // 201 calls 202, 202 answers.
-    let out = a.call(&mut net, "202");
-    let inv = invites_to(&out, p[0]).remove(0);
-    let out = net.deliver(p[0], &answer(&inv, 200, "m202", Some(SDP_B)));
-    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
-    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
 
     // 202 transfers the caller to 203.
-    let refer = callee_request(
-        &inv,
-        5202,
-        "m202",
-        "REFER",
-        2,
-        "Refer-To: <sip:203@127.0.0.1>\r\n",
-    );
+    let refer = refer_from_202(&inv, 2, "203");
     let out = net.deliver(p[0], &refer);
     assert_eq!(statuses(&responses_to(&out, p[0])), [202]);
     let notify = requests_to(&out, p[0]);
@@ -438,32 +433,14 @@ fn the_callee_transfers_blind_and_the_target_takes_its_place() {
 fn a_failed_blind_transfer_returns_the_call_to_the_referrer() {
     let features = Features::new([user("203", |u| u.dnd = true)], []);
     let (mut net, mut a, p) = office(features, &[("202", 5202), ("203", 5203), ("204", 5204)]);
-    let out = a.call(&mut net, "202");
-    let inv = invites_to(&out, p[0]).remove(0);
-    let out = net.deliver(p[0], &answer(&inv, 200, "m202", Some(SDP_B)));
-    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
-    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
+    let (inv, _) = first_call(&mut net, &mut a, p[0]);
     // 203 is on DND: refused at once.
-    let refer = callee_request(
-        &inv,
-        5202,
-        "m202",
-        "REFER",
-        2,
-        "Refer-To: <sip:203@127.0.0.1>\r\n",
-    );
+    let refer = refer_from_202(&inv, 2, "203");
     let out = net.deliver(p[0], &refer);
     let frags: Vec<String> = requests_to(&out, p[0]).iter().map(sipfrag).collect();
     assert_eq!(frags, ["SIP/2.0 100 Trying", "SIP/2.0 486 Busy Here"]);
     // 204 busy: the phone says 486; the referrer hears it, the call goes on.
-    let refer = callee_request(
-        &inv,
-        5202,
-        "m202",
-        "REFER",
-        3,
-        "Refer-To: <sip:204@127.0.0.1>\r\n",
-    );
+    let refer = refer_from_202(&inv, 3, "204");
     let out = net.deliver(p[0], &refer);
     let to_204 = invites_to(&out, p[2]).remove(0);
     let out = net.deliver(p[2], &answer(&to_204, 486, "m204", None));
