@@ -48,19 +48,30 @@ fn caller_of(server: &Server, number: &str) -> Sipp {
         .key("callee", number)
 }
 
+/// 201 calls `number` with 202 and 203 registered, each a SIPp callee playing its
+/// scenario; both must play them out, and the call record must have `record`.
+fn call_with_202_and_203(server: &Server, number: &str, scenarios: [&str; 2], record: &[&str]) {
+    let (p2, p3) = (free_port(), free_port());
+    let mut callees = [Callee::udp(scenarios[0], p2), Callee::udp(scenarios[1], p3)];
+    register_as(server, "202", p2);
+    register_as(server, "203", p3);
+    caller_of(server, number).expect_success(server);
+    for c in &mut callees {
+        c.finish();
+    }
+    assert_call_over(server, record);
+}
+
 #[test]
 fn ring_all_the_answering_member_wins_and_the_other_gets_cancel() {
     let server = Server::start();
     reconfigure(&server, hunt_group("collective", "\"202\", \"203\"", ""));
-    let (p2, p3) = (free_port(), free_port());
-    let mut answers = Callee::udp("call_uas", p2);
-    let mut rings = Callee::udp("flow_cancel_uas", p3);
-    register_as(&server, "202", p2);
-    register_as(&server, "203", p3);
-    caller_of(&server, "300").expect_success(&server);
-    answers.finish();
-    rings.finish();
-    assert_call_over(&server, &["201 -> 300  200", "caller hung up"]);
+    call_with_202_and_203(
+        &server,
+        "300",
+        ["call_uas", "flow_cancel_uas"],
+        &["201 -> 300  200", "caller hung up"],
+    );
 }
 
 #[test]
@@ -70,30 +81,24 @@ fn sequential_hunting_offers_the_next_member_when_one_does_not_answer() {
         &server,
         hunt_group("sequential", "\"202\", \"203\"", "no_answer_secs = 5"),
     );
-    let (p2, p3) = (free_port(), free_port());
-    let mut first = Callee::udp("flow_cancel_uas", p2);
-    let mut second = Callee::udp("call_uas", p3);
-    register_as(&server, "202", p2);
-    register_as(&server, "203", p3);
-    caller_of(&server, "300").expect_success(&server);
-    first.finish();
-    second.finish();
-    assert_call_over(&server, &["201 -> 300  200"]);
+    call_with_202_and_203(
+        &server,
+        "300",
+        ["flow_cancel_uas", "call_uas"],
+        &["201 -> 300  200"],
+    );
 }
 
 #[test]
 fn forward_on_busy_reaches_the_target() {
     let server = Server::start();
     reconfigure(&server, |doc| forward(doc, "202", "busy = \"203\""));
-    let (p2, p3) = (free_port(), free_port());
-    let mut busy = Callee::udp("busy_uas", p2);
-    let mut target = Callee::udp("call_uas", p3);
-    register_as(&server, "202", p2);
-    register_as(&server, "203", p3);
-    caller_of(&server, "202").expect_success(&server);
-    busy.finish();
-    target.finish();
-    assert_call_over(&server, &["201 -> 202  200"]);
+    call_with_202_and_203(
+        &server,
+        "202",
+        ["busy_uas", "call_uas"],
+        &["201 -> 202  200"],
+    );
 }
 
 #[test]
@@ -107,15 +112,12 @@ fn forward_on_no_answer_reaches_the_target() {
             2,
         )
     });
-    let (p2, p3) = (free_port(), free_port());
-    let mut rings = Callee::udp("flow_cancel_uas", p2);
-    let mut target = Callee::udp("call_uas", p3);
-    register_as(&server, "202", p2);
-    register_as(&server, "203", p3);
-    caller_of(&server, "202").expect_success(&server);
-    rings.finish();
-    target.finish();
-    assert_call_over(&server, &["201 -> 202  200"]);
+    call_with_202_and_203(
+        &server,
+        "202",
+        ["flow_cancel_uas", "call_uas"],
+        &["201 -> 202  200"],
+    );
 }
 
 #[test]
