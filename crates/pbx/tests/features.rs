@@ -533,12 +533,24 @@ fn methods(reqs: &[Request]) -> Vec<Method> {
 
 /// 201 is in a call with 202 (answered, media on the relay's first session).
 fn first_call(net: &mut Net, a: &mut Caller, p202: Peer) -> (Request, String) {
-    let out = a.call(net, "202");
-    let inv = invites_to(&out, p202).remove(0);
-    let out = net.deliver(p202, &answer(&inv, 200, "m202", Some(SDP_B)));
-    let a_tag = to_tag(&responses_to(&out, a.phone.peer)[0]);
-    net.deliver(a.phone.peer, a.ack_text(&a_tag).as_bytes());
-    (inv, a_tag)
+    call_answered(net, a, "202", p202, "m202")
+}
+
+/// `from` calls `number`, whose phone at `callee` answers with To tag `tag`, and `from`
+/// ACKs: the INVITE the callee got and the To tag `from` got.
+fn call_answered(
+    net: &mut Net,
+    from: &mut Caller,
+    number: &str,
+    callee: Peer,
+    tag: &str,
+) -> (Request, String) {
+    let out = from.call(net, number);
+    let inv = invites_to(&out, callee).remove(0);
+    let out = net.deliver(callee, &answer(&inv, 200, tag, Some(SDP_B)));
+    let from_tag = to_tag(&responses_to(&out, from.phone.peer)[0]);
+    net.deliver(from.phone.peer, from.ack_text(&from_tag).as_bytes());
+    (inv, from_tag)
 }
 
 /// After 202's REFER (in its call with 201, `inv`) joined 201 and 203: 202 has 202
@@ -612,11 +624,7 @@ fn attended_transfer_joins_the_caller_to_the_callee_the_transferor_consulted() {
     let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
     // 202 consults 203.
     let mut b = caller_on("202", 5202);
-    let out = b.call(&mut net, "203");
-    let to_203 = invites_to(&out, p[1]).remove(0);
-    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
-    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
-    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    let (_, q_tag) = call_answered(&mut net, &mut b, "203", p[1], "m203");
     assert_eq!(net.pbx.call_count(), 2);
 
     // 202 transfers 201 to 203, replacing its consultation dialog (tags from our side).
@@ -633,11 +641,7 @@ fn attended_transfer_joins_the_caller_to_a_party_that_called_the_transferor() {
     let (inv, a_tag) = first_call(&mut net, &mut a, p[0]);
     // 203 calls 202 too; 202 answers that second call.
     let mut c = caller_on("203", 5203);
-    let out = c.call(&mut net, "202");
-    let to_202 = invites_to(&out, p[0]).remove(0);
-    let out = net.deliver(p[0], &answer(&to_202, 200, "m202b", Some(SDP_B)));
-    let c_tag = to_tag(&responses_to(&out, p[1])[0]);
-    net.deliver(p[1], c.ack_text(&c_tag).as_bytes());
+    let (to_202, _) = call_answered(&mut net, &mut c, "202", p[0], "m202b");
 
     // 202 names its dialog with us in the second call, tags the wrong way round (some
     // phones do): still found.
@@ -708,11 +712,7 @@ fn a_transferee_left_on_hold_is_resumed_when_joined() {
 
     // 202 consults 203 and transfers.
     let mut b = caller_on("202", 5202);
-    let out = b.call(&mut net, "203");
-    let to_203 = invites_to(&out, p[1]).remove(0);
-    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
-    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
-    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    let (_, q_tag) = call_answered(&mut net, &mut b, "203", p[1], "m203");
     let refer_to = refer_to_replacing(&b.phone.call_id, &q_tag, "alice-tag");
     let out = net.deliver(
         p[0],
@@ -832,11 +832,7 @@ fn a_parked_call_rings_its_parker_after_the_timeout_and_a_taken_slot_refuses() {
     park_in_slot_1(&mut net, &inv, p[0], 2);
     // Another call to 203, parked to the same slot: 486, and 203 keeps it.
     let mut b = caller_on("202", 5202);
-    let out = b.call(&mut net, "203");
-    let to_203 = invites_to(&out, p[1]).remove(0);
-    let out = net.deliver(p[1], &answer(&to_203, 200, "m203", Some(SDP_B)));
-    let q_tag = to_tag(&responses_to(&out, p[0])[0]);
-    net.deliver(p[0], b.ack_text(&q_tag).as_bytes());
+    let (to_203, q_tag) = call_answered(&mut net, &mut b, "203", p[1], "m203");
     let refer = callee_request(
         &to_203,
         5203,
@@ -1139,14 +1135,7 @@ fn callers_wait_in_a_busy_groups_queue_hear_their_place_and_get_the_next_free_me
     };
     // 202 is busy with 203.
     let mut c = caller_on("203", 5203);
-    let out = c.call(&mut net, "202");
-    let busy_call = invites_to(&out, p[0]).remove(0);
-    let out = net.deliver(p[0], &answer(&busy_call, 200, "m202", Some(SDP_B)));
-    net.deliver(
-        c.phone.peer,
-        c.ack_text(&to_tag(&responses_to(&out, c.phone.peer)[0]))
-            .as_bytes(),
-    );
+    let (busy_call, _) = call_answered(&mut net, &mut c, "202", p[0], "m202");
 
     // 201 and then 204 call the group: both are answered by the PBX and told their place.
     let finals = |out: &[(Peer, Message)], peer: Peer| -> Vec<sip::Response> {
