@@ -48,6 +48,31 @@ fn caller_of(server: &Server, number: &str) -> Sipp {
         .key("callee", number)
 }
 
+/// 201 calls `number` from a SIPp caller that talks 3 s and hangs up (on a thread of
+/// `scope`), and this returns once `strowger calls` shows every one of `shown`.
+fn talking_caller<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    server: &'s Server,
+    number: &'s str,
+    shown: &[&str],
+) -> std::thread::ScopedJoinHandle<'s, ()> {
+    let caller = scope.spawn(move || {
+        Sipp::new("pickup_caller_uac")
+            .user("201", &server.password("201"))
+            .key("callee", number)
+            .expect_success(server);
+    });
+    common::wait_for(
+        &format!("calls to show {shown:?}"),
+        Duration::from_secs(10),
+        || {
+            let calls = server.cli_ok(&["calls"]);
+            shown.iter().all(|s| calls.contains(s)).then_some(())
+        },
+    );
+    caller
+}
+
 /// 201 calls `number` with 202 and 203 registered, each a SIPp callee playing its
 /// scenario; both must play them out, and the call record must have `record`.
 fn call_with_202_and_203(server: &Server, number: &str, scenarios: [&str; 2], record: &[&str]) {
@@ -172,18 +197,7 @@ fn directed_pickup_by_short_code_answers_a_call_ringing_elsewhere() {
     let mut rings = Callee::udp("flow_cancel_uas", p3);
     register_as(&server, "203", p3);
     std::thread::scope(|s| {
-        let caller = s.spawn(|| {
-            Sipp::new("pickup_caller_uac")
-                .user("201", &server.password("201"))
-                .key("callee", "203")
-                .expect_success(&server);
-        });
-        common::wait_for("203 to ring", Duration::from_secs(10), || {
-            server
-                .cli_ok(&["calls"])
-                .contains("201 -> 203")
-                .then_some(())
-        });
+        let caller = talking_caller(s, &server, "203", &["201 -> 203"]);
         // 202 picks it up from its own desk ('#' is %23 in a SIP URI).
         Sipp::new("pickup_uac")
             .user("202", &server.password("202"))
@@ -207,16 +221,7 @@ fn attended_transfer_joins_the_caller_to_the_consulted_party_and_releases_the_tr
     register_as(&server, "202", p2);
     std::thread::scope(|s| {
         // 201 talks for 3 s, then hangs up: its BYE must reach 203.
-        let caller = s.spawn(|| {
-            Sipp::new("pickup_caller_uac")
-                .user("201", &server.password("201"))
-                .key("callee", "202")
-                .expect_success(&server);
-        });
-        common::wait_for("201 to talk to 202", Duration::from_secs(10), || {
-            let calls = server.cli_ok(&["calls"]);
-            (calls.contains("201 -> 202") && calls.contains("talking")).then_some(())
-        });
+        let caller = talking_caller(s, &server, "202", &["201 -> 202", "talking"]);
         let target = s.spawn(|| {
             Sipp::new("atx_target_uac")
                 .user("203", &server.password("203"))
@@ -247,18 +252,7 @@ fn a_call_parked_by_transfer_to_the_park_code_is_taken_back_from_another_phone()
     });
     register_as(&server, "202", p2);
     std::thread::scope(|s| {
-        let caller = s.spawn(|| {
-            Sipp::new("pickup_caller_uac")
-                .user("201", &server.password("201"))
-                .key("callee", "202")
-                .expect_success(&server);
-        });
-        common::wait_for("the call to be parked", Duration::from_secs(10), || {
-            server
-                .cli_ok(&["calls"])
-                .contains("201 -> park 1")
-                .then_some(())
-        });
+        let caller = talking_caller(s, &server, "202", &["201 -> park 1"]);
         parker.finish();
         // 203 takes it back with *38*1#; 201's BYE then reaches 203.
         Sipp::new("pickup_uac")
