@@ -13,7 +13,10 @@ use mio::{Poll, Waker};
 use crate::pool::{PortPair, PortPool};
 use crate::relay::{RelayLeg, RelaySession};
 use crate::worker::{Command, Worker, WAKER};
-use crate::{Direction, Leg, LegInfo, MediaError, Music, SessionHandle, SessionId, SessionStats};
+use crate::{
+    Direction, Leg, LegInfo, LegStats, MediaError, Music, Role, SessionHandle, SessionId,
+    SessionStats,
+};
 
 /// How the media engine is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +128,7 @@ impl MediaEngine {
         let result = relay_leg(a)
             .and_then(|a| Ok((a, relay_leg(b)?)))
             .and_then(|(a, b)| {
-                let session = Box::new(RelaySession { id, legs: [a, b] });
+                let session = Box::new(RelaySession::new(id, a, b));
                 self.ask(id, |reply| Command::Add(session, reply))
             });
         if let Err(e) = result {
@@ -211,9 +214,79 @@ impl MediaEngine {
         })
     }
 
+    /// Adds an extra leg to a session, with a port pair of its own, taking part as
+    /// `role` says: a listener hears one leg (paging), a monitor hears A and B mixed, an
+    /// intruder also is heard by both (then A and B hear mixes too). What the leg hears
+    /// is sent as its own RTP stream in `payload_type` (0 PCMU or 8 PCMA, as negotiated
+    /// with its endpoint), every 20 ms, like music. Returns the leg, to name it in
+    /// [`set_remote`](Self::set_remote), [`set_role`](Self::set_role),
+    /// [`remove_leg`](Self::remove_leg) and the rest, and its local ports for the SDP.
+    ///
+    /// Errors: [`MediaError::UnsupportedPayloadType`], [`MediaError::InvalidLeg`] for a
+    /// listener of an extra leg, [`MediaError::PoolExhausted`] and those of every command.
+    /// On error no port stays allocated.
+    pub fn add_leg(
+        &self,
+        session: SessionId,
+        role: Role,
+        payload_type: u8,
+    ) -> Result<(Leg, LegInfo), MediaError> {
+        if !matches!(payload_type, 0 | 8) {
+            return Err(MediaError::UnsupportedPayloadType(payload_type));
+        }
+        let pair = self.pool().allocate()?;
+        let info = leg_info(&pair);
+        let result = relay_leg(pair).and_then(|leg| {
+            self.ask(session, |reply| Command::AddLeg {
+                id: session,
+                leg: Box::new(leg),
+                role,
+                payload_type,
+                reply,
+            })
+        });
+        match result {
+            Ok(number) => Ok((Leg::Extra(number), info)),
+            Err(e) => {
+                self.pool().release(info.rtp_port);
+                Err(e)
+            }
+        }
+    }
+
+    /// Changes how an extra leg takes part (a monitoring supervisor who starts to
+    /// intrude, and back).
+    pub fn set_role(&self, session: SessionId, leg: Leg, role: Role) -> Result<(), MediaError> {
+        self.ask(session, |reply| Command::SetRole {
+            id: session,
+            leg,
+            role,
+            reply,
+        })
+    }
+
+    /// Removes an extra leg: closes its sockets, returns its ports to the pool and gives
+    /// its final statistics. A and B hear each other directly again once no intruder is
+    /// left.
+    pub fn remove_leg(&self, session: SessionId, leg: Leg) -> Result<LegStats, MediaError> {
+        let (stats, port) = self.ask(session, |reply| Command::RemoveLeg {
+            id: session,
+            leg,
+            reply,
+        })?;
+        self.pool().release(port);
+        Ok(stats)
+    }
+
     /// The statistics of a session so far.
     pub fn stats(&self, session: SessionId) -> Result<SessionStats, MediaError> {
         self.ask(session, |reply| Command::Stats(session, reply))
+    }
+
+    /// The statistics of one leg so far (an extra leg's, say, which
+    /// [`stats`](Self::stats) leaves out).
+    pub fn leg_stats(&self, session: SessionId, leg: Leg) -> Result<LegStats, MediaError> {
+        self.ask(session, |reply| Command::LegStats(session, leg, reply))
     }
 
     /// Ends a session: closes its sockets, returns its ports to the pool, and gives its

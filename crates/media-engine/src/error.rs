@@ -21,6 +21,18 @@ pub enum MediaError {
     /// The session id is not (or no longer) known to the engine.
     #[error("unknown media session {0}")]
     UnknownSession(crate::SessionId),
+    /// The leg is not one the command can act on: an extra leg that is not (or no longer)
+    /// in the session, leg A or B where only extra legs will do, or a listener of a leg
+    /// other than A or B.
+    #[error("media session {session}: {leg:?} {reason}")]
+    InvalidLeg {
+        /// The session.
+        session: crate::SessionId,
+        /// The leg named.
+        leg: crate::Leg,
+        /// Why it will not do.
+        reason: &'static str,
+    },
     /// An operating-system call failed.
     #[error("{context}: {source}")]
     Io {

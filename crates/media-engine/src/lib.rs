@@ -20,13 +20,20 @@
 //! the relay thread's poll timeout (see `player`), with G.711 (`g711`) and WAV reading
 //! (`wav`) kept here until a `codec` crate needs them elsewhere.
 //!
-//! Not here (yet): transcoding, mixing, recording, SRTP.
+//! Extra legs ([`add_leg`](MediaEngine::add_leg)) join a session with a [`Role`]: a paged
+//! phone hears the pager, a supervisor monitors (hears both parties) or intrudes (is heard
+//! too). A leg that hears more than one other leg, or is an extra leg, gets a mix: G.711
+//! decoded, added and encoded again every 20 ms (see `mixer`), sent as the leg's own
+//! stream like music.
+//!
+//! Not here (yet): transcoding beyond G.711, recording, SRTP.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod engine;
 mod error;
 mod g711;
+mod mixer;
 mod music;
 mod packet;
 mod player;
@@ -42,6 +49,6 @@ pub use error::MediaError;
 pub use music::{Music, MusicError, MusicProblem, MAX_MUSIC_SECONDS};
 pub use packet::ReceptionReport;
 pub use pool::{PortPair, PortPool};
-pub use session::{Direction, Leg, LegInfo, SessionHandle, SessionId};
+pub use session::{Direction, Leg, LegInfo, Role, SessionHandle, SessionId};
 pub use stats::{LegStats, PacketCounters, ReceptionStats, SessionStats};
 pub use wav::WavProblem;

@@ -27,6 +27,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::mixer::MixInput;
 use crate::Music;
 
 /// One packet's worth of audio.
@@ -58,13 +59,20 @@ impl RtpPosition {
     }
 }
 
+/// Where the stream's audio comes from.
+#[derive(Debug)]
+enum Content {
+    /// A piece of music, looping; `offset` is the next sample to send.
+    Music { music: Arc<Music>, offset: usize },
+    /// The leg's mix of other legs (see [`crate::mixer`]), passed to each poll.
+    Mix,
+}
+
 /// What is playing now.
 #[derive(Debug)]
 struct Playing {
-    music: Arc<Music>,
+    content: Content,
     payload_type: u8,
-    /// The next sample to send.
-    offset: usize,
     /// When the next packet is due.
     due: Instant,
     /// The next packet starts a spell of music.
@@ -103,8 +111,15 @@ impl MusicStream {
         }
     }
 
+    /// Whether music (not a mix) is playing.
     pub(crate) fn is_playing(&self) -> bool {
-        self.playing.is_some()
+        matches!(
+            self.playing,
+            Some(Playing {
+                content: Content::Music { .. },
+                ..
+            })
+        )
     }
 
     /// When the next packet is due, if music is playing.
@@ -125,16 +140,53 @@ impl MusicStream {
         relayed: Option<RtpPosition>,
     ) {
         if let Some(p) = &mut self.playing {
-            if Arc::ptr_eq(&p.music, &music) && p.payload_type == payload_type {
-                return;
+            if let Content::Music { music: current, .. } = &p.content {
+                if Arc::ptr_eq(current, &music) && p.payload_type == payload_type {
+                    return;
+                }
             }
-            // Another piece, or another codec after a re-negotiation: from the top.
-            p.music = music;
+            // Another piece, another codec after a re-negotiation, or music in place of
+            // a mix: from the top, in the stream's rhythm.
+            p.content = Content::Music { music, offset: 0 };
             p.payload_type = payload_type;
-            p.offset = 0;
             p.marker = true;
             return;
         }
+        self.begin(
+            now,
+            Content::Music { music, offset: 0 },
+            payload_type,
+            relayed,
+        );
+    }
+
+    /// Starts (or goes back to) sending the leg's mix, as [`start`](Self::start) does
+    /// music: the packets' audio comes from the `MixInput` passed to each poll.
+    pub(crate) fn start_mix(
+        &mut self,
+        now: Instant,
+        payload_type: u8,
+        relayed: Option<RtpPosition>,
+    ) {
+        if let Some(p) = &mut self.playing {
+            if !matches!(p.content, Content::Mix) || p.payload_type != payload_type {
+                p.content = Content::Mix;
+                p.payload_type = payload_type;
+                p.marker = true;
+            }
+            return;
+        }
+        self.begin(now, Content::Mix, payload_type, relayed);
+    }
+
+    /// A new spell, its numbers continuing what the endpoint received last.
+    fn begin(
+        &mut self,
+        now: Instant,
+        content: Content,
+        payload_type: u8,
+        relayed: Option<RtpPosition>,
+    ) {
         // The last packet the endpoint got: the other party's, or our own last one (whose
         // successor's numbers `seq` and `timestamp` already hold).
         let own = self.last_due.map(|at| RtpPosition {
@@ -155,9 +207,8 @@ impl MusicStream {
             self.timestamp = last.timestamp.wrapping_add(samples as u32);
         }
         self.playing = Some(Playing {
-            music,
+            content,
             payload_type,
-            offset: 0,
             due: now,
             marker: true,
         });
@@ -168,25 +219,29 @@ impl MusicStream {
         self.playing = None;
     }
 
-    /// Writes the RTP packet due at `now`, if one is, into `buf` (cleared first). Call it
-    /// until it returns false to catch up after a late wake-up.
-    pub(crate) fn poll_packet(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
+    /// Writes the RTP packet due at `now`, if one is, into `buf` (cleared first); a mix
+    /// takes its audio from `mix` (silence without one). Call it until it returns false
+    /// to catch up after a late wake-up.
+    pub(crate) fn poll_packet(
+        &mut self,
+        now: Instant,
+        buf: &mut Vec<u8>,
+        mix: Option<&mut MixInput>,
+    ) -> bool {
         let Some(p) = &mut self.playing else {
             return false;
         };
         if now < p.due {
             return false;
         }
-        let Some(samples) = p.music.encoded(p.payload_type).filter(|s| !s.is_empty()) else {
-            // Not a payload type we hold (the engine checks, so never): play nothing.
-            self.playing = None;
-            return false;
-        };
         let late = now - p.due;
         if late > MAX_LATE {
             let missed = (late.as_micros() / FRAME.as_micros()) as u32;
             p.due += FRAME * missed;
-            p.offset = (p.offset + missed as usize * FRAME_SAMPLES) % samples.len();
+            if let Content::Music { music, offset } = &mut p.content {
+                let len = music.encoded(p.payload_type).map_or(1, |s| s.len().max(1));
+                *offset = (*offset + missed as usize * FRAME_SAMPLES) % len;
+            }
             self.timestamp = self
                 .timestamp
                 .wrapping_add(missed.wrapping_mul(FRAME_SAMPLES as u32));
@@ -197,14 +252,28 @@ impl MusicStream {
         buf.extend_from_slice(&self.seq.to_be_bytes());
         buf.extend_from_slice(&self.timestamp.to_be_bytes());
         buf.extend_from_slice(&self.ssrc.to_be_bytes());
-        // The piece loops: a packet may end one pass and begin the next (several, for a
-        // piece shorter than a packet; each turn takes at least one sample).
-        let mut missing = FRAME_SAMPLES;
-        while missing > 0 {
-            let take = missing.min(samples.len() - p.offset);
-            buf.extend_from_slice(&samples[p.offset..p.offset + take]);
-            p.offset = (p.offset + take) % samples.len();
-            missing -= take;
+        match &mut p.content {
+            Content::Music { music, offset } => {
+                let Some(samples) = music.encoded(p.payload_type).filter(|s| !s.is_empty()) else {
+                    return false; // not a payload type we hold (the engine checks, so never)
+                };
+                // The piece loops: a packet may end one pass and begin the next (several,
+                // for a piece shorter than a packet; each turn takes at least one sample).
+                let mut missing = FRAME_SAMPLES;
+                while missing > 0 {
+                    let take = missing.min(samples.len() - *offset);
+                    buf.extend_from_slice(&samples[*offset..*offset + take]);
+                    *offset = (*offset + take) % samples.len();
+                    missing -= take;
+                }
+            }
+            Content::Mix => match mix {
+                Some(mix) => mix.mix_frame(p.payload_type, buf),
+                None => {
+                    let silence = if p.payload_type == 0 { 0xff } else { 0xd5 };
+                    buf.resize(RTP_HEADER_LEN + FRAME_SAMPLES, silence);
+                }
+            },
         }
         debug_assert_eq!(buf.len(), RTP_HEADER_LEN + FRAME_SAMPLES);
         self.seq = self.seq.wrapping_add(1);
@@ -250,7 +319,7 @@ mod tests {
 
     fn take(s: &mut MusicStream, now: Instant) -> Option<Packet> {
         let mut buf = Vec::new();
-        if !s.poll_packet(now, &mut buf) {
+        if !s.poll_packet(now, &mut buf, None) {
             return None;
         }
         assert_eq!(buf.len(), 172);

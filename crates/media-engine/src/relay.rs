@@ -20,10 +20,11 @@ use std::time::Instant;
 
 use mio::net::UdpSocket;
 
+use crate::mixer::{LegKey, MixInput};
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
 use crate::player::{MusicStream, RtpPosition};
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
-use crate::{Direction, LegInfo, SessionId, SessionStats};
+use crate::{Direction, LegInfo, Role, SessionId, SessionStats};
 
 /// Which of a leg's two sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +97,19 @@ pub(crate) struct RelayLeg {
     pub(crate) info: LegInfo,
     direction: Direction,
     reception: Option<ReceptionStats>,
+    /// The relay's own stream to the endpoint: music on hold, or the leg's mix.
     pub(crate) music: MusicStream,
     music_packets: u64,
+    mixed_packets: u64,
     /// The last RTP packet relayed to the endpoint: music continues its numbers.
     pub(crate) relayed: Option<RtpPosition>,
+    /// What the leg hears when it hears more than one leg, or is an extra leg.
+    pub(crate) mix: Option<MixInput>,
+    /// How an extra leg takes part (`None` for legs A and B).
+    pub(crate) role: Option<Role>,
+    /// The payload type a mix is sent in: chosen for an extra leg, else the G.711 type
+    /// the endpoint itself last sent.
+    pub(crate) payload_type: Option<u8>,
 }
 
 impl RelayLeg {
@@ -112,7 +122,26 @@ impl RelayLeg {
             reception: None,
             music: MusicStream::new(),
             music_packets: 0,
+            mixed_packets: 0,
             relayed: None,
+            mix: None,
+            role: None,
+            payload_type: None,
+        }
+    }
+
+    /// After the music stopped or the mix changed: the leg's own stream sends the mix if
+    /// it has one (music, while it plays, goes on), and stops if it only sent a mix that
+    /// is gone.
+    pub(crate) fn resume_own_stream(&mut self, now: Instant) {
+        if self.music.is_playing() {
+            return;
+        }
+        if self.mix.is_some() {
+            let payload_type = self.payload_type.unwrap_or(0);
+            self.music.start_mix(now, payload_type, self.relayed);
+        } else {
+            self.music.stop();
         }
     }
 
@@ -148,7 +177,7 @@ impl RelayLeg {
         });
     }
 
-    fn stats(&self) -> LegStats {
+    pub(crate) fn stats(&self) -> LegStats {
         LegStats {
             rtp: self.rtp.counters,
             rtcp: self.rtcp.counters,
@@ -157,18 +186,31 @@ impl RelayLeg {
             rtp_latched: self.rtp.latched.is_some(),
             music_packets: self.music_packets,
             music_playing: self.music.is_playing(),
+            mixed_packets: self.mixed_packets,
         }
     }
 }
 
-/// A relay session: two legs; what arrives on one goes out of the other.
+/// A relay session: two legs, what arrives on one goes out of the other; and any extra
+/// legs, which hear (and may be heard) through mixes.
 #[derive(Debug)]
 pub(crate) struct RelaySession {
     pub(crate) id: SessionId,
     pub(crate) legs: [RelayLeg; 2],
+    /// Extra legs by number; a removed one leaves `None`, so numbers stay put.
+    pub(crate) extras: Vec<Option<RelayLeg>>,
 }
 
 impl RelaySession {
+    /// A session of two legs.
+    pub(crate) fn new(id: SessionId, a: RelayLeg, b: RelayLeg) -> Self {
+        RelaySession {
+            id,
+            legs: [a, b],
+            extras: Vec::new(),
+        }
+    }
+
     pub(crate) fn stats(&self) -> SessionStats {
         SessionStats {
             id: self.id,
@@ -177,25 +219,87 @@ impl RelaySession {
         }
     }
 
-    /// The RTP ports of both legs, to give back to the pool.
-    pub(crate) fn rtp_ports(&self) -> [u16; 2] {
-        [self.legs[0].info.rtp_port, self.legs[1].info.rtp_port]
+    /// The RTP ports of every leg, to give back to the pool.
+    pub(crate) fn rtp_ports(&self) -> Vec<u16> {
+        self.all_legs().map(|l| l.info.rtp_port).collect()
     }
 
-    /// Handles one datagram that arrived on `channel` of leg `leg` (0 or 1) from `from`
-    /// in the relay thread's turn at `now`: latches, checks the direction and forwards it
-    /// out of the other leg at once.
+    pub(crate) fn leg_mut(&mut self, key: LegKey) -> Option<&mut RelayLeg> {
+        match key {
+            0 | 1 => Some(&mut self.legs[key]),
+            n => self.extras.get_mut(n - 2)?.as_mut(),
+        }
+    }
+
+    fn all_legs(&self) -> impl Iterator<Item = &RelayLeg> {
+        self.legs.iter().chain(self.extras.iter().flatten())
+    }
+
+    fn all_legs_mut(&mut self) -> impl Iterator<Item = (LegKey, &mut RelayLeg)> {
+        let extras = self
+            .extras
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(n, l)| Some((n + 2, l.as_mut()?)));
+        self.legs.iter_mut().enumerate().chain(extras)
+    }
+
+    /// Puts an extra leg in the first free number; returns the number.
+    pub(crate) fn insert_extra(&mut self, leg: RelayLeg) -> usize {
+        match self.extras.iter().position(Option::is_none) {
+            Some(n) => {
+                self.extras[n] = Some(leg);
+                n
+            }
+            None => {
+                self.extras.push(Some(leg));
+                self.extras.len() - 1
+            }
+        }
+    }
+
+    /// Sets up every leg's mix from the extra legs' roles: an extra leg hears what its
+    /// role says; A and B hear each other directly, unless an intruder is heard too, when
+    /// each hears the other and the intruders mixed.
+    pub(crate) fn rewire(&mut self, now: Instant) {
+        let heard: Vec<LegKey> = self
+            .all_legs_mut()
+            .filter(|(_, l)| l.role.is_some_and(Role::is_heard))
+            .map(|(k, _)| k)
+            .collect();
+        for (key, leg) in self.all_legs_mut() {
+            let sources = match leg.role {
+                Some(role) => role.hears(),
+                None if heard.is_empty() => Vec::new(),
+                None => std::iter::once(1 - key)
+                    .chain(heard.iter().copied())
+                    .collect(),
+            };
+            let same = leg
+                .mix
+                .as_ref()
+                .is_some_and(|m| m.sources().eq(sources.iter().copied()));
+            if !same {
+                leg.mix = (!sources.is_empty()).then(|| MixInput::new(&sources));
+            }
+            leg.resume_own_stream(now);
+        }
+    }
+
+    /// Handles one datagram that arrived on `channel` of leg `leg` (0 A, 1 B, 2 + n extra
+    /// n) from `from` in the relay thread's turn at `now`: latches, checks the direction,
+    /// forwards it out of the other leg at once (A and B) and queues it for the mixes
+    /// that hear its leg.
     pub(crate) fn relay(
         &mut self,
-        leg: usize,
+        leg: LegKey,
         channel: Channel,
         datagram: &[u8],
         from: SocketAddr,
         now: Instant,
     ) {
-        let (this, other) = match self.legs.split_at_mut(1) {
-            (a, b) if leg == 0 => (&mut a[0], &mut b[0]),
-            (a, b) => (&mut b[0], &mut a[0]),
+        let Some(this) = self.leg_mut(leg) else {
+            return;
         };
         let len = datagram.len() as u64;
         let port = this.port_mut(channel);
@@ -215,7 +319,43 @@ impl RelaySession {
             // Reports sent by this leg's endpoint describe what it receives: keep them on
             // this leg.
             this.record_reports(datagram);
+        } else if let Some(pt @ (0 | 8)) = datagram.get(1).map(|b| b & 0x7f) {
+            if this.role.is_none() {
+                this.payload_type = Some(pt);
+            }
         }
+        let sends = this.direction.endpoint_sends();
+        if leg < 2 {
+            self.relay_direct(leg, channel, rtcp, datagram, now);
+        }
+        if !rtcp && sends {
+            for (_, listener) in self.all_legs_mut() {
+                if let Some(mix) = &mut listener.mix {
+                    if mix.hears(leg) && listener.direction.endpoint_receives() {
+                        mix.push(leg, datagram);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forwards a datagram from leg A or B out of the other, unless the other hears a mix.
+    fn relay_direct(
+        &mut self,
+        leg: LegKey,
+        channel: Channel,
+        rtcp: bool,
+        datagram: &[u8],
+        now: Instant,
+    ) {
+        let (this, other) = match self.legs.split_at_mut(1) {
+            (a, b) if leg == 0 => (&mut a[0], &mut b[0]),
+            (a, b) => (&mut b[0], &mut a[0]),
+        };
+        if other.mix.is_some() && !rtcp {
+            return; // it hears this leg in its mix
+        }
+        let len = datagram.len() as u64;
         // RTCP (also when multiplexed on the RTP port) ignores the direction: RFC 3264 §5.1
         // keeps RTCP flowing on held calls, and it carries the loss and jitter we record.
         // A leg that plays music gets the music instead of the other party's RTP.
@@ -241,19 +381,25 @@ impl RelaySession {
 }
 
 impl RelaySession {
-    /// Sends the music packets due at `now` on both legs (a few at most per leg, to catch
-    /// up after a late wake-up); `buf` is scratch space. Returns when music is due next.
+    /// Sends the packets of the relay's own streams (music, mixes) due at `now` on every
+    /// leg (a few at most per leg, to catch up after a late wake-up); `buf` is scratch
+    /// space. Returns when a packet is due next.
     pub(crate) fn play_music(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Instant> {
-        for leg in &mut self.legs {
+        for (_, leg) in self.all_legs_mut() {
             for _ in 0..MAX_MUSIC_BURST {
-                if !leg.music.poll_packet(now, buf) {
+                let music = leg.music.is_playing();
+                if !leg.music.poll_packet(now, buf, leg.mix.as_mut()) {
                     break;
                 }
                 // Without an address (not known yet, or `c=0.0.0.0`) the music plays on
                 // unheard, so that it is where it should be once the address comes.
                 if let Some(to) = leg.rtp.destination() {
                     if send(&leg.rtp.socket, buf, to) {
-                        leg.music_packets += 1;
+                        if music {
+                            leg.music_packets += 1;
+                        } else {
+                            leg.mixed_packets += 1;
+                        }
                     }
                 }
             }
@@ -261,9 +407,9 @@ impl RelaySession {
         self.next_music_due()
     }
 
-    /// When the next music packet of this session is due, if any leg plays music.
+    /// When the next packet of the relay's own streams is due, if any leg has one.
     pub(crate) fn next_music_due(&self) -> Option<Instant> {
-        self.legs.iter().filter_map(|l| l.music.next_due()).min()
+        self.all_legs().filter_map(|l| l.music.next_due()).min()
     }
 }
 

@@ -13,22 +13,55 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// One of the two legs of a relay session. In a B2BUA call, leg A faces the caller and leg B
-/// the callee, but the engine treats them alike: what arrives on one goes out of the other.
+/// A leg of a relay session. In a B2BUA call, leg A faces the caller and leg B the callee,
+/// but the engine treats them alike: what arrives on one goes out of the other. Extra legs
+/// ([`MediaEngine::add_leg`](crate::MediaEngine::add_leg)) join a session to listen or
+/// talk in it: a paged phone, a supervisor monitoring or intruding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Leg {
     /// The first leg.
     A,
     /// The second leg.
     B,
+    /// An extra leg, by the number `add_leg` gave it.
+    Extra(u16),
 }
 
 impl Leg {
-    /// The index of the leg in per-session arrays (A = 0, B = 1).
-    pub(crate) fn index(self) -> usize {
+    /// The leg's index in a session: A = 0, B = 1, extra n = 2 + n.
+    pub(crate) fn key(self) -> usize {
         match self {
             Leg::A => 0,
             Leg::B => 1,
+            Leg::Extra(n) => 2 + usize::from(n),
+        }
+    }
+}
+
+/// How an extra leg takes part in its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Hears one leg (A or B) and is heard by nobody: a phone receiving a page hears the
+    /// pager.
+    Listener(Leg),
+    /// Hears legs A and B mixed and is heard by nobody: silent monitoring.
+    Monitor,
+    /// Hears A and B mixed, and both hear it mixed with each other: intrusion, a
+    /// three-party call.
+    Intruder,
+}
+
+impl Role {
+    /// Whether legs A and B hear this leg.
+    pub(crate) fn is_heard(self) -> bool {
+        matches!(self, Role::Intruder)
+    }
+
+    /// The legs this leg hears, as keys.
+    pub(crate) fn hears(self) -> Vec<usize> {
+        match self {
+            Role::Listener(leg) => vec![leg.key()],
+            Role::Monitor | Role::Intruder => vec![0, 1],
         }
     }
 }
@@ -86,11 +119,13 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    /// The local ports of `leg`.
-    pub fn leg(&self, leg: Leg) -> LegInfo {
+    /// The local ports of leg A or B; `None` for an extra leg, whose ports
+    /// [`MediaEngine::add_leg`](crate::MediaEngine::add_leg) returns.
+    pub fn leg(&self, leg: Leg) -> Option<LegInfo> {
         match leg {
-            Leg::A => self.leg_a,
-            Leg::B => self.leg_b,
+            Leg::A => Some(self.leg_a),
+            Leg::B => Some(self.leg_b),
+            Leg::Extra(_) => None,
         }
     }
 }

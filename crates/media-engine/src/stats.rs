@@ -63,6 +63,9 @@ pub struct LegStats {
     pub music_packets: u64,
     /// Whether music is playing to the endpoint now.
     pub music_playing: bool,
+    /// Packets of the leg's mix sent to the endpoint (an extra leg's audio, or what A and
+    /// B hear while someone intrudes); not counted in `rtp.packets_out` either.
+    pub mixed_packets: u64,
 }
 
 /// Statistics of a relay session, from [`MediaEngine::stats`](crate::MediaEngine::stats)
@@ -78,11 +81,13 @@ pub struct SessionStats {
 }
 
 impl SessionStats {
-    /// The statistics of `leg`.
-    pub fn leg(&self, leg: crate::Leg) -> &LegStats {
+    /// The statistics of leg A or B; `None` for an extra leg (see
+    /// [`MediaEngine::leg_stats`](crate::MediaEngine::leg_stats)).
+    pub fn leg(&self, leg: crate::Leg) -> Option<&LegStats> {
         match leg {
-            crate::Leg::A => &self.leg_a,
-            crate::Leg::B => &self.leg_b,
+            crate::Leg::A => Some(&self.leg_a),
+            crate::Leg::B => Some(&self.leg_b),
+            crate::Leg::Extra(_) => None,
         }
     }
 }

@@ -19,13 +19,16 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
-use crate::relay::{Channel, RelaySession};
-use crate::{Direction, Leg, MediaError, Music, SessionId, SessionStats};
+use crate::relay::{Channel, RelayLeg, RelaySession};
+use crate::{Direction, Leg, LegStats, MediaError, Music, Role, SessionId, SessionStats};
 
 /// The waker's token; sockets count from 1.
 pub(crate) const WAKER: Token = Token(0);
 /// Sockets per session: RTP and RTCP of two legs.
 const SOCKETS_PER_SESSION: usize = 4;
+/// Tokens of extra legs have this bit set, then the slot from bit 17, the extra leg's
+/// number from bit 1 and the channel in bit 0: no lookup on the packet path.
+const EXTRA_TOKEN: usize = 1 << 40;
 /// Datagrams read from one socket before the others get their turn. Without a cap, one
 /// flooded port (an attack, a looping peer) could keep the thread from every other call.
 const BATCH: usize = 64;
@@ -65,10 +68,32 @@ pub(crate) enum Command {
         leg: Leg,
         reply: Reply<()>,
     },
+    /// Adds an extra leg; replies with its number.
+    AddLeg {
+        id: SessionId,
+        leg: Box<RelayLeg>,
+        role: Role,
+        payload_type: u8,
+        reply: Reply<u16>,
+    },
+    SetRole {
+        id: SessionId,
+        leg: Leg,
+        role: Role,
+        reply: Reply<()>,
+    },
+    /// Removes an extra leg; replies with its statistics and RTP port once its sockets
+    /// are closed.
+    RemoveLeg {
+        id: SessionId,
+        leg: Leg,
+        reply: Reply<(LegStats, u16)>,
+    },
     Stats(SessionId, Reply<SessionStats>),
+    LegStats(SessionId, Leg, Reply<LegStats>),
     /// Replies with the final statistics and the RTP ports to return to the pool, after
     /// the sockets are closed.
-    Destroy(SessionId, Reply<(SessionStats, [u16; 2])>),
+    Destroy(SessionId, Reply<(SessionStats, Vec<u16>)>),
     Shutdown,
 }
 
@@ -178,22 +203,15 @@ impl Worker {
 
     /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
     fn service(&mut self, token: Token, now: Instant) {
-        let index = token.0 - 1;
-        let (slot, socket) = (index / SOCKETS_PER_SESSION, index % SOCKETS_PER_SESSION);
-        let (leg, channel) = (
-            socket / 2,
-            if socket % 2 == 0 {
-                Channel::Rtp
-            } else {
-                Channel::Rtcp
-            },
-        );
-        // A stale event for a session destroyed in this turn finds an empty slot.
+        let (slot, leg, channel) = decode_token(token);
+        // A stale event for a session (or leg) removed in this turn finds an empty slot.
         let Some(Some(session)) = self.slots.get_mut(slot) else {
             return;
         };
         for _ in 0..BATCH {
-            let port = session.legs[leg].port_mut(channel);
+            let Some(port) = session.leg_mut(leg).map(|l| l.port_mut(channel)) else {
+                return;
+            };
             match port.socket.recv_from(&mut self.buf) {
                 Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -220,8 +238,8 @@ impl Worker {
                 rtcp,
                 reply,
             } => {
-                let result = self.session_mut(id).map(|s| {
-                    s.legs[leg.index()].set_remote(rtp, rtcp);
+                let result = self.leg_mut(id, leg).map(|l| {
+                    l.set_remote(rtp, rtcp);
                     tracing::debug!(session = %id, ?leg, %rtp, ?rtcp, "remote media address");
                 });
                 let _ = reply.send(result);
@@ -232,9 +250,7 @@ impl Worker {
                 direction,
                 reply,
             } => {
-                let result = self
-                    .session_mut(id)
-                    .map(|s| s.legs[leg.index()].set_direction(direction));
+                let result = self.leg_mut(id, leg).map(|l| l.set_direction(direction));
                 let _ = reply.send(result);
             }
             Command::StartMusic {
@@ -245,30 +261,70 @@ impl Worker {
                 reply,
             } => {
                 let now = Instant::now();
-                let result = self.session_mut(id).map(|s| {
+                let result = self.leg_mut(id, leg).map(|l| {
                     tracing::debug!(session = %id, ?leg, music = music.name(), payload_type, "music on hold starts");
-                    let leg = &mut s.legs[leg.index()];
-                    let relayed = leg.relayed;
-                    leg.music.start(now, music, payload_type, relayed);
+                    let relayed = l.relayed;
+                    l.music.start(now, music, payload_type, relayed);
                 });
                 if result.is_ok() {
-                    if let Some(&slot) = self.by_id.get(&id) {
-                        self.music_slots.insert(slot);
-                    }
-                    // Due now: the end of this turn sends the first packet.
-                    self.music_due = Some(now);
+                    self.stream_starts(id, now);
                 }
                 let _ = reply.send(result);
             }
             Command::StopMusic { id, leg, reply } => {
-                // The session leaves `music_slots` at the next turn that finds it silent.
-                let result = self
-                    .session_mut(id)
-                    .map(|s| s.legs[leg.index()].music.stop());
+                // The session leaves `music_slots` at the next turn that finds it silent;
+                // a leg with a mix goes back to sending it.
+                let now = Instant::now();
+                let result = self.leg_mut(id, leg).map(|l| {
+                    l.music.stop();
+                    l.resume_own_stream(now);
+                });
                 let _ = reply.send(result);
+            }
+            Command::AddLeg {
+                id,
+                leg,
+                role,
+                payload_type,
+                reply,
+            } => {
+                let _ = reply.send(self.add_leg(id, *leg, role, payload_type));
+            }
+            Command::SetRole {
+                id,
+                leg,
+                role,
+                reply,
+            } => {
+                let now = Instant::now();
+                let result = self.session_mut(id).and_then(|s| {
+                    check_role(id, role)?;
+                    let target = match leg {
+                        Leg::Extra(_) => s.leg_mut(leg.key()),
+                        _ => None,
+                    };
+                    let target = target.ok_or(MediaError::InvalidLeg {
+                        session: id,
+                        leg,
+                        reason: "is not an extra leg of the session",
+                    })?;
+                    target.role = Some(role);
+                    s.rewire(now);
+                    Ok(())
+                });
+                if result.is_ok() {
+                    self.stream_starts(id, now);
+                }
+                let _ = reply.send(result);
+            }
+            Command::RemoveLeg { id, leg, reply } => {
+                let _ = reply.send(self.remove_leg(id, leg));
             }
             Command::Stats(id, reply) => {
                 let _ = reply.send(self.session_mut(id).map(|s| s.stats()));
+            }
+            Command::LegStats(id, leg, reply) => {
+                let _ = reply.send(self.leg_mut(id, leg).map(|l| l.stats()));
             }
             Command::Destroy(id, reply) => {
                 let _ = reply.send(self.remove(id));
@@ -283,6 +339,92 @@ impl Worker {
             .and_then(|&slot| self.slots.get_mut(slot))
             .and_then(Option::as_mut)
             .ok_or(MediaError::UnknownSession(id))
+    }
+
+    fn leg_mut(&mut self, id: SessionId, leg: Leg) -> Result<&mut RelayLeg, MediaError> {
+        self.session_mut(id)?
+            .leg_mut(leg.key())
+            .ok_or(MediaError::InvalidLeg {
+                session: id,
+                leg,
+                reason: "is not (or no longer) in the session",
+            })
+    }
+
+    /// A stream of the relay's own (music or a mix) may have started in session `id`:
+    /// the end of this turn sends its first packet.
+    fn stream_starts(&mut self, id: SessionId, now: Instant) {
+        if let Some(&slot) = self.by_id.get(&id) {
+            self.music_slots.insert(slot);
+        }
+        self.music_due = Some(now);
+    }
+
+    fn add_leg(
+        &mut self,
+        id: SessionId,
+        mut leg: RelayLeg,
+        role: Role,
+        payload_type: u8,
+    ) -> Result<u16, MediaError> {
+        check_role(id, role)?;
+        let slot = *self.by_id.get(&id).ok_or(MediaError::UnknownSession(id))?;
+        let Some(Some(session)) = self.slots.get_mut(slot) else {
+            return Err(MediaError::UnknownSession(id));
+        };
+        let n = session.extras.iter().position(Option::is_none);
+        let n = n.unwrap_or(session.extras.len());
+        let number = u16::try_from(n).map_err(|_| MediaError::InvalidLeg {
+            session: id,
+            leg: Leg::Extra(u16::MAX),
+            reason: "would be one extra leg too many",
+        })?;
+        let registry = self.poll.registry();
+        let base = EXTRA_TOKEN | slot << 17 | n << 1;
+        let registered = registry
+            .register(&mut leg.rtp.socket, Token(base), Interest::READABLE)
+            .and_then(|()| {
+                registry.register(&mut leg.rtcp.socket, Token(base | 1), Interest::READABLE)
+            });
+        if let Err(e) = registered {
+            let _ = registry.deregister(&mut leg.rtp.socket);
+            return Err(MediaError::io(
+                format!("registering the sockets of an extra leg of {id}"),
+                e,
+            ));
+        }
+        leg.role = Some(role);
+        leg.payload_type = Some(payload_type);
+        let inserted = session.insert_extra(leg);
+        debug_assert_eq!(inserted, n);
+        let now = Instant::now();
+        session.rewire(now);
+        tracing::debug!(session = %id, leg = n, ?role, "extra leg joins");
+        self.stream_starts(id, now);
+        Ok(number)
+    }
+
+    fn remove_leg(&mut self, id: SessionId, leg: Leg) -> Result<(LegStats, u16), MediaError> {
+        let session = self.session_mut(id)?;
+        let removed = match leg {
+            Leg::Extra(n) => session
+                .extras
+                .get_mut(usize::from(n))
+                .and_then(Option::take),
+            _ => None,
+        };
+        let mut removed = removed.ok_or(MediaError::InvalidLeg {
+            session: id,
+            leg,
+            reason: "is not an extra leg of the session",
+        })?;
+        session.rewire(Instant::now());
+        let registry = self.poll.registry();
+        for port in [&mut removed.rtp, &mut removed.rtcp] {
+            let _ = registry.deregister(&mut port.socket);
+        }
+        tracing::debug!(session = %id, ?leg, "extra leg leaves");
+        Ok((removed.stats(), removed.info.rtp_port))
     }
 
     fn add(&mut self, mut session: RelaySession) -> Result<(), MediaError> {
@@ -324,7 +466,7 @@ impl Worker {
         Ok(())
     }
 
-    fn remove(&mut self, id: SessionId) -> Result<(SessionStats, [u16; 2]), MediaError> {
+    fn remove(&mut self, id: SessionId) -> Result<(SessionStats, Vec<u16>), MediaError> {
         let slot = self
             .by_id
             .remove(&id)
@@ -333,7 +475,8 @@ impl Worker {
             .take()
             .ok_or(MediaError::UnknownSession(id))?;
         let registry = self.poll.registry();
-        for leg in session.legs.iter_mut() {
+        let extras = session.extras.iter_mut().flatten();
+        for leg in session.legs.iter_mut().chain(extras) {
             for port in [&mut leg.rtp, &mut leg.rtcp] {
                 // Closing the socket removes it from epoll anyway; this keeps mio's
                 // bookkeeping honest on every platform.
@@ -347,5 +490,38 @@ impl Worker {
         let result = (session.stats(), session.rtp_ports());
         drop(session); // close the sockets before the ports go back to the pool
         Ok(result)
+    }
+}
+
+/// The session slot, leg key and channel a socket's token stands for.
+fn decode_token(token: Token) -> (usize, usize, Channel) {
+    let channel = |bit: usize| {
+        if bit == 0 {
+            Channel::Rtp
+        } else {
+            Channel::Rtcp
+        }
+    };
+    if token.0 & EXTRA_TOKEN != 0 {
+        let t = token.0 & !EXTRA_TOKEN;
+        let slot = t >> 17;
+        let extra = (t >> 1) & 0xffff;
+        (slot, 2 + extra, channel(t & 1))
+    } else {
+        let index = token.0 - 1;
+        let socket = index % SOCKETS_PER_SESSION;
+        (index / SOCKETS_PER_SESSION, socket / 2, channel(socket % 2))
+    }
+}
+
+/// A listener may only hear leg A or B.
+fn check_role(id: SessionId, role: Role) -> Result<(), MediaError> {
+    match role {
+        Role::Listener(leg @ Leg::Extra(_)) => Err(MediaError::InvalidLeg {
+            session: id,
+            leg,
+            reason: "cannot be listened to (a listener hears leg A or B)",
+        }),
+        _ => Ok(()),
     }
 }
