@@ -165,10 +165,7 @@ mod tests {
     fn two_sources_add_after_two_frames_of_buffering() {
         let mut mix = MixInput::new(&[0, 1]);
         mix.push(0, &packet(0, &ulaw_frame(1000)));
-        mix.push(
-            1,
-            &packet(8, &[g711::linear_to_alaw(2000); FRAME_SAMPLES]),
-        );
+        mix.push(1, &packet(8, &[g711::linear_to_alaw(2000); FRAME_SAMPLES]));
         let mut out = Vec::new();
         mix.mix_frame(0, &mut out);
         assert!(
@@ -176,10 +173,7 @@ mod tests {
             "still buffering"
         );
         mix.push(0, &packet(0, &ulaw_frame(1000)));
-        mix.push(
-            1,
-            &packet(8, &[g711::linear_to_alaw(2000); FRAME_SAMPLES]),
-        );
+        mix.push(1, &packet(8, &[g711::linear_to_alaw(2000); FRAME_SAMPLES]));
         out.clear();
         mix.mix_frame(0, &mut out);
         assert_eq!(out.len(), FRAME_SAMPLES);

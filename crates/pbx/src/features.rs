@@ -59,6 +59,10 @@ pub struct UserEntry {
     /// The extension the user is logged in on (its phones ring for the user's number, its
     /// calls are the user's); `None` at home.
     pub hot_desk_at: Option<String>,
+    /// May listen in on and join other users' calls.
+    pub can_intrude: bool,
+    /// Nobody may listen in on or join this user's calls.
+    pub cannot_be_intruded: bool,
 }
 
 impl UserEntry {
@@ -76,6 +80,8 @@ impl UserEntry {
             rights: CallRight::DEFAULT.to_vec(),
             login_code: None,
             hot_desk_at: None,
+            can_intrude: false,
+            cannot_be_intruded: true,
         }
     }
 }

@@ -49,7 +49,7 @@ pub use dialplan::{CallClass, CallRight, DialPlan};
 pub use events::{CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, Transmit};
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};
-pub use media::{MediaRelay, RelayPorts, Side, RINGBACK_TONE};
+pub use media::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side, RINGBACK_TONE};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};
 pub use shortcodes::{ShortCode, ShortCodeFeature, ShortCodes};
 pub use sip::transaction::{Peer, Transport};

@@ -41,6 +41,26 @@ pub struct RelayPorts {
     pub callee_port: u16,
 }
 
+/// How a party added to a call's media takes part (paging, monitoring, intrusion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyRole {
+    /// Hears the caller, is heard by nobody: a paged phone.
+    HearsCaller,
+    /// Hears both sides, is heard by nobody: silent monitoring.
+    Monitor,
+    /// Hears both sides and is heard by both: intrusion.
+    Intruder,
+}
+
+/// A party added to a relay session: its handle and the RTP port it sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartyPorts {
+    /// The relay's handle for the party within its session.
+    pub party: u32,
+    /// The RTP port the party's endpoint sends to (RTCP is the next port).
+    pub port: u16,
+}
+
 /// The music name that asks the relay for the ringback tone rather than a piece of music
 /// (a transferred caller hears it while the target rings).
 pub const RINGBACK_TONE: &str = "ringback tone";
@@ -73,6 +93,21 @@ pub trait MediaRelay: Send {
     }
     /// Stops the music to `side`: the other side's media reaches it again.
     fn stop_music(&mut self, session: u64, side: Side);
+    /// Adds a party to a session, with ports of its own: what it hears is mixed by the
+    /// relay and sent as `payload_type` (0 PCMU or 8 PCMA). `None` when the relay cannot
+    /// (no ports left, or a relay without mixing).
+    fn add_party(&mut self, session: u64, role: PartyRole, payload_type: u8) -> Option<PartyPorts> {
+        let _ = (session, role, payload_type);
+        None
+    }
+    /// Where a party's endpoint said (in its SDP) that it receives RTP.
+    fn set_party_remote(&mut self, session: u64, party: u32, rtp: SocketAddr) {
+        let _ = (session, party, rtp);
+    }
+    /// Removes a party (its endpoint hung up); closing the session removes every party.
+    fn remove_party(&mut self, session: u64, party: u32) {
+        let _ = (session, party);
+    }
     /// Ends the session; returns its media statistics in words for the call record.
     fn close(&mut self, session: u64) -> String;
     /// The address written into SDP when the signalling address is not an IP literal.

@@ -37,11 +37,18 @@ pub enum ShortCodeFeature {
     HotDeskLogout,
     /// Mark the next call with account code N.
     AccountCode,
+    /// Page hunt group (or extension) N: its phones answer by themselves and hear the
+    /// caller.
+    Page,
+    /// Listen in on extension N's call, unheard (silent monitoring).
+    Listen,
+    /// Join extension N's call, heard by both parties (intrusion).
+    Intrude,
 }
 
 impl ShortCodeFeature {
     /// Every feature.
-    pub const ALL: [ShortCodeFeature; 16] = [
+    pub const ALL: [ShortCodeFeature; 19] = [
         ShortCodeFeature::DndOn,
         ShortCodeFeature::DndOff,
         ShortCodeFeature::ForwardUnconditionalOn,
@@ -58,6 +65,9 @@ impl ShortCodeFeature {
         ShortCodeFeature::HotDeskLogin,
         ShortCodeFeature::HotDeskLogout,
         ShortCodeFeature::AccountCode,
+        ShortCodeFeature::Page,
+        ShortCodeFeature::Listen,
+        ShortCodeFeature::Intrude,
     ];
 }
 

@@ -45,26 +45,6 @@ fn user(ext: &str, f: impl FnOnce(&mut UserEntry)) -> UserEntry {
     u
 }
 
-/// INVITEs sent to a phone, retransmissions (same Via branch) dropped.
-fn invites_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Request> {
-    let mut seen = std::collections::HashSet::new();
-    requests_to(out, peer)
-        .into_iter()
-        .filter(|r| r.method == Method::Invite)
-        .filter(|r| seen.insert(r.headers.get(&HeaderName::Via).map(str::to_string)))
-        .collect()
-}
-
-/// CANCELs sent to a phone, retransmissions (same Via branch) counted once.
-fn cancels_to(out: &[(Peer, Message)], peer: Peer) -> usize {
-    let branches: std::collections::HashSet<String> = requests_to(out, peer)
-        .iter()
-        .filter(|r| r.method == Method::Cancel)
-        .filter_map(|r| r.headers.get(&HeaderName::Via).map(str::to_string))
-        .collect();
-    branches.len()
-}
-
 /// The phone answers the CANCEL and its INVITE (200 and 487), as a phone does.
 fn accept_cancel(net: &mut Net, peer: Peer, invite: &Request, out: &[(Peer, Message)]) {
     for c in requests_to(out, peer)
@@ -504,17 +484,6 @@ fn a_ringing_call_is_picked_up_directed_and_by_group() {
         assert_eq!(statuses(&responses_to(&out, x.phone.peer)), [200]);
         assert_eq!(requests_to(&out, a.phone.peer)[0].method, Method::Bye);
         assert_eq!(net.pbx.call_count(), 0);
-    }
-}
-
-/// A caller other than 201: extension `ext` calling from the port its phone registered.
-fn caller_on(ext: &'static str, port: u16) -> Caller {
-    let password: &'static str = Box::leak(format!("Secret-{ext}-abc").into_boxed_str());
-    Caller {
-        phone: common::Phone::new(ext, password, port),
-        cseq: 0,
-        branch: 0,
-        extra_headers: String::new(),
     }
 }
 

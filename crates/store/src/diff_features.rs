@@ -83,6 +83,16 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
         o.call_waiting.to_string(),
         u.call_waiting.to_string(),
     );
+    line(
+        "can_intrude",
+        o.can_intrude.to_string(),
+        u.can_intrude.to_string(),
+    );
+    line(
+        "cannot_be_intruded",
+        o.cannot_be_intruded.to_string(),
+        u.cannot_be_intruded.to_string(),
+    );
     let rights = |user: &User| joined(user.rights.iter().map(|r| r.as_str()));
     line("rights", rights(o), rights(u));
     line(

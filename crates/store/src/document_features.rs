@@ -31,6 +31,12 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     if let Some(call_waiting) = f.boolean("call_waiting", &mut r.errs) {
         user.call_waiting = call_waiting;
     }
+    if let Some(can_intrude) = f.boolean("can_intrude", &mut r.errs) {
+        user.can_intrude = can_intrude;
+    }
+    if let Some(cannot) = f.boolean("cannot_be_intruded", &mut r.errs) {
+        user.cannot_be_intruded = cannot;
+    }
     let rights = read_enum_list(f, "rights", CallRight::parse, unknown_right, r);
     if let Some(rights) = rights {
         user.rights = rights;

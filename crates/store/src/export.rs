@@ -121,6 +121,8 @@ fn write_user(out: &mut String, u: &User) {
     let exceptions: Vec<&str> = u.dnd_exceptions.iter().map(String::as_str).collect();
     field_str_list(out, "dnd_exceptions", &exceptions);
     field_bool(out, "call_waiting", u.call_waiting);
+    field_bool(out, "can_intrude", u.can_intrude);
+    field_bool(out, "cannot_be_intruded", u.cannot_be_intruded);
     let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
     field_str_list(out, "rights", &rights);
     field_opt(out, "music_on_hold", &u.music_on_hold);

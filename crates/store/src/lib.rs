@@ -74,6 +74,8 @@
 //! dnd = false               # do not disturb
 //! dnd_exceptions = ["203"]  # callers that still ring through; 2..=15 digits each
 //! call_waiting = true       # a second call rings during a call
+//! can_intrude = false       # may listen in on / join others' calls (*39*N#, *40*N#)
+//! cannot_be_intruded = true # nobody may listen in on / join this user's calls
 //! rights = ["internal", "local", "national", "international"]   # the default; also
 //!                           # "premium"; emergency numbers are always allowed; an
 //!                           # extension without a user may call internal numbers only

@@ -272,6 +272,12 @@ pub struct User {
     /// The music a party this user puts on hold hears (a WAV file, as
     /// `system.music_on_hold`); without it, the system's.
     pub music_on_hold: Option<String>,
+    /// The user may listen in on and join other users' calls (the `listen` and `intrude`
+    /// short codes). Default false.
+    pub can_intrude: bool,
+    /// Nobody may listen in on or join this user's calls. Default true: monitoring is
+    /// something a user (or the administrator for them) opts in to.
+    pub cannot_be_intruded: bool,
 }
 
 impl User {
@@ -289,6 +295,8 @@ impl User {
             rights: CallRight::default_rights(),
             forward: Forwarding::default(),
             music_on_hold: None,
+            can_intrude: false,
+            cannot_be_intruded: true,
         }
     }
 

@@ -40,11 +40,20 @@ pub enum ShortCodeFeature {
     NightServiceOn,
     /// `night_service_off` (N): put hunt group number N back in service.
     NightServiceOff,
+    /// `page` (N): page hunt group N's phones, or extension N (they answer by themselves
+    /// and hear the caller; needs the internal right).
+    Page,
+    /// `listen` (N): listen in on extension N's call unheard (silent monitoring; needs the
+    /// user's `can_intrude`).
+    Listen,
+    /// `intrude` (N): join extension N's call, heard by both parties (needs the user's
+    /// `can_intrude`).
+    Intrude,
 }
 
 impl ShortCodeFeature {
     /// Every feature, in the order they are listed.
-    pub const ALL: [ShortCodeFeature; 16] = [
+    pub const ALL: [ShortCodeFeature; 19] = [
         ShortCodeFeature::VoicemailCollect,
         ShortCodeFeature::ForwardUnconditionalOn,
         ShortCodeFeature::ForwardUnconditionalOff,
@@ -61,6 +70,9 @@ impl ShortCodeFeature {
         ShortCodeFeature::AccountCode,
         ShortCodeFeature::NightServiceOn,
         ShortCodeFeature::NightServiceOff,
+        ShortCodeFeature::Page,
+        ShortCodeFeature::Listen,
+        ShortCodeFeature::Intrude,
     ];
 
     /// The name as written in the document, e.g. `"voicemail_collect"`.
@@ -82,6 +94,9 @@ impl ShortCodeFeature {
             ShortCodeFeature::AccountCode => "account_code",
             ShortCodeFeature::NightServiceOn => "night_service_on",
             ShortCodeFeature::NightServiceOff => "night_service_off",
+            ShortCodeFeature::Page => "page",
+            ShortCodeFeature::Listen => "listen",
+            ShortCodeFeature::Intrude => "intrude",
         }
     }
 
@@ -125,6 +140,9 @@ pub fn default_short_codes() -> BTreeMap<String, ShortCodeFeature> {
         ("*22*N#", F::AccountCode),
         ("*20*N#", F::NightServiceOn),
         ("*21*N#", F::NightServiceOff),
+        ("*34*N#", F::Page),
+        ("*39*N#", F::Listen),
+        ("*40*N#", F::Intrude),
     ]
     .into_iter()
     .map(|(code, feature)| (code.to_owned(), feature))

@@ -167,6 +167,9 @@ fn the_default_short_codes() {
         ("*22*N#", F::AccountCode),
         ("*20*N#", F::NightServiceOn),
         ("*21*N#", F::NightServiceOff),
+        ("*34*N#", F::Page),
+        ("*39*N#", F::Listen),
+        ("*40*N#", F::Intrude),
     ];
     assert_eq!(codes.len(), expected.len());
     for (code, feature) in expected {
@@ -658,7 +661,7 @@ fn short_code_rules() {
             "short_codes.\"*17\": unknown feature \"voicemail\" (expected voicemail_collect, \
              forward_unconditional_on, forward_unconditional_off, dnd_on, dnd_off, park, unpark, \
              pickup_group, pickup_directed, hunt_group_join, hunt_group_leave, hot_desk_login, \
-             hot_desk_logout, account_code, night_service_on or night_service_off)",
+             hot_desk_logout, account_code, night_service_on, night_service_off, page, listen or intrude)",
         ),
         (
             "\"*17\" = 1",

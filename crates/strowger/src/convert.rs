@@ -76,6 +76,8 @@ pub fn features(config: &Config) -> pbx::Features {
             dnd: u.dnd,
             dnd_exceptions: u.dnd_exceptions.clone(),
             call_waiting: u.call_waiting,
+            can_intrude: u.can_intrude,
+            cannot_be_intruded: u.cannot_be_intruded,
             rights: u.rights.iter().map(|r| call_right(*r)).collect(),
             login_code: u.login_code.clone(),
             hot_desk_at: u.hot_desk_at.clone(),
@@ -203,6 +205,9 @@ fn short_code_name(f: pbx::ShortCodeFeature) -> &'static str {
         F::HotDeskLogin => "hot_desk_login",
         F::HotDeskLogout => "hot_desk_logout",
         F::AccountCode => "account_code",
+        F::Page => "page",
+        F::Listen => "listen",
+        F::Intrude => "intrude",
     }
 }
 

@@ -1,8 +1,8 @@
 //! The media engine behind the call-control core's [`MediaRelay`] seam, music on hold
 //! included (from the server's [`MusicLibrary`](crate::music::MusicLibrary)).
 
-use media_engine::{Leg, LegStats, MediaEngine, Music, SessionId};
-use pbx::{MediaRelay, RelayPorts, Side};
+use media_engine::{Leg, LegStats, MediaEngine, Music, Role, SessionId};
+use pbx::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -46,6 +46,9 @@ fn describe(out: &mut String, name: &str, s: &LegStats) {
     );
     if s.music_packets > 0 {
         let _ = write!(out, ", music on hold {} pkts", s.music_packets);
+    }
+    if s.mixed_packets > 0 {
+        let _ = write!(out, ", mixed {} pkts", s.mixed_packets);
     }
     if let Some(r) = &s.reception {
         let _ = write!(
@@ -136,6 +139,58 @@ impl MediaRelay for EngineRelay {
     fn stop_music(&mut self, session: u64, side: Side) {
         if let Err(e) = self.engine.stop_music(SessionId(session), leg(side)) {
             tracing::debug!(error = %e, session, "music on hold not stopped");
+        }
+    }
+
+    fn add_party(&mut self, session: u64, role: PartyRole, payload_type: u8) -> Option<PartyPorts> {
+        let role = match role {
+            PartyRole::HearsCaller => Role::Listener(Leg::A),
+            PartyRole::Monitor => Role::Monitor,
+            PartyRole::Intruder => Role::Intruder,
+        };
+        match self.engine.add_leg(SessionId(session), role, payload_type) {
+            Ok((Leg::Extra(party), info)) => Some(PartyPorts {
+                party: u32::from(party),
+                port: info.rtp_port,
+            }),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, session, "no media for a party");
+                None
+            }
+        }
+    }
+
+    fn set_party_remote(&mut self, session: u64, party: u32, rtp: SocketAddr) {
+        let Ok(party) = u16::try_from(party) else {
+            return;
+        };
+        let rtcp = rtp
+            .port()
+            .checked_add(1)
+            .map(|p| SocketAddr::new(rtp.ip(), p));
+        if let Err(e) = self
+            .engine
+            .set_remote(SessionId(session), Leg::Extra(party), rtp, rtcp)
+        {
+            tracing::debug!(error = %e, session, party, "party media remote not set");
+        }
+    }
+
+    fn remove_party(&mut self, session: u64, party: u32) {
+        let Ok(party) = u16::try_from(party) else {
+            return;
+        };
+        match self
+            .engine
+            .remove_leg(SessionId(session), Leg::Extra(party))
+        {
+            Ok(stats) => {
+                let mut out = String::new();
+                describe(&mut out, "party", &stats);
+                tracing::info!(session, party, media = %out, "party left the call");
+            }
+            Err(e) => tracing::debug!(error = %e, session, party, "party not removed"),
         }
     }
 

@@ -78,6 +78,7 @@ impl Pbx {
                 Some(&(id, i)) if self.calls.calls.get(&id).and_then(|c| c.winner) == Some(i) => {
                     (id, Side::Callee)
                 }
+                Some(&(id, i)) if self.is_party(id, i) => return self.party_acked(id, i),
                 _ => return,
             },
         };
@@ -148,6 +149,10 @@ impl Pbx {
             }
             (Method::Bye, None, Some((id, i))) => {
                 self.reply(now, tx, req, StatusCode::OK);
+                if self.is_party(id, i) {
+                    self.party_gone(now, id, i, 200, false);
+                    return true;
+                }
                 if self.referrer_hung_up(id, i) {
                     return true; // the caller waits for the transfer target
                 }

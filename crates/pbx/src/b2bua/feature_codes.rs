@@ -48,6 +48,19 @@ impl Pbx {
                 self.unpark(now, source, tx, req, caller, &arg);
                 return true;
             }
+            ShortCodeFeature::Page => {
+                self.page(now, source, tx, req, caller, &arg);
+                return true;
+            }
+            ShortCodeFeature::Listen | ShortCodeFeature::Intrude => {
+                let role = if feature == ShortCodeFeature::Listen {
+                    crate::media::PartyRole::Monitor
+                } else {
+                    crate::media::PartyRole::Intruder
+                };
+                self.listen_in(now, source, tx, req, caller, &arg, role);
+                return true;
+            }
             _ => {}
         }
         let change = match feature {

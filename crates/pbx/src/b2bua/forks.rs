@@ -59,6 +59,9 @@ impl Pbx {
             self.send_provisional(now, id, r);
             return;
         }
+        if status.is_success() && fork.party.is_some() {
+            return self.party_answered(now, id, i, &resp);
+        }
         if status.is_success() {
             let (stage, state) = (fork.stage, fork.state);
             let for_transfer = call
@@ -167,6 +170,9 @@ impl Pbx {
         let Some(call) = self.calls.calls.get(&id) else {
             return;
         };
+        if call.page.is_some() {
+            return self.page_check_end(now, id);
+        }
         if call.transfer.is_some() {
             let stage = call.route.stage;
             let mut codes = Vec::new();

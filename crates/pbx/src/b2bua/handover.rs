@@ -158,5 +158,6 @@ pub(super) fn uas_dialog_as_fork(d: UasDialog) -> Fork {
         last_rseq: None,
         stage: d.stage,
         extension: d.extension,
+        party: None,
     }
 }

@@ -30,6 +30,11 @@ impl Presence {
         }
     }
 
+    /// Whether `extension` is in an answered call.
+    pub(super) fn in_call(&self, extension: &str) -> bool {
+        self.in_call.contains_key(extension)
+    }
+
     /// An answered call ended at `now`.
     pub(super) fn hung_up(&mut self, now: Instant, extensions: &[&str]) {
         for &e in extensions {

@@ -32,8 +32,11 @@ mod handover;
 mod hold;
 mod hotdesk;
 mod hunt;
+mod intrusion;
 mod midcall;
+mod page;
 mod park;
+mod parties;
 mod pickup;
 mod queue;
 mod reliable;
@@ -92,6 +95,9 @@ struct Fork {
     stage: u32,
     /// The extension whose contact it rings.
     extension: String,
+    /// Its own media in the call's relay session, when it is a party beside the two
+    /// sides: a paged phone, a supervisor listening in or intruding.
+    party: Option<u32>,
 }
 
 /// The caller's side: the INVITE we answer and the dialog we share with it.
@@ -155,6 +161,10 @@ struct Call {
     requeue: Option<(String, Instant)>,
     /// Waiting in a park slot (no callee: `winner` is none).
     parked: Option<park::Parked>,
+    /// A page: the caller talks to every phone that answered (no winner).
+    page: Option<page::Page>,
+    /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
+    party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
     hold: hold::HoldState,
     cancelled: bool,
@@ -187,6 +197,8 @@ impl Call {
             self.timer.as_ref().and_then(|t| t.deadline()),
             self.release.map(|r| r.0),
             self.parked.as_ref().map(|p| p.until),
+            self.page.as_ref().and_then(|p| p.answer_by),
+            self.party_ok.iter().map(|(_, r)| r.deadline()).min(),
             self.queued.as_ref().map(|q| q.next_check),
         ]
         .into_iter()
@@ -257,7 +269,11 @@ impl Calls {
             .values()
             .map(|c| match &c.parked {
                 Some(p) => (c.caller.clone(), format!("park {}", p.slot), true),
-                None => (c.caller.clone(), c.callee.clone(), c.winner.is_some()),
+                None => (
+                    c.caller.clone(),
+                    c.callee.clone(),
+                    c.winner.is_some() || c.page.is_some(),
+                ),
             })
             .collect();
         v.sort();
@@ -389,6 +405,8 @@ impl Pbx {
             self.park_timed_out(now, id);
         }
         self.queue_due(now, id);
+        self.page_answer_time_up(now, id);
+        self.party_ok_timers(now, id);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
@@ -426,6 +444,7 @@ impl Pbx {
     /// Forgets a call and reports its record.
     pub(super) fn end_call(&mut self, now: Instant, id: u64, cause: &str) {
         self.leave_queue(id);
+        self.release_parties(now, id);
         let Some(call) = self.calls.calls.remove(&id) else {
             return;
         };

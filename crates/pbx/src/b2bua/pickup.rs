@@ -13,7 +13,7 @@ use super::*;
 use sdp::{Codec, LocalCapabilities};
 
 /// Why a pickup could not be made: the status and words for the picking phone.
-type Refusal = (u16, &'static str);
+use super::page::Refusal;
 
 impl Pbx {
     /// `target`: the extension for a directed pickup, `None` for group pickup.
@@ -100,10 +100,32 @@ impl Pbx {
         let other = sdp::parse(session).map_err(|_| (488, "the other party has no session"))?;
         let x_offer = sdp::parse(&req.body).map_err(|_| (488, "needs an offer in the INVITE"))?;
         let codec = common_voice_codec(&other, &x_offer).ok_or((488, "no codec in common"))?;
-        let x_host = host_port(&req.uri);
-        let x_ip = self.side_ip(&x_host);
+        let x_ip = self.side_ip(&host_port(&req.uri));
         let x_answer = answer_on(&x_offer, &codec, x_ip, ports.callee_port)
             .ok_or((488, "no answer for this phone's offer"))?;
+        if let (Some(remote), Some(relay)) = (first_audio(&x_offer), self.media_relay.as_mut()) {
+            relay.set_remote(ports.session, Side::Callee, remote);
+        }
+        let i = self.seat_dialog(now, id, source, tx, req, extension, x_answer, None)?;
+        Ok((codec, i))
+    }
+
+    /// Answers a phone's INVITE ourselves with `answer` and keeps its dialog in call `id`
+    /// as a new fork (see `handover`); `party` is its own media in the relay session (a
+    /// supervisor listening in), else it takes the callee's side. Returns the fork.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn seat_dialog(
+        &mut self,
+        now: Instant,
+        id: u64,
+        source: Peer,
+        tx: ServerTxId,
+        req: &Request,
+        extension: &str,
+        answer: Vec<u8>,
+        party: Option<u32>,
+    ) -> Result<usize, Refusal> {
+        let x_host = host_port(&req.uri);
         let (Some(x_call_id), Some(x_from), Some(x_to), Some(x_contact)) = (
             req.headers.get(&HeaderName::CallId).map(str::to_string),
             req.headers.get(&HeaderName::From).map(str::to_string),
@@ -112,9 +134,6 @@ impl Pbx {
         ) else {
             return Err((400, "incomplete INVITE"));
         };
-        if let (Some(remote), Some(relay)) = (first_audio(&x_offer), self.media_relay.as_mut()) {
-            relay.set_remote(ports.session, Side::Callee, remote);
-        }
         // The phone's dialog, from our side.
         let local_tag = new_tag();
         let mut x_ok = Response::for_request(req, StatusCode::OK);
@@ -126,14 +145,14 @@ impl Pbx {
             .push(HeaderName::Server, self.settings.server_name.clone());
         x_ok.headers
             .push(HeaderName::ContentType, "application/sdp");
-        x_ok.body = x_answer;
+        x_ok.body = answer;
         let t1 = self.transactions.config().t1;
         let t2 = self.transactions.config().t2;
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return Err((500, "the call ended"));
         };
         let i = call.forks.len();
-        call.forks.push(uas_dialog_as_fork(UasDialog {
+        let mut fork = uas_dialog_as_fork(UasDialog {
             peer: source,
             call_id: x_call_id.clone(),
             local: format!("{x_to};tag={local_tag}"),
@@ -143,11 +162,19 @@ impl Pbx {
             cseq: 0,
             extension: extension.to_string(),
             stage: call.route.stage,
-        }));
-        call.b_ok = Some(Resend::new(now, tx, x_ok.clone(), t1, Some(t2)));
+        });
+        fork.party = party;
+        call.forks.push(fork);
+        let resend = Resend::new(now, tx, x_ok.clone(), t1, Some(t2));
+        if party.is_some() {
+            call.party_ok.push((i, resend));
+        } else {
+            call.b_ok = Some(resend);
+        }
         self.calls.by_fork_call_id.insert(x_call_id, (id, i));
         self.respond_now(now, tx, x_ok);
-        Ok((codec, i))
+        self.calls.schedule(id);
+        Ok(i)
     }
 
     /// The oldest call ringing (unanswered, not given up) at `target`, or, for group

@@ -36,7 +36,7 @@ impl Pbx {
     }
 
     fn enqueue_since(&mut self, now: Instant, id: u64, group: &str, since: Instant) {
-        if let Err(cause) = self.answer_for_queue(now, id) {
+        if let Err(cause) = self.answer_by_pbx(now, id) {
             return self.refuse_ringing(now, id, 486, cause.into());
         }
         let overflow = self
@@ -67,7 +67,7 @@ impl Pbx {
 
     /// The PBX answers the caller itself (on its own offer's first G.711 codec, at the
     /// relay), so that it hears its place and the music while it waits.
-    fn answer_for_queue(&mut self, now: Instant, id: u64) -> Result<(), &'static str> {
+    pub(super) fn answer_by_pbx(&mut self, now: Instant, id: u64) -> Result<(), &'static str> {
         let call = &self.calls.calls[&id];
         if call.a.final_sent {
             return Ok(()); // answered already (back in the queue after a member's no answer)

@@ -4,17 +4,17 @@
 use super::*;
 
 /// What admission found out about a call it let through.
-struct Admitted {
-    callee: String,
+pub(super) struct Admitted {
+    pub(super) callee: String,
     /// The first stage of the call's route: phones to ring, or a hunt group's queue.
-    first: Result<crate::routing::Ring, String>,
-    visited: Vec<String>,
-    call_id: String,
-    remote_tag: String,
-    remote_target: String,
-    timer_terms: Option<session_timer::Agreement>,
-    reliable: bool,
-    media: Option<RelayPorts>,
+    pub(super) first: Result<crate::routing::Ring, String>,
+    pub(super) visited: Vec<String>,
+    pub(super) call_id: String,
+    pub(super) remote_tag: String,
+    pub(super) remote_target: String,
+    pub(super) timer_terms: Option<session_timer::Agreement>,
+    pub(super) reliable: bool,
+    pub(super) media: Option<RelayPorts>,
 }
 
 /// The cause written into the record of a call refused before anything rang.
@@ -202,9 +202,37 @@ impl Pbx {
         caller: String,
         admitted: Admitted,
     ) {
+        let mut admitted = admitted;
+        let first = std::mem::replace(&mut admitted.first, Err(String::new()));
+        let id = self.insert_call(now, source, tx, req, caller, admitted);
+        let ring = match first {
+            Ok(ring) => ring,
+            Err(group) => return self.enqueue(now, id, &group),
+        };
+        if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
+            let Some(call) = self.calls.calls.get_mut(&id) else {
+                return;
+            };
+            call.route.failure = Some((480, "not registered".into()));
+            self.give_up_ringing(now, id, StatusCode(480), "Temporarily Unavailable");
+            self.end_if_all_failed(now, id);
+        }
+    }
+
+    /// Keeps a call whose caller's INVITE was admitted (100 Trying sent), nothing rung
+    /// yet; returns its id.
+    pub(super) fn insert_call(
+        &mut self,
+        now: Instant,
+        source: Peer,
+        tx: ServerTxId,
+        req: Request,
+        caller: String,
+        admitted: Admitted,
+    ) -> u64 {
         let Admitted {
             callee,
-            first,
+            first: _,
             visited,
             call_id,
             remote_tag,
@@ -262,6 +290,8 @@ impl Pbx {
                 parked: None,
                 queued: None,
                 requeue: None,
+                page: None,
+                party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),
                 cancelled: false,
@@ -270,18 +300,7 @@ impl Pbx {
                 ring_deadline: now + RING_TIMEOUT,
             },
         );
-        let ring = match first {
-            Ok(ring) => ring,
-            Err(group) => return self.enqueue(now, id, &group),
-        };
-        if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
-            let Some(call) = self.calls.calls.get_mut(&id) else {
-                return;
-            };
-            call.route.failure = Some((480, "not registered".into()));
-            self.give_up_ringing(now, id, StatusCode(480), "Temporarily Unavailable");
-            self.end_if_all_failed(now, id);
-        }
+        id
     }
 
     /// Sends the call's INVITE to one contact of `extension` as a fork of the current
@@ -293,20 +312,36 @@ impl Pbx {
         extension: &str,
         b: &crate::location::Binding,
     ) -> bool {
+        let Some((mut invite, dest)) = self.fork_invite(id, b) else {
+            return false;
+        };
+        let media = self.calls.calls.get(&id).and_then(|c| c.media);
+        if let Some(ports) = media {
+            if !invite.body.is_empty() {
+                let ip = self.side_ip(&b.registrar);
+                if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
+                    invite.body = body;
+                    if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
+                        relay.set_remote(ports.session, Side::Caller, remote);
+                    }
+                }
+            }
+        }
+        self.launch_fork(now, id, extension, invite, dest, None)
+    }
+
+    /// The INVITE of a new fork of call `id` to contact `b`, with the caller's body as it
+    /// came (not yet anchored), and where it goes.
+    pub(super) fn fork_invite(
+        &self,
+        id: u64,
+        b: &crate::location::Binding,
+    ) -> Option<(Request, Peer)> {
         let label = self.stage_label(id);
-        let Some(call) = self.calls.calls.get(&id) else {
-            return false;
-        };
-        let Ok(target) = b.contact.parse::<Uri>() else {
-            return false;
-        };
+        let call = self.calls.calls.get(&id)?;
+        let target = b.contact.parse::<Uri>().ok()?;
         let req = &call.a.invite;
-        let (caller, callee, media, stage) = (
-            call.caller.clone(),
-            call.callee.clone(),
-            call.media,
-            call.route.stage,
-        );
+        let (caller, callee) = (call.caller.clone(), call.callee.clone());
         let dest = b.target();
         let fork_call_id = new_call_id(&b.registrar);
         let max_forwards = req
@@ -349,7 +384,7 @@ impl Pbx {
             ),
         );
         h.push(HeaderName::To, format!("<sip:{callee}@{}>", b.registrar));
-        h.push(HeaderName::CallId, fork_call_id.clone());
+        h.push(HeaderName::CallId, fork_call_id);
         h.push(HeaderName::CSeq, "1 INVITE");
         h.push(
             HeaderName::Contact,
@@ -359,17 +394,24 @@ impl Pbx {
         h.push(HeaderName::Supported, "100rel");
         h.push(HeaderName::UserAgent, self.settings.server_name.clone());
         invite.body = copy_body(&req.headers, &req.body, &mut invite.headers);
-        if let Some(ports) = media {
-            if !invite.body.is_empty() {
-                let ip = self.side_ip(&b.registrar);
-                if let Some((body, remote)) = anchor(&invite.body, ip, ports.callee_port) {
-                    invite.body = body;
-                    if let (Some(remote), Some(relay)) = (remote, self.media_relay.as_mut()) {
-                        relay.set_remote(ports.session, Side::Caller, remote);
-                    }
-                }
-            }
-        }
+        Some((invite, dest))
+    }
+
+    /// Sends a fork's INVITE and keeps the fork in call `id`, in the current stage;
+    /// `party` is its own media in the relay session (a paged phone). False when it could
+    /// not be sent.
+    pub(super) fn launch_fork(
+        &mut self,
+        now: Instant,
+        id: u64,
+        extension: &str,
+        invite: Request,
+        dest: Peer,
+        party: Option<u32>,
+    ) -> bool {
+        let Some(fork_call_id) = invite.headers.get(&HeaderName::CallId).map(str::to_string) else {
+            return false;
+        };
         let ctx = match self.transactions.send_request(now, invite.clone(), dest) {
             Ok(ctx) => ctx,
             Err(e) => {
@@ -393,8 +435,9 @@ impl Pbx {
             ack: None,
             cseq: 1,
             last_rseq: None,
-            stage,
+            stage: call.route.stage,
             extension: extension.to_string(),
+            party,
         });
         self.calls.by_client_tx.insert(ctx, (id, i));
         self.calls.by_fork_call_id.insert(fork_call_id, (id, i));

@@ -5,7 +5,7 @@ use super::{Net, Phone};
 use pbx::{PbxEvent, PbxSettings, Peer};
 use sip::auth::{answer_challenge, pick_challenge};
 use sip::header::{AuthParams, HeaderName};
-use sip::{Message, Request, Response, StatusCode};
+use sip::{Message, Method, Request, Response, StatusCode};
 
 pub const SDP_A: &str = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
 pub const SDP_B: &str = "v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 42000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
@@ -296,6 +296,36 @@ impl pbx::MediaRelay for ScriptedRelay {
             .unwrap()
             .push(format!("stop music {session} {side:?}"));
     }
+    /// The k-th party (from 0) gets handle k and port 12000+2k.
+    fn add_party(
+        &mut self,
+        session: u64,
+        role: pbx::PartyRole,
+        payload_type: u8,
+    ) -> Option<pbx::PartyPorts> {
+        let mut log = self.log.lock().unwrap();
+        let k = log
+            .iter()
+            .filter(|l| l.starts_with("party ") && !l.starts_with("party remote"))
+            .count() as u32;
+        log.push(format!("party {session} {role:?} pt {payload_type}"));
+        Some(pbx::PartyPorts {
+            party: k,
+            port: 12000 + 2 * k as u16,
+        })
+    }
+    fn set_party_remote(&mut self, session: u64, party: u32, rtp: std::net::SocketAddr) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("party remote {session} {party} {rtp}"));
+    }
+    fn remove_party(&mut self, session: u64, party: u32) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("remove party {session} {party}"));
+    }
     fn close(&mut self, session: u64) -> String {
         self.log.lock().unwrap().push(format!("close {session}"));
         "a->b 10 packets".into()
@@ -368,4 +398,35 @@ pub fn callee_request(
         h(HeaderName::CallId),
     )
     .into_bytes()
+}
+
+/// INVITEs sent to a phone, retransmissions (same Via branch) dropped.
+pub fn invites_to(out: &[(Peer, Message)], peer: Peer) -> Vec<Request> {
+    let mut seen = std::collections::HashSet::new();
+    requests_to(out, peer)
+        .into_iter()
+        .filter(|r| r.method == Method::Invite)
+        .filter(|r| seen.insert(r.headers.get(&HeaderName::Via).map(str::to_string)))
+        .collect()
+}
+
+/// CANCELs sent to a phone, retransmissions (same Via branch) counted once.
+pub fn cancels_to(out: &[(Peer, Message)], peer: Peer) -> usize {
+    let branches: std::collections::HashSet<String> = requests_to(out, peer)
+        .iter()
+        .filter(|r| r.method == Method::Cancel)
+        .filter_map(|r| r.headers.get(&HeaderName::Via).map(str::to_string))
+        .collect();
+    branches.len()
+}
+
+/// A caller other than 201: extension `ext` calling from the port its phone registered.
+pub fn caller_on(ext: &'static str, port: u16) -> Caller {
+    let password: &'static str = Box::leak(format!("Secret-{ext}-abc").into_boxed_str());
+    Caller {
+        phone: Phone::new(ext, password, port),
+        cseq: 0,
+        branch: 0,
+        extra_headers: String::new(),
+    }
 }
