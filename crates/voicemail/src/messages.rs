@@ -7,7 +7,8 @@ use crate::store::{to_i64, to_u64, CommitOutcome, MessageStore};
 use crate::wav;
 use crate::writer::{remove_quietly, sync_dir, AudioWriter, Finished, TEMP_PREFIX};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What a stored item is.
@@ -384,15 +385,17 @@ fn copy_into_place(
     id: MessageId,
 ) -> Result<(String, PathBuf), VoicemailError> {
     let temp = dir.join(format!("{TEMP_PREFIX}{id}.wav"));
-    let mut input = File::open(src).map_err(io_error("open for forwarding", src))?;
+    // Read whole (a message is a few megabytes at most) so that a failure reading the
+    // original and a failure writing the copy are told apart.
+    let bytes = std::fs::read(src).map_err(io_error("read for forwarding", src))?;
     let mut output = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&temp)
         .map_err(|e| write_error(&temp, e))?;
-    let copied = std::io::copy(&mut input, &mut output).and_then(|_| output.sync_all());
+    let written = output.write_all(&bytes).and_then(|()| output.sync_all());
     drop(output);
-    if let Err(e) = copied {
+    if let Err(e) = written {
         remove_quietly(&temp);
         return Err(write_error(&temp, e));
     }

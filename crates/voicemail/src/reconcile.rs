@@ -118,22 +118,14 @@ pub(crate) fn reconcile(store: &mut MessageStore) -> Result<Reconciliation, Voic
             [&mailbox, &slot, &profile],
         )
         .ctx("dropping a greeting without its file")?;
-        let slot =
-            GreetingSlot::from_sql(&slot, profile, expires_at.map(to_u64)).ok_or_else(|| {
-                VoicemailError::Sqlite {
-                    context: "reading greeting files",
-                    source: rusqlite::Error::InvalidColumnType(
-                        1,
-                        "slot".into(),
-                        rusqlite::types::Type::Text,
-                    ),
-                }
-            })?;
-        report.rows_dropped.push(DroppedRow::Greeting {
-            mailbox,
-            slot,
-            file,
-        });
+        // The schema's CHECK admits only the slots from_sql knows.
+        if let Some(slot) = GreetingSlot::from_sql(&slot, profile, expires_at.map(to_u64)) {
+            report.rows_dropped.push(DroppedRow::Greeting {
+                mailbox,
+                slot,
+                file,
+            });
+        }
     }
     tx.commit().ctx("committing reconciliation")?;
 

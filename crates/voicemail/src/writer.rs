@@ -274,6 +274,12 @@ mod tests {
     }
 
     #[test]
+    fn a_writer_can_move_to_a_media_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<AudioWriter>();
+    }
+
+    #[test]
     fn finish_patches_sizes_and_renames() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = writer(dir.path());
