@@ -1,0 +1,71 @@
+//! Voicemail mailboxes: the store of messages, call recordings and greetings (WAV files
+//! beside an SQLite index), mailbox PINs with lockout, and message-waiting summaries.
+//!
+//! What lives elsewhere: the call flows that play prompts and record callers (they drive
+//! an [`AudioWriter`] with the samples they receive), SIP SUBSCRIBE/NOTIFY (they send the
+//! body [`MessageSummary::to_body`] renders), and email delivery. Nothing here opens a
+//! socket or reads the clock: every operation that depends on time takes `now` as unix
+//! seconds (`u64`).
+//!
+//! # Durability
+//!
+//! A recording is written to a temporary file, completed, fsynced and renamed into place
+//! before its index row is inserted; deletion removes the row first and the file after.
+//! Opening the store repairs whatever a crash left between those steps (see
+//! [`Reconciliation`]). A full disk fails the write with [`VoicemailError::DiskFull`] and
+//! leaves neither a file nor a row.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use voicemail::{CommitOutcome, MailboxId, MessageKind, MessageState, MessageStore, NewMessage};
+//! # fn main() -> Result<(), voicemail::VoicemailError> {
+//! let (mut store, _repairs) = MessageStore::open(std::path::Path::new("/var/lib/strowger"))?;
+//! let mailbox = MailboxId::new("201")?;
+//! let mut writer = store.start_recording(&mailbox)?;
+//! writer.write_samples(&[0i16; 16000])?; // 2 s of audio, in practice from the RTP stream
+//! let envelope = NewMessage {
+//!     kind: MessageKind::Message,
+//!     caller_number: Some("202".into()),
+//!     caller_name: Some("Reception".into()),
+//!     received_at: 1_700_000_000,
+//!     urgent: false,
+//! };
+//! if let CommitOutcome::Stored(message) = store.commit_message(writer, envelope)? {
+//!     assert_eq!(store.messages(&mailbox, MessageState::New)?[0].id, message.id);
+//! }
+//! let body = store.summary(&mailbox)?.to_body(Some("sip:201@pbx.example.com"));
+//! # let _ = body;
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod access;
+mod error;
+mod greeting;
+mod mailbox;
+mod messages;
+mod migrations;
+mod mwi;
+mod pin;
+mod reconcile;
+mod store;
+mod wav;
+mod writer;
+
+pub use access::{PinCheck, PinStatus};
+pub use error::VoicemailError;
+pub use greeting::{Greeting, GreetingSlot};
+pub use mailbox::{MailboxId, MessageId, MAX_MAILBOX_LEN};
+pub use messages::{MailboxCounts, Message, MessageKind, MessageState, NewMessage};
+pub use mwi::MessageSummary;
+pub use pin::{LockoutPolicy, PinPolicy, PinRefusal};
+pub use reconcile::{DroppedRow, Reconciliation};
+pub use store::{
+    CommitOutcome, MessageStore, StoreOptions, INDEX_FILE, QUARANTINE_DIR, VOICEMAIL_DIR,
+};
+pub use wav::{read_samples, WavProblem, SAMPLE_RATE};
+pub use writer::AudioWriter;
