@@ -992,6 +992,40 @@ fn dial_code_from(
 }
 
 #[test]
+fn five_wrong_login_codes_lock_the_number_out_for_a_while() {
+    let codes =
+        pbx::ShortCodes::new([
+            pbx::ShortCode::new("*35*N#", pbx::ShortCodeFeature::HotDeskLogin).unwrap(),
+        ]);
+    let features = Features::new([user("205", |u| u.login_code = Some("1234".into()))], [])
+        .with_short_codes(codes);
+    let (mut net, _, p) = office(features, &[("206", 5206)]);
+    let mut desk = caller_on("206", 5206);
+    let mut try_code = |net: &mut Net, number: &str, code: &str| {
+        desk.phone.call_id.push('w');
+        let out = desk.call(net, &format!("*35*{number}*{code}%23"));
+        let r = responses_to(&out, p[0]).remove(0);
+        (r.status.0, r.reason)
+    };
+    for _ in 0..5 {
+        assert_eq!(try_code(&mut net, "205", "0000").0, 403);
+    }
+    // Locked: even the right code is refused, and says why.
+    let (status, reason) = try_code(&mut net, "205", "1234");
+    assert_eq!(status, 403);
+    assert!(reason.contains("too many wrong codes"), "{reason}");
+    // An unassigned number is counted and locked the same way: no hint it is unassigned.
+    for _ in 0..5 {
+        try_code(&mut net, "299", "0000");
+    }
+    let (_, reason) = try_code(&mut net, "299", "0000");
+    assert!(reason.contains("too many wrong codes"), "{reason}");
+    // After the lock-out the right code works again.
+    net.run_for(Duration::from_secs(15 * 60 + 1));
+    assert_eq!(try_code(&mut net, "205", "1234").0, 200);
+}
+
+#[test]
 fn hot_desking_calls_follow_the_user_to_the_desk_they_logged_in_on() {
     let codes = pbx::ShortCodes::new([
         pbx::ShortCode::new("*35*N#", pbx::ShortCodeFeature::HotDeskLogin).unwrap(),

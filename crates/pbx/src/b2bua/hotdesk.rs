@@ -5,11 +5,75 @@
 //!
 //! Like other short codes, the change is confirmed by a brief answer and reported as
 //! [`PbxEvent::FeatureChanged`] (on the user's number) for the configuration to keep.
+//!
+//! Login codes are short, so guessing is bounded: after [`MAX_WRONG_CODES`] wrong codes
+//! for a number, logging in as that number is refused for [`LOCK_OUT`], even with the
+//! right code. Any number tried is counted, assigned or not, so the lock-out does not
+//! tell which numbers exist either.
 
 use super::feature_codes::describe;
 use super::*;
 use crate::events::FeatureChange;
 use crate::shortcodes::ShortCodeFeature;
+
+/// Wrong login codes for one number before its logins are refused for a while.
+pub(super) const MAX_WRONG_CODES: u32 = 5;
+/// How long logins as a number stay refused after too many wrong codes.
+pub(super) const LOCK_OUT: Duration = Duration::from_secs(15 * 60);
+/// Numbers whose failures are remembered at most; older entries go first.
+const REMEMBERED: usize = 10_000;
+
+/// Wrong hot-desk login codes by the number tried.
+#[derive(Debug, Default)]
+pub(crate) struct LoginGuard {
+    /// Number → (wrong codes in a row, the last one's time, locked until).
+    failures: HashMap<String, (u32, Instant, Option<Instant>)>,
+}
+
+impl LoginGuard {
+    /// Until when logins as `number` are refused, if they are at `now`.
+    fn locked_until(&self, number: &str, now: Instant) -> Option<Instant> {
+        self.failures
+            .get(number)
+            .and_then(|f| f.2)
+            .filter(|until| now < *until)
+    }
+
+    /// A wrong code for `number`: the lock-out starts at the last allowed one.
+    fn failed(&mut self, number: &str, now: Instant) {
+        if self.failures.len() >= REMEMBERED {
+            self.failures
+                .retain(|_, f| f.2.is_some_and(|until| now < until));
+            if self.failures.len() >= REMEMBERED {
+                // Locked everywhere at once: forget the oldest failure.
+                if let Some(oldest) = self
+                    .failures
+                    .iter()
+                    .min_by_key(|(_, f)| f.1)
+                    .map(|(n, _)| n.clone())
+                {
+                    self.failures.remove(&oldest);
+                }
+            }
+        }
+        let entry = self
+            .failures
+            .entry(number.to_string())
+            .or_insert((0, now, None));
+        if entry.2.is_some_and(|until| now >= until) {
+            *entry = (0, now, None); // the lock-out is over: count afresh
+        }
+        entry.0 += 1;
+        entry.1 = now;
+        if entry.0 >= MAX_WRONG_CODES {
+            entry.2 = Some(now + LOCK_OUT);
+        }
+    }
+
+    fn succeeded(&mut self, number: &str) {
+        self.failures.remove(number);
+    }
+}
 
 impl Pbx {
     /// Acts on a hot-desk short code dialled on extension `device`; false for any other
@@ -29,8 +93,18 @@ impl Pbx {
             Some((ShortCodeFeature::HotDeskLogin, arg)) => {
                 let (number, code) = arg.split_once('*').unwrap_or((arg, ""));
                 let (number, code) = (number.to_string(), code.to_string());
-                self.features
-                    .log_in(device, &number, &code)
+                if self.calls.login_guard.locked_until(&number, now).is_some() {
+                    let mut r = self.response(req, StatusCode::FORBIDDEN);
+                    r.reason = "Forbidden (too many wrong codes: try again later)".into();
+                    self.send(now, tx, r, Duration::ZERO);
+                    return true;
+                }
+                let result = self.features.log_in(device, &number, &code);
+                match result {
+                    Ok(_) => self.calls.login_guard.succeeded(&number),
+                    Err(_) => self.calls.login_guard.failed(&number, now),
+                }
+                result
                     .map(|previous| {
                         let mut changes = Vec::new();
                         if let Some(p) = previous {

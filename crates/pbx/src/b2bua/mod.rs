@@ -235,6 +235,8 @@ pub(crate) struct Calls {
     dialling_account: Option<String>,
     /// Short-code confirmations waiting for their ACK, by (Call-ID, From tag).
     clearing: HashMap<(String, String), feature_codes::Clearing>,
+    /// Wrong hot-desk login codes, for the lock-out.
+    login_guard: hotdesk::LoginGuard,
 }
 
 impl Calls {
