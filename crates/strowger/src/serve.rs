@@ -441,6 +441,11 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
                 ),
             );
         }
+        PbxEvent::MessageWaitingSubscription {
+            extension,
+            contact,
+            change,
+        } => tracing::info!(%extension, %contact, ?change, "message-waiting subscription"),
         PbxEvent::Malformed {
             source,
             reason,
