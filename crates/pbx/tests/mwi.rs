@@ -446,6 +446,21 @@ fn a_registered_phone_that_does_not_subscribe_gets_unsolicited_notifies() {
         notifies(&out, phone.peer).is_empty(),
         "only the new contact"
     );
+    answer(&mut net, desk.peer, &notifies(&out, desk.peer)[0], 200);
+
+    // The message is heard: both lamps go off at once.
+    net.pbx
+        .set_message_summary(net.now, "201", false, EMPTY.as_bytes().to_vec());
+    let out = net.outputs();
+    for p in [phone.peer, desk.peer] {
+        let n = notifies(&out, p);
+        assert_eq!(n.len(), 1);
+        assert_eq!(body(&n[0]), EMPTY);
+        answer(&mut net, p, &n[0], 200);
+    }
+    // With nothing waiting, registering anew is not worth a NOTIFY (lamps start off).
+    let mut third = Phone::new("201", "Secret-201-abc", 5073);
+    assert!(notifies(&register(&mut net, &mut third), third.peer).is_empty());
 }
 
 #[test]

@@ -25,9 +25,9 @@
 //!
 //! Unsolicited NOTIFYs (out of any dialog; many phones light their lamp only from these)
 //! go to every registered contact of the extension that has no subscription of its own:
-//! whenever the mailbox changes, and when a contact registers anew (a new binding, or a
-//! known one with a new Call-ID: the phone rebooted and its lamp may be stale). Their
-//! answers are only logged.
+//! whenever the mailbox changes, and — while messages wait — when a contact registers anew
+//! (a new binding, or a known one with a new Call-ID: the phone restarted and its lamp is
+//! off). Their answers are only logged.
 //!
 //! Files: this one holds the state and the SUBSCRIBE side; `notify` builds and sends the
 //! NOTIFYs and handles their answers and the expiry timers.

@@ -207,14 +207,19 @@ impl Pbx {
     }
 
     /// A REGISTER for `extension` succeeded; `before` held its bindings as (contact,
-    /// Call-ID) until then. Contacts bound anew, or re-bound with a new Call-ID (the phone
-    /// restarted), get the mailbox's state unsolicited.
+    /// Call-ID) until then. While messages wait, contacts bound anew, or re-bound with a
+    /// new Call-ID (the phone restarted), are told so unsolicited. With none waiting they
+    /// are not: a phone starts with its lamp off, and phones that take no unsolicited
+    /// NOTIFY would only answer each registration's with an error.
     pub(crate) fn mwi_registered(
         &mut self,
         now: Instant,
         extension: &str,
         before: &[(String, String)],
     ) {
+        if !self.mwi.summaries.get(extension).is_some_and(|s| s.waiting) {
+            return;
+        }
         let fresh: Vec<String> = self
             .location
             .bindings(extension)
