@@ -86,6 +86,7 @@ pub struct Pbx {
     pub(crate) calls: crate::b2bua::Calls,
     pub(crate) media_relay: Option<Box<dyn crate::media::MediaRelay>>,
     pub(crate) features: crate::features::Features,
+    pub(crate) mwi: crate::mwi::MessageWaiting,
 }
 
 impl Pbx {
@@ -117,6 +118,7 @@ impl Pbx {
             calls: crate::b2bua::Calls::default(),
             media_relay: None,
             features: crate::features::Features::default(),
+            mwi: crate::mwi::MessageWaiting::default(),
         }
     }
 
@@ -174,7 +176,11 @@ impl Pbx {
 
     fn handle_response(&mut self, now: Instant, resp: Response) {
         match self.transactions.handle_response(now, resp) {
-            ResponseOutcome::Response(ctx, resp) => self.on_fork_response(now, ctx, resp),
+            ResponseOutcome::Response(ctx, resp) => {
+                if !self.mwi_on_response(now, ctx, &resp) {
+                    self.on_fork_response(now, ctx, resp);
+                }
+            }
             // Retransmissions absorbed; strays (e.g. a 2xx after Timer M) dropped.
             ResponseOutcome::Retransmission | ResponseOutcome::Stray(_) => {}
         }
@@ -185,7 +191,9 @@ impl Pbx {
     fn drain_transaction_events(&mut self, now: Instant) {
         while let Some(ev) = self.transactions.poll_event() {
             if let TransactionEvent::Timeout(ctx) = ev {
-                self.on_client_timeout(now, ctx);
+                if !self.mwi_on_timeout(ctx) {
+                    self.on_client_timeout(now, ctx);
+                }
             }
         }
     }
@@ -267,9 +275,11 @@ impl Pbx {
             },
             Method::Subscribe if !in_dialog => match self.authenticate(now, source, &req) {
                 AuthCheck::Respond(resp, delay) => self.send(now, tx, resp, delay),
-                // No event packages yet (message-summary comes with voicemail).
-                AuthCheck::Ok(_) => self.reply(now, tx, &req, StatusCode(489)),
+                AuthCheck::Ok(extension) => self.on_subscribe(now, source, tx, req, extension),
             },
+            // A refresh or unsubscribe of a message-summary subscription; otherwise the
+            // calls may know the dialog.
+            Method::Subscribe if self.on_subscribe_in_dialog(now, tx, &req) => {}
             Method::Options if !in_dialog => {
                 let status = match req.uri.user() {
                     None => StatusCode::OK,
@@ -281,6 +291,8 @@ impl Pbx {
                     resp.headers.push(HeaderName::Allow, ALLOW);
                     resp.headers.push(HeaderName::Accept, "application/sdp");
                     resp.headers.push(HeaderName::Supported, SUPPORTED);
+                    resp.headers
+                        .push(HeaderName::Other("Allow-Events".into()), crate::mwi::EVENT);
                 }
                 self.send(now, tx, resp, Duration::ZERO);
             }
@@ -315,6 +327,14 @@ impl Pbx {
         if aor.as_deref() != Some(extension.as_str()) {
             return self.reply(now, tx, &req, StatusCode::FORBIDDEN);
         }
+        // Which contacts were bound, and by which REGISTER Call-ID: a contact new or
+        // re-bound with a new Call-ID gets the mailbox's state (see `crate::mwi`).
+        let before: Vec<(String, String)> = self
+            .location
+            .bindings(&extension)
+            .iter()
+            .map(|b| (b.contact.clone(), b.call_id.clone()))
+            .collect();
         match handle_register(
             &self.settings,
             &mut self.location,
@@ -343,6 +363,7 @@ impl Pbx {
                     });
                 }
                 self.send(now, tx, resp, Duration::ZERO);
+                self.mwi_registered(now, &extension, &before);
             }
             Err(e) => {
                 let resp = e.response_to(&req);
@@ -481,6 +502,7 @@ impl Pbx {
         self.transactions.handle_timeout(now);
         self.drain_transaction_events(now);
         self.handle_call_timers(now);
+        self.mwi_handle_timeout(now);
         while self.delayed.peek().is_some_and(|d| d.0.at <= now) {
             if let Some(Reverse(d)) = self.delayed.pop() {
                 self.respond_now(now, d.tx, d.resp);
@@ -506,6 +528,9 @@ impl Pbx {
             next = next.min(d.0.at);
         }
         if let Some(t) = self.calls.next_deadline() {
+            next = next.min(t);
+        }
+        if let Some(t) = self.mwi.next_deadline() {
             next = next.min(t);
         }
         Some(next)

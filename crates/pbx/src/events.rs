@@ -92,6 +92,16 @@ pub enum PbxEvent {
         /// For how long.
         duration: Duration,
     },
+    /// A phone subscribed to its mailbox's message-waiting state (RFC 3842), or its
+    /// subscription ended. Refreshes are not reported.
+    MessageWaitingSubscription {
+        /// The extension (its mailbox).
+        extension: String,
+        /// The subscriber's Contact.
+        contact: String,
+        /// What happened.
+        change: SubscriptionChange,
+    },
     /// A datagram or message that could not be parsed.
     Malformed {
         /// From where.
@@ -159,4 +169,33 @@ pub enum FeatureChange {
         /// True when night service is now on (the group is out of service).
         on: bool,
     },
+}
+
+/// What happened to a `message-summary` subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionChange {
+    /// It began, for this many seconds.
+    Started {
+        /// The granted duration.
+        expires: u32,
+    },
+    /// It ended.
+    Ended(SubscriptionEnd),
+}
+
+/// Why a `message-summary` subscription ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionEnd {
+    /// The phone unsubscribed (`Expires: 0`).
+    Unsubscribed,
+    /// It was not refreshed in time.
+    Expired,
+    /// The phone refused our NOTIFY (481, or another failure without Retry-After); 0 when
+    /// the NOTIFY could not even be built or sent.
+    NotifyFailed {
+        /// The status it answered.
+        status: u16,
+    },
+    /// The phone did not answer our NOTIFY.
+    NotifyTimedOut,
 }

@@ -6,7 +6,9 @@
 //! It holds the registrar and location service, the authentication guard, the out-of-dialog
 //! OPTIONS answers, calls as B2BUA leg pairs, the dial plan with users' rights, and the
 //! business call features (hunt groups with time profiles, forwarding, short codes,
-//! transfer, pickup).
+//! transfer, pickup), and message waiting indication (RFC 3842 `message-summary`
+//! subscriptions and unsolicited NOTIFYs, from mailbox states the shell gives with
+//! [`Pbx::set_message_summary`]).
 //!
 //! # Dial plan
 //!
@@ -37,6 +39,7 @@ pub mod features;
 pub mod guard;
 pub mod location;
 pub mod media;
+mod mwi;
 mod nat;
 pub mod registrar;
 mod routing;
@@ -46,7 +49,10 @@ pub mod time_profile;
 
 pub use crate::core::Pbx;
 pub use dialplan::{CallClass, CallRight, DialPlan};
-pub use events::{CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, Transmit};
+pub use events::{
+    CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, SubscriptionChange,
+    SubscriptionEnd, Transmit,
+};
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};
 pub use media::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side, RINGBACK_TONE};

@@ -16,6 +16,7 @@ mod sip_limits;
 mod status;
 mod tcp;
 mod trace;
+mod voicemail;
 mod welcome;
 
 use clap::{Parser, Subcommand};

@@ -9,6 +9,7 @@ use crate::music::{MusicLibrary, SharedMusic};
 use crate::sip_limits::MAX_MESSAGE;
 use crate::tcp::{self, TcpEvent};
 use crate::trace::SipTrace;
+use crate::voicemail::{MailboxState, MessageWaiting};
 use anyhow::Context;
 use pbx::{Pbx, PbxEvent, Peer, Transport};
 use std::collections::HashMap;
@@ -67,6 +68,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     }
     tracing::info!(files = library.files(), "music on hold loaded");
     let music: SharedMusic = Arc::new(Mutex::new(library));
+    let (mwi, mwi_rx) = MessageWaiting::open(&opts.data_dir, opts.sip_listen.ip());
 
     let udp = bind_udp(opts.sip_listen)?;
     let tcp = TcpListener::bind(opts.sip_listen)
@@ -97,6 +99,10 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         unix,
     );
     pbx.set_features(convert::features(&config));
+    // Lamps from the start: a phone that registers or subscribes hears its mailbox's state.
+    for s in mwi.states(config.extensions.iter().map(|e| e.number.as_str())) {
+        pbx.set_message_summary(now, &s.extension, s.waiting, s.body);
+    }
     let mut clock = local_clock(&config);
     clock.tick(&mut pbx, now);
     let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
@@ -129,8 +135,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         audit,
         data_dir: opts.data_dir.clone(),
         clock,
+        mwi,
     };
-    let result = core.run(tcp_rx, ctl_rx).await;
+    let result = core.run(tcp_rx, ctl_rx, mwi_rx).await;
     core.audit.record("server.stop", "");
     let _ = std::fs::remove_file(control::socket_path(&opts.data_dir));
     result
@@ -163,6 +170,8 @@ struct CoreLoop {
     data_dir: PathBuf,
     /// Tells the core the local time (time profiles).
     clock: LocalClock,
+    /// The voicemail store and the mailbox states it feeds the core.
+    mwi: MessageWaiting,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -182,6 +191,7 @@ impl CoreLoop {
         &mut self,
         mut tcp_rx: mpsc::Receiver<TcpEvent>,
         mut ctl_rx: mpsc::Receiver<ControlRequest>,
+        mut mwi_rx: mpsc::UnboundedReceiver<MailboxState>,
     ) -> anyhow::Result<()> {
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
         let mut sigterm =
@@ -217,6 +227,9 @@ impl CoreLoop {
                 Some((cmd, reply)) = ctl_rx.recv() => {
                     let answer = self.on_command(cmd).await;
                     let _ = reply.send(answer);
+                }
+                Some(s) = mwi_rx.recv() => {
+                    self.pbx.set_message_summary(Instant::now(), &s.extension, s.waiting, s.body);
                 }
                 _ = &mut sleep => {
                     self.pbx.handle_timeout(Instant::now());
@@ -313,6 +326,8 @@ impl CoreLoop {
                     self.pbx
                         .apply_config(convert::pbx_settings(&config), convert::directory(&config));
                     self.pbx.set_features(convert::features(&config));
+                    self.mwi
+                        .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());
                     self.clock = local_clock(&config);
                     self.clock.tick(&mut self.pbx, Instant::now());
                     tracing::info!(
@@ -441,6 +456,11 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
                 ),
             );
         }
+        PbxEvent::MessageWaitingSubscription {
+            extension,
+            contact,
+            change,
+        } => tracing::info!(%extension, %contact, ?change, "message-waiting subscription"),
         PbxEvent::Malformed {
             source,
             reason,

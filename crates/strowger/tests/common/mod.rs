@@ -745,6 +745,8 @@ pub struct Sipp {
     local_ip: String,
     rows: Vec<String>,
     keys: Vec<(String, String)>,
+    /// The out-of-call scenario (`-oocsf`): requests with a Call-ID of their own.
+    ooc: Option<PathBuf>,
     limit: Duration,
 }
 
@@ -792,6 +794,7 @@ impl Sipp {
             local_ip: "127.0.0.1".into(),
             rows: Vec::new(),
             keys: Vec::new(),
+            ooc: None,
             limit: Duration::from_secs(90),
         }
     }
@@ -824,6 +827,13 @@ impl Sipp {
         self.rows.push(format!(
             "{user};[authentication username={user} password={password}];"
         ));
+        self
+    }
+
+    /// Plays `tests/sipp/NAME.xml` for requests that belong to no call of the scenario
+    /// (SIPp `-oocsf`), e.g. the PBX's unsolicited NOTIFYs.
+    pub fn ooc(mut self, name: &str) -> Sipp {
+        self.ooc = Some(sipp_dir().join(format!("{name}.xml")));
         self
     }
 
@@ -884,6 +894,9 @@ impl Sipp {
         }
         for (k, v) in &self.keys {
             cmd.args(["-key", k, v]);
+        }
+        if let Some(ooc) = &self.ooc {
+            cmd.arg("-oocsf").arg(ooc);
         }
         let screen_file = File::create(&screen).expect("screen file");
         let mut child = cmd
