@@ -165,6 +165,7 @@ pub use defaults::DefaultCredentials;
 pub use dial_plan::DialPlanSettings;
 pub use diff::changes;
 pub use error::{ConfigErrors, FieldError, StoreError};
+pub use migrations::{run_migrations, MigrationFailure};
 pub use model::{
     Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
     SecuritySettings, SystemSettings, User,

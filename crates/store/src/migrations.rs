@@ -4,7 +4,7 @@
 //! Each runs in its own `BEGIN IMMEDIATE` transaction that re-reads the version first, so
 //! two processes opening a new database at once (the server and the CLI) do not both run it.
 
-use crate::error::{SqlContext, StoreError};
+use crate::error::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
@@ -46,47 +46,86 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE call_records ADD COLUMN account_code TEXT;",
 ];
 
-/// The schema version this program writes.
-pub(crate) fn latest() -> i64 {
-    // The list is short; the conversion cannot overflow.
-    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+/// Why a schema could not be brought up to date by [`run_migrations`].
+#[derive(Debug)]
+pub enum MigrationFailure {
+    /// The file was written by a newer program.
+    TooNew {
+        /// The schema version found in the file.
+        found: i64,
+        /// The newest schema version the migrations given reach.
+        supported: i64,
+    },
+    /// An SQLite operation failed.
+    Sqlite {
+        /// What was being done.
+        context: &'static str,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
 }
 
-fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+fn user_version(conn: &Connection) -> Result<i64, MigrationFailure> {
     conn.query_row("PRAGMA user_version", [], |row| row.get(0))
-        .ctx("reading the schema version")
+        .map_err(|source| MigrationFailure::Sqlite {
+            context: "reading the schema version",
+            source,
+        })
 }
 
-/// Brings the database at `path` to the latest schema.
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Brings a database to the last of `migrations` (index i holds the SQL taking schema i
+/// to i+1; the version is kept in `PRAGMA user_version`). Each step runs in its own
+/// `BEGIN IMMEDIATE` transaction that re-reads the version first, so that two processes
+/// opening a new database at once do not both run it. `what` names the database in the
+/// log. Shared with the other SQLite files of a node (the voicemail index).
+pub fn run_migrations(
+    conn: &mut Connection,
+    migrations: &[&str],
+    what: &str,
+) -> Result<(), MigrationFailure> {
+    let latest = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
+    let sqlite = |context| move |source| MigrationFailure::Sqlite { context, source };
     loop {
         let found = user_version(conn)?;
-        if found > latest() {
-            return Err(StoreError::SchemaTooNew {
-                path: path.to_owned(),
+        if found > latest {
+            return Err(MigrationFailure::TooNew {
                 found,
-                supported: latest(),
+                supported: latest,
             });
         }
-        if found == latest() {
+        if found == latest {
             return Ok(());
         }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting a schema migration")?;
+            .map_err(sqlite("starting a schema migration"))?;
         // Another process may have migrated while we waited for the write lock.
         let current = user_version(&tx)?;
         if current == found {
             let step = usize::try_from(current).unwrap_or(usize::MAX);
-            let Some(sql) = MIGRATIONS.get(step) else {
+            let Some(sql) = migrations.get(step) else {
                 return Ok(());
             };
-            tx.execute_batch(sql).ctx("running a schema migration")?;
+            tx.execute_batch(sql)
+                .map_err(sqlite("running a schema migration"))?;
             // PRAGMA takes no bound parameters; the value is our own integer.
             tx.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
-                .ctx("recording the schema version")?;
-            tracing::info!(schema = current + 1, "database schema migrated");
+                .map_err(sqlite("recording the schema version"))?;
+            tracing::info!(schema = current + 1, database = what, "schema migrated");
         }
-        tx.commit().ctx("committing a schema migration")?;
+        tx.commit()
+            .map_err(sqlite("committing a schema migration"))?;
     }
+}
+
+/// Brings the database at `path` to the latest schema.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    run_migrations(conn, MIGRATIONS, "configuration database").map_err(|e| match e {
+        MigrationFailure::TooNew { found, supported } => StoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported,
+        },
+        MigrationFailure::Sqlite { context, source } => StoreError::Sqlite { context, source },
+    })
 }

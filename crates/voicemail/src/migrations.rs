@@ -5,9 +5,10 @@
 //! Each runs in its own `BEGIN IMMEDIATE` transaction that re-reads the version first, so
 //! two processes opening a new index at once do not both run it.
 
-use crate::error::{SqlContext, VoicemailError};
-use rusqlite::{Connection, TransactionBehavior};
+use crate::error::VoicemailError;
+use rusqlite::Connection;
 use std::path::Path;
+use store::MigrationFailure;
 
 /// The schema steps; index i holds the SQL taking schema i to schema i+1.
 const MIGRATIONS: &[&str] = &[
@@ -52,47 +53,15 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
-/// The schema version this program writes.
-pub(crate) fn latest() -> i64 {
-    // The list is short; the conversion cannot overflow.
-    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
-}
-
-fn user_version(conn: &Connection) -> Result<i64, VoicemailError> {
-    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
-        .ctx("reading the schema version")
-}
-
-/// Brings the index at `path` to the latest schema.
+/// Brings the index at `path` to the latest schema (the runner is the configuration
+/// store's: one scheme for every SQLite file of a node).
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), VoicemailError> {
-    loop {
-        let found = user_version(conn)?;
-        if found > latest() {
-            return Err(VoicemailError::SchemaTooNew {
-                path: path.to_owned(),
-                found,
-                supported: latest(),
-            });
-        }
-        if found == latest() {
-            return Ok(());
-        }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx("starting a schema migration")?;
-        // Another process may have migrated while we waited for the write lock.
-        let current = user_version(&tx)?;
-        if current == found {
-            let step = usize::try_from(current).unwrap_or(usize::MAX);
-            let Some(sql) = MIGRATIONS.get(step) else {
-                return Ok(());
-            };
-            tx.execute_batch(sql).ctx("running a schema migration")?;
-            // PRAGMA takes no bound parameters; the value is our own integer.
-            tx.execute_batch(&format!("PRAGMA user_version = {}", current + 1))
-                .ctx("recording the schema version")?;
-            tracing::info!(schema = current + 1, "voicemail index schema migrated");
-        }
-        tx.commit().ctx("committing a schema migration")?;
-    }
+    store::run_migrations(conn, MIGRATIONS, "voicemail index").map_err(|e| match e {
+        MigrationFailure::TooNew { found, supported } => VoicemailError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported,
+        },
+        MigrationFailure::Sqlite { context, source } => VoicemailError::Sqlite { context, source },
+    })
 }
