@@ -202,22 +202,23 @@ impl Pbx {
         }
     }
 
-    /// Abandons the ringing stage (its phones get CANCEL) and goes where `next` says.
-    pub(super) fn divert(&mut self, now: Instant, id: u64, next: &Next) {
+    /// The phones of the call's current stage get CANCEL.
+    pub(super) fn cancel_stage(&mut self, now: Instant, id: u64) {
         let Some(call) = self.calls.calls.get(&id) else {
             return;
         };
         let stage = call.route.stage;
-        let ringing: Vec<usize> = call
-            .forks
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.stage == stage)
-            .map(|(i, _)| i)
+        let ringing: Vec<usize> = (0..call.forks.len())
+            .filter(|&i| call.forks[i].stage == stage)
             .collect();
         for i in ringing {
             self.cancel_fork(now, id, i);
         }
+    }
+
+    /// Abandons the ringing stage (its phones get CANCEL) and goes where `next` says.
+    pub(super) fn divert(&mut self, now: Instant, id: u64, next: &Next) {
+        self.cancel_stage(now, id);
         if !self.take_route(now, id, next) {
             self.give_up_ringing(now, id, StatusCode(480), "No Answer");
         }

@@ -373,18 +373,8 @@ impl Pbx {
                 self.divert(now, id, &routing::Next::Dial(to));
             } else if call.route.stage_deadline.is_some_and(|d| now >= d) {
                 call.route.stage_deadline = None;
-                let stage = call.route.stage;
                 // Nobody answered in time: this stage's phones get CANCEL, the next rings.
-                let ringing: Vec<usize> = call
-                    .forks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.stage == stage)
-                    .map(|(i, _)| i)
-                    .collect();
-                for i in ringing {
-                    self.cancel_fork(now, id, i);
-                }
+                self.cancel_stage(now, id);
                 if !self.next_stage(now, id, false) {
                     self.give_up_ringing(now, id, StatusCode(480), "No Answer");
                 }
