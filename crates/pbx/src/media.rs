@@ -108,6 +108,10 @@ pub trait MediaRelay: Send {
     fn remove_party(&mut self, session: u64, party: u32) {
         let _ = (session, party);
     }
+    /// The call turned around (the callee took the caller's side): from now on
+    /// [`Side::Caller`] names the endpoint that was the callee's, and the other way round,
+    /// in every call for this session. The endpoints keep their ports and addresses.
+    fn swap_sides(&mut self, session: u64);
     /// Ends the session; returns its media statistics in words for the call record.
     fn close(&mut self, session: u64) -> String;
     /// The address written into SDP when the signalling address is not an IP literal.

@@ -776,7 +776,7 @@ fn a_parked_call_is_taken_back_from_another_phone() {
         "201 was not on hold"
     );
     net.deliver(p[1], c.ack_text(&to_tag(&ok[0])).as_bytes());
-    assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
+    assert_eq!(net.pbx.active_calls(), [("201".into(), "203".into(), true)]);
     assert_eq!(
         music(&log).last().map(String::as_str),
         Some("stop music 7 Caller")

@@ -3,6 +3,7 @@
 
 use media_engine::{Leg, LegStats, MediaEngine, Music, Role, SessionId};
 use pbx::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side};
+use std::collections::HashSet;
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ pub struct EngineRelay {
     music: SharedMusic,
     /// The ringback tone, generated once.
     ringback: Arc<Music>,
+    /// Sessions whose call turned around: their caller is on leg B.
+    swapped: HashSet<u64>,
 }
 
 impl EngineRelay {
@@ -27,14 +30,16 @@ impl EngineRelay {
             engine,
             default_ip,
             music,
+            swapped: HashSet::new(),
         }
     }
-}
 
-fn leg(side: Side) -> Leg {
-    match side {
-        Side::Caller => Leg::A,
-        Side::Callee => Leg::B,
+    /// The engine's leg for a side of a call: A the caller's, unless the call turned.
+    fn leg(&self, session: u64, side: Side) -> Leg {
+        match (side, self.swapped.contains(&session)) {
+            (Side::Caller, false) | (Side::Callee, true) => Leg::A,
+            (Side::Callee, false) | (Side::Caller, true) => Leg::B,
+        }
     }
 }
 
@@ -81,9 +86,9 @@ impl MediaRelay for EngineRelay {
             .port()
             .checked_add(1)
             .map(|p| SocketAddr::new(rtp.ip(), p));
-        if let Err(e) = self
-            .engine
-            .set_remote(SessionId(session), leg(side), rtp, rtcp)
+        if let Err(e) =
+            self.engine
+                .set_remote(SessionId(session), self.leg(session, side), rtp, rtcp)
         {
             tracing::debug!(error = %e, session, "media remote not set");
         }
@@ -101,10 +106,12 @@ impl MediaRelay for EngineRelay {
         let Some(piece) = piece else {
             return;
         };
-        if let Err(e) = self
-            .engine
-            .start_music(SessionId(session), leg(side), piece, payload_type)
-        {
+        if let Err(e) = self.engine.start_music(
+            SessionId(session),
+            self.leg(session, side),
+            piece,
+            payload_type,
+        ) {
             tracing::debug!(error = %e, session, "music on hold not started");
         }
     }
@@ -128,7 +135,7 @@ impl MediaRelay for EngineRelay {
         let said = crate::music::queue_announcement(position, &piece).map(Arc::new);
         if let Err(e) = self.engine.start_music(
             SessionId(session),
-            leg(side),
+            self.leg(session, side),
             said.unwrap_or(piece),
             payload_type,
         ) {
@@ -137,14 +144,17 @@ impl MediaRelay for EngineRelay {
     }
 
     fn stop_music(&mut self, session: u64, side: Side) {
-        if let Err(e) = self.engine.stop_music(SessionId(session), leg(side)) {
+        if let Err(e) = self
+            .engine
+            .stop_music(SessionId(session), self.leg(session, side))
+        {
             tracing::debug!(error = %e, session, "music on hold not stopped");
         }
     }
 
     fn add_party(&mut self, session: u64, role: PartyRole, payload_type: u8) -> Option<PartyPorts> {
         let role = match role {
-            PartyRole::HearsCaller => Role::Listener(Leg::A),
+            PartyRole::HearsCaller => Role::Listener(self.leg(session, Side::Caller)),
             PartyRole::Monitor => Role::Monitor,
             PartyRole::Intruder => Role::Intruder,
         };
@@ -194,8 +204,16 @@ impl MediaRelay for EngineRelay {
         }
     }
 
+    fn swap_sides(&mut self, session: u64) {
+        if !self.swapped.remove(&session) {
+            self.swapped.insert(session);
+        }
+    }
+
     fn close(&mut self, session: u64) -> String {
+        self.swapped.remove(&session);
         match self.engine.destroy_session(SessionId(session)) {
+            // Named as the call was placed (as its record is): leg A is the caller's port.
             Ok(stats) => {
                 let mut out = String::new();
                 describe(&mut out, "caller", &stats.leg_a);

@@ -191,6 +191,24 @@ fn blind_transfer_by_refer_reaches_the_target_and_releases_the_referrer() {
 }
 
 #[test]
+fn blind_transfer_by_the_caller_joins_the_callee_to_the_target() {
+    let server = Server::start();
+    let (p2, p3) = (free_port(), free_port());
+    let mut transferee = Callee::udp("hangup_uas", p2);
+    let mut target = Callee::udp("caller_transfer_target_uas", p3);
+    register_as(&server, "202", p2);
+    register_as(&server, "203", p3);
+    Sipp::new("caller_transfer_uac")
+        .user("201", &server.password("201"))
+        .key("callee", "202")
+        .expect_success(&server);
+    transferee.finish();
+    target.finish();
+    // The record is of the call as placed; 202's BYE ended it.
+    assert_call_over(&server, &["201 -> 202  200", "callee hung up"]);
+}
+
+#[test]
 fn directed_pickup_by_short_code_answers_a_call_ringing_elsewhere() {
     let server = Server::start();
     let p3 = free_port();

@@ -13,11 +13,11 @@
 //! move: see `handover`); the party opposite X in the other call moves into that slot and
 //! gets a re-INVITE pointing it at this call's relay. If T was left on hold by X, T gets a
 //! re-INVITE resuming it. The transferor hears NOTIFY "200 OK" and hangs up the REFER's
-//! dialog itself; its other dialog gets BYE from us. When X placed both calls, there is no callee slot to move into:
-//! that case is refused with 501 for now.
+//! dialog itself; its other dialog gets BYE from us. When X placed both calls, the call
+//! of the REFER is turned around first (see `turnaround`), so X is its callee.
 
 use super::handover::LegRef;
-use super::reoffer::{as_resumed_offer, holds_the_receiver};
+use super::reoffer::as_resumed_offer;
 use super::*;
 use sip::header::Replaces;
 
@@ -48,8 +48,14 @@ impl Pbx {
                 let mut accepted = self.response(req, StatusCode(202));
                 accepted.reason = "Accepted".into();
                 self.send(now, tx, accepted, Duration::ZERO);
-                self.notify_leg(now, id, from, "SIP/2.0 200 OK", true);
                 let refer_in_home = joined.home == id;
+                // In the joined call the transferor is the callee (turned around if need be).
+                let leg = if refer_in_home {
+                    LegRef::Fork(joined.slot)
+                } else {
+                    from
+                };
+                self.notify_leg(now, id, leg, "SIP/2.0 200 OK", true);
                 self.finish_join(now, joined, refer_in_home);
             }
         }
@@ -89,11 +95,11 @@ impl Pbx {
         let (home, slot, away, away_leg) = match (from, other_leg) {
             (LegRef::Fork(i), _) => (id, i, other, other_leg),
             (LegRef::Caller, LegRef::Fork(j)) => (other, j, id, from),
+            // The transferor placed both calls: the REFER's call turns around, so that
+            // the transferor is its callee.
             (LegRef::Caller, LegRef::Caller) => {
-                return Err((
-                    501,
-                    "transfer between two calls the transferor placed, not yet",
-                ))
+                let i = self.turn_around(id)?;
+                (id, i, other, other_leg)
             }
         };
         let mover = self
@@ -112,7 +118,9 @@ impl Pbx {
             self.calls.by_client_tx.insert(tx, (home, new));
         }
         call.forks.push(mover);
-        call.winner = Some(new);
+        call.remember_placing();
+        call.callee.clone_from(&z_ext);
+        call.set_winner(new);
         call.b_ok = None;
         call.deferred_ack = None;
         self.calls.presence.hung_up(now, &[x_ext.as_str()]);
@@ -152,7 +160,6 @@ impl Pbx {
             return;
         };
         let template = call.a.last_sdp.clone();
-        let held = holds_the_receiver(&template);
         let host = call.forks[w]
             .invite
             .headers
@@ -168,11 +175,7 @@ impl Pbx {
             Some(body) => self.send_reoffer(now, j.home, Side::Callee, body),
             None => return self.hang_up_both(now, j.home, "no session to offer the target"),
         }
-        if held {
-            if let Some(body) = as_resumed_offer(&template, None) {
-                self.send_reoffer(now, j.home, Side::Caller, body);
-            }
-        }
+        self.resume_caller_if_held(now, j.home);
     }
 
     /// The last session description we sent the party opposite `leg` (best effort: for a
@@ -180,12 +183,7 @@ impl Pbx {
     fn last_sdp_to(&self, id: u64, leg: LegRef) -> Option<Vec<u8>> {
         let call = self.calls.calls.get(&id)?;
         let body = match leg {
-            LegRef::Caller => call
-                .winner
-                .and_then(|w| call.forks.get(w))?
-                .invite
-                .body
-                .clone(),
+            LegRef::Caller => call.sent_to_callee(),
             LegRef::Fork(_) => call.a.last_sdp.clone(),
         };
         (!body.is_empty()).then_some(body)

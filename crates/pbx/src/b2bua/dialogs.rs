@@ -134,10 +134,10 @@ impl Pbx {
                 let answered = self.calls.calls.get(&id).is_some_and(|c| c.a.final_sent);
                 if let Some(i) = winner {
                     self.bye_fork(now, id, i);
-                    self.end_call(now, id, "caller hung up");
+                    self.end_call(now, id, self.hung_up_cause(id, Side::Caller));
                 } else if answered {
                     // Parked, or ringing back after a transfer: nobody else to tell.
-                    self.end_call(now, id, "caller hung up");
+                    self.end_call(now, id, self.hung_up_cause(id, Side::Caller));
                 } else {
                     // BYE before the answer: as good as a CANCEL.
                     let invite = self.calls.calls.get(&id).map(|c| c.a.tx);
@@ -169,7 +169,7 @@ impl Pbx {
                             tracing::debug!(error = %e, "BYE to caller not sent");
                         }
                     }
-                    self.end_call(now, id, "callee hung up");
+                    self.end_call(now, id, self.hung_up_cause(id, Side::Callee));
                 }
                 true
             }

@@ -131,7 +131,7 @@ impl Pbx {
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
-        call.winner = Some(winner);
+        call.set_winner(winner);
         call.answered = Some(now);
         let extension = call.forks[winner].extension.clone();
         self.calls

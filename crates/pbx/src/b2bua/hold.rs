@@ -64,6 +64,11 @@ impl HoldState {
             Side::Callee => self.music_to_callee = on,
         }
     }
+
+    /// The call turned around: each party is now on the other side.
+    pub(super) fn swap(&mut self) {
+        std::mem::swap(&mut self.music_to_caller, &mut self.music_to_callee);
+    }
 }
 
 /// The first audio stream that is not refused (port 0).

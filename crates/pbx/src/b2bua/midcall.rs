@@ -150,15 +150,16 @@ impl Pbx {
             None
         };
         out.body = self.reanchor(id, from, out.body);
-        if from == Side::Callee {
-            if let Some(call) = self.calls.calls.get_mut(&id) {
-                if is_session_refresh(&req.method) {
-                    if let Some(timer) = &call.timer {
-                        timer.stamp_request(&mut out);
-                    }
+        if let Some(call) = self.calls.calls.get_mut(&id) {
+            if from == Side::Callee && is_session_refresh(&req.method) {
+                if let Some(timer) = &call.timer {
+                    timer.stamp_request(&mut out);
                 }
-                if !out.body.is_empty() {
-                    call.a.last_sdp.clone_from(&out.body);
+            }
+            if !out.body.is_empty() {
+                match from {
+                    Side::Callee => call.a.last_sdp.clone_from(&out.body),
+                    Side::Caller => call.b_last_sdp.clone_from(&out.body),
                 }
             }
         }
@@ -334,9 +335,10 @@ impl Pbx {
 
     /// Points a session description coming from `from` at the relay port of the other side.
     pub(super) fn reanchor(&mut self, id: u64, from: Side, body: Vec<u8>) -> Vec<u8> {
-        let Some(call) = self.calls.calls.get(&id) else {
+        let Some(call) = self.calls.calls.get_mut(&id) else {
             return body;
         };
+        call.heard_sdp(from, &body);
         let (Some(ports), false) = (call.media, body.is_empty()) else {
             return body;
         };

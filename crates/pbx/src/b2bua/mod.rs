@@ -46,6 +46,7 @@ mod resend;
 mod session_timer;
 mod setup;
 mod transfer;
+mod turnaround;
 
 use resend::Resend;
 
@@ -167,6 +168,16 @@ struct Call {
     party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
     hold: hold::HoldState,
+    /// The last session description we sent the winning callee, when it was not the
+    /// INVITE that rang it (a relayed re-INVITE, one of our own).
+    b_last_sdp: Vec<u8>,
+    /// The last session description each side sent us (caller, callee), as it came:
+    /// what a turned-around call offers on the caller's behalf.
+    sdp_from: [Vec<u8>; 2],
+    /// How the call was placed, once turned around (see `turnaround`) or transferred:
+    /// the call record says who called whom, in the caller's dialog; `callee` is whoever
+    /// talks to the caller now.
+    placed: Option<turnaround::Placed>,
     cancelled: bool,
     started: Instant,
     answered: Option<Instant>,
@@ -177,6 +188,44 @@ impl Call {
     /// Phones are ringing for this call: before the answer, or for a transfer's target.
     pub(super) fn ringing(&self) -> bool {
         (self.winner.is_none() && !self.a.final_sent) || self.transfer.is_some()
+    }
+
+    /// Keeps the session description `side` sent us (see `sdp_from`).
+    pub(super) fn heard_sdp(&mut self, side: Side, body: &[u8]) {
+        if !body.is_empty() {
+            let slot = &mut self.sdp_from[usize::from(side == Side::Callee)];
+            slot.clear();
+            slot.extend_from_slice(body);
+        }
+    }
+
+    /// Keeps who called whom before the parties change (a transfer, a turn-around),
+    /// for the call record; the first change keeps it.
+    pub(super) fn remember_placing(&mut self) {
+        if self.placed.is_none() {
+            self.placed = Some(turnaround::Placed {
+                caller: self.caller.clone(),
+                callee: self.callee.clone(),
+                call_id: self.a.call_id.clone(),
+            });
+        }
+    }
+
+    /// A new winning callee; returns the one before. What we sent the old one says
+    /// nothing of the new one's session.
+    pub(super) fn set_winner(&mut self, i: usize) -> Option<usize> {
+        self.b_last_sdp.clear();
+        self.winner.replace(i)
+    }
+
+    /// The last session description we sent the winning callee (best effort: the offer
+    /// that rang it, unless one came after).
+    pub(super) fn sent_to_callee(&self) -> Vec<u8> {
+        match self.winner.and_then(|w| self.forks.get(w)) {
+            Some(_) if !self.b_last_sdp.is_empty() => self.b_last_sdp.clone(),
+            Some(f) => f.invite.body.clone(),
+            None => Vec::new(),
+        }
     }
 
     /// The next instant a timer of this call is due: the ring timeout while ringing,
@@ -487,11 +536,17 @@ impl Pbx {
             (Some(ports), Some(relay)) => relay.close(ports.session),
             _ => String::new(),
         };
-        let record = CallRecord {
-            media,
-            call_id: call.a.call_id,
+        // A turned call is recorded the way it was placed.
+        let placed = call.placed.unwrap_or(turnaround::Placed {
             caller: call.caller,
             callee: call.callee,
+            call_id: call.a.call_id,
+        });
+        let record = CallRecord {
+            media,
+            call_id: placed.call_id,
+            caller: placed.caller,
+            callee: placed.callee,
             started_ms: self.unix_ms(call.started),
             answered_ms: call.answered.map(|t| self.unix_ms(t)),
             ended_ms: self.unix_ms(now),

@@ -11,7 +11,6 @@
 //!
 //! Not yet: parking by the calling party (its dialog cannot be handed on yet).
 
-use super::reoffer::{as_resumed_offer, holds_the_receiver};
 use super::*;
 
 /// A call waiting in a park slot.
@@ -115,14 +114,12 @@ impl Pbx {
             return;
         };
         call.parked = None;
-        call.winner = Some(i);
+        call.remember_placing();
+        call.callee = taker.to_string();
+        call.set_winner(i);
         self.stop_music(id, Side::Caller);
         self.calls.presence.answered(&[taker]);
-        if holds_the_receiver(&session) {
-            if let Some(body) = as_resumed_offer(&session, None) {
-                self.send_reoffer(now, id, Side::Caller, body);
-            }
-        }
+        self.resume_caller_if_held(now, id);
         self.calls.schedule(id);
         tracing::info!(slot, taker, "call unparked");
     }

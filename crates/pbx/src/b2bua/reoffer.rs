@@ -32,9 +32,10 @@ impl Pbx {
         };
         req.headers.push(HeaderName::Contact, contact);
         req.headers.push(HeaderName::ContentType, "application/sdp");
-        if side == Side::Caller {
-            if let Some(call) = self.calls.calls.get_mut(&id) {
-                call.a.last_sdp.clone_from(&body);
+        if let Some(call) = self.calls.calls.get_mut(&id) {
+            match side {
+                Side::Caller => call.a.last_sdp.clone_from(&body),
+                Side::Callee => call.b_last_sdp.clone_from(&body),
             }
         }
         req.body = body;
@@ -50,6 +51,20 @@ impl Pbx {
                 );
             }
             Err(e) => tracing::debug!(error = %e, "re-INVITE not sent"),
+        }
+    }
+
+    /// Takes the caller off the hold it was left on (by a transferor): a re-INVITE
+    /// offering two-way media again, when the last description it had from us holds it.
+    pub(super) fn resume_caller_if_held(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        if call.media.is_none() || !holds_the_receiver(&call.a.last_sdp) {
+            return;
+        }
+        if let Some(body) = as_resumed_offer(&call.a.last_sdp, None) {
+            self.send_reoffer(now, id, Side::Caller, body);
         }
     }
 

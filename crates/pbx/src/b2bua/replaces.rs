@@ -78,7 +78,7 @@ impl Pbx {
                 let session = call.a.last_sdp.clone();
                 let (_, new) = self.seat_phone(now, id, source, tx, req, caller, &session)?;
                 if let Some(call) = self.calls.calls.get_mut(&id) {
-                    call.winner = Some(new);
+                    call.set_winner(new);
                 }
                 self.stop_music(id, Side::Callee);
                 self.bye_fork(now, id, i);

@@ -250,6 +250,7 @@ impl Pbx {
 
         let id = self.calls.next_id;
         self.calls.next_id += 1;
+        let a_offer = req.body.clone();
         let a = ALeg {
             peer: source,
             tx,
@@ -294,6 +295,9 @@ impl Pbx {
                 party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),
+                b_last_sdp: Vec::new(),
+                placed: None,
+                sdp_from: [a_offer, Vec::new()],
                 cancelled: false,
                 started: now,
                 answered: None,
@@ -491,13 +495,15 @@ impl Pbx {
     /// Points a callee's session description (in a 18x or 2xx) at the relay's caller-side
     /// port, and tells the relay where the callee receives.
     pub(super) fn anchor_for_caller(&mut self, id: u64, body: Vec<u8>) -> Vec<u8> {
-        let Some(call) = self.calls.calls.get(&id) else {
+        let Some(call) = self.calls.calls.get_mut(&id) else {
             return body;
         };
+        call.heard_sdp(Side::Callee, &body);
         let (Some(ports), false) = (call.media, body.is_empty()) else {
             return body;
         };
-        let ip = self.side_ip(&call.a.local_host.clone());
+        let host = call.a.local_host.clone();
+        let ip = self.side_ip(&host);
         // A new callee (a transfer's target) ends the hold its predecessor had the caller on.
         self.stop_music(id, Side::Caller);
         match anchor(&body, ip, ports.caller_port) {

@@ -10,8 +10,8 @@
 //!
 //! The caller hears the ringback tone from the relay while the target rings.
 //!
-//! Not yet: blind transfer by the caller (the calling side's dialog cannot be handed to a
-//! new callee yet).
+//! A REFER from the caller turns the call around first (see `turnaround`): the caller
+//! becomes the answered callee, and the same code transfers (or parks) it.
 
 use super::handover::LegRef;
 use super::*;
@@ -23,7 +23,8 @@ use sip::header::Replaces;
 /// A transfer under way.
 #[derive(Debug)]
 pub(super) struct Transfer {
-    /// The fork of the party that sent REFER (the answered callee).
+    /// The fork of the party that sent REFER (the answered callee, or the caller after
+    /// the call turned around).
     referrer: usize,
     /// It has hung up already (blind transfer: many phones do at once).
     referrer_gone: bool,
@@ -64,11 +65,15 @@ impl Pbx {
                 r.reason = "Bad Request (unusable Replaces in Refer-To)".into();
                 self.send(now, tx, r, Duration::ZERO)
             }
-            (None, LegRef::Caller) => {
-                let mut r = self.response(req, StatusCode::NOT_IMPLEMENTED);
-                r.reason = "Not Implemented (blind transfer by the caller not yet)".into();
-                self.send(now, tx, r, Duration::ZERO)
-            }
+            // The caller transfers (or parks): turned around, it is the callee.
+            (None, LegRef::Caller) => match self.turn_around(id) {
+                Ok(i) => self.blind_transfer(now, id, i, tx, req, &refer_to),
+                Err((status, why)) => {
+                    let mut r = self.response(req, StatusCode(status));
+                    r.reason = format!("{} ({why})", StatusCode(status).default_reason());
+                    self.send(now, tx, r, Duration::ZERO)
+                }
+            },
             (None, LegRef::Fork(i)) => self.blind_transfer(now, id, i, tx, req, &refer_to),
         }
     }
@@ -190,7 +195,9 @@ impl Pbx {
         };
         call.requeue = None;
         call.forks[i].state = ForkState::Answered;
-        let old = call.winner.replace(i);
+        call.remember_placing();
+        call.callee.clone_from(&call.forks[i].extension);
+        let old = call.set_winner(i);
         let (old_ext, new_ext) = (
             old.map(|o| call.forks[o].extension.clone())
                 .unwrap_or_default(),
@@ -200,6 +207,8 @@ impl Pbx {
         self.calls.presence.answered(&[new_ext.as_str()]);
         // Only the relay's callee side changes: the caller keeps talking to the relay.
         let _ = self.anchor_for_caller(id, resp.body);
+        // A transferee the referrer left on hold talks to the target two-way.
+        self.resume_caller_if_held(now, id);
         if !t.referrer_gone {
             self.notify_referrer(now, id, t.referrer, "SIP/2.0 200 OK", true);
             self.bye_fork(now, id, t.referrer);

@@ -326,6 +326,9 @@ impl pbx::MediaRelay for ScriptedRelay {
             .unwrap()
             .push(format!("remove party {session} {party}"));
     }
+    fn swap_sides(&mut self, session: u64) {
+        self.log.lock().unwrap().push(format!("swap {session}"));
+    }
     fn close(&mut self, session: u64) -> String {
         self.log.lock().unwrap().push(format!("close {session}"));
         "a->b 10 packets".into()
