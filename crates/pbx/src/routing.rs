@@ -46,6 +46,12 @@ pub(crate) trait Facts {
         let _ = group;
         0
     }
+    /// The extension rings for a caller taken from a queue: not to be offered another
+    /// call until it answers or stops ringing.
+    fn offered(&self, extension: &str) -> bool {
+        let _ = extension;
+        false
+    }
 }
 
 /// The next thing to do with a call.
@@ -319,10 +325,12 @@ impl Router<'_> {
         }))
     }
 
-    /// A member can be offered a call: registered, not in a call, not on do-not-disturb.
+    /// A member can be offered a call: registered, not in a call nor ringing for a queued
+    /// caller, not on do-not-disturb.
     fn available(&self, member: &str) -> bool {
         self.facts.registered(self.features.device_of(member))
             && !self.facts.in_call(member)
+            && !self.facts.offered(member)
             && !self.features.user_at(member).is_some_and(|u| u.dnd)
     }
 

@@ -53,6 +53,8 @@ pub(super) struct Moment<'a> {
     location: &'a LocationService,
     presence: &'a Presence,
     now: Instant,
+    /// Members ringing for callers taken from a queue: spoken for, though not yet busy.
+    offered: std::collections::HashSet<String>,
 }
 
 impl<'a> Moment<'a> {
@@ -61,7 +63,14 @@ impl<'a> Moment<'a> {
             location,
             presence,
             now,
+            offered: Default::default(),
         }
+    }
+
+    /// The moment with `offered` members counted as spoken for.
+    pub(super) fn with_offered(mut self, offered: std::collections::HashSet<String>) -> Self {
+        self.offered = offered;
+        self
     }
 }
 
@@ -86,6 +95,9 @@ impl Facts for Moment<'_> {
     }
     fn queued(&self, group: &str) -> usize {
         self.presence.queued.get(group).copied().unwrap_or(0)
+    }
+    fn offered(&self, extension: &str) -> bool {
+        self.offered.contains(extension)
     }
 }
 
@@ -124,11 +136,7 @@ impl Pbx {
         number: &str,
         visited: &mut Vec<String>,
     ) -> Step {
-        let facts = Moment {
-            location: &self.location,
-            presence: &self.calls.presence,
-            now,
-        };
+        let facts = Moment::new(&self.location, &self.calls.presence, now);
         Router {
             directory: &self.directory,
             features: &self.features,
@@ -232,11 +240,7 @@ impl Pbx {
         };
         let mut visited = std::mem::take(&mut call.route.visited);
         let caller = call.caller.clone();
-        let facts = Moment {
-            location: &self.location,
-            presence: &self.calls.presence,
-            now,
-        };
+        let facts = Moment::new(&self.location, &self.calls.presence, now);
         let step = Router {
             directory: &self.directory,
             features: &self.features,

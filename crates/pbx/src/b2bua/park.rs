@@ -9,7 +9,8 @@
 //!
 //! The parked caller hears the parker's music on hold (see `hold`).
 //!
-//! Not yet: parking by the calling party (its dialog cannot be handed on yet).
+//! The calling party parks the same way: its REFER turns the call around first (see
+//! `turnaround`).
 
 use super::*;
 

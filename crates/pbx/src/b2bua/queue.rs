@@ -4,11 +4,12 @@
 //! Once a second the head of the queue looks for a free member; one is rung as a transfer
 //! rings its target (the caller hears ringback), and whoever answers takes the call. A
 //! member who does not answer sends the caller back to the head of the queue. After the
-//! group's overflow time the caller goes to its overflow destination instead. One caller
-//! of a group is offered at a time (a ringing member is not yet busy).
+//! group's overflow time the caller goes to its overflow destination instead. A member
+//! ringing for a waiting caller is spoken for: the next caller is offered another free
+//! member, if there is one, and never the same one twice at once.
 //!
-//! Not yet: queueing a transferred call (a transfer to a group whose members are all busy
-//! is refused with 486), and queue statistics.
+//! A blind transfer to such a group puts the transferred caller in the queue too (see
+//! `transfer`). Not yet: queue statistics.
 
 use super::*;
 use crate::routing::Step;
@@ -158,15 +159,10 @@ impl Pbx {
             let route = self.route_for(now, &caller, to);
             return self.ring_from_queue(now, id, route, None);
         }
-        // One caller of a group is offered at a time: a member ringing for it is not yet
-        // busy, and must not be offered the next caller too.
-        let offering = self
-            .calls
-            .calls
-            .values()
-            .any(|c| c.requeue.as_ref().is_some_and(|(g, _)| *g == q.group));
-        if !offering && self.place_in_queue(id) == Some(1) {
-            let (step, visited) = self.route_for(now, &caller, &q.group);
+        // The head of the queue is offered a free member; once it rings, the next caller
+        // is the head and may be offered another (a ringing member is spoken for).
+        if self.place_in_queue(id) == Some(1) {
+            let (step, visited) = self.route_for_queue(now, &caller, &q.group);
             if matches!(step, Step::Ring(_)) {
                 self.leave_queue(id);
                 return self.ring_from_queue(now, id, (step, visited), Some((q.group, q.since)));
@@ -181,6 +177,23 @@ impl Pbx {
         {
             q.next_check = now + QUEUE_CHECK;
         }
+    }
+
+    /// Where a waiting caller of `group` goes now: like [`Pbx::route_for`], but members
+    /// ringing for other callers from a queue are not free.
+    fn route_for_queue(&self, now: Instant, caller: &str, group: &str) -> (Step, Vec<String>) {
+        let offered = self
+            .calls
+            .calls
+            .values()
+            .filter(|c| c.requeue.is_some())
+            .flat_map(|c| &c.forks)
+            .filter(|f| matches!(f.state, ForkState::Calling | ForkState::Early))
+            .map(|f| f.extension.clone())
+            .collect();
+        let facts =
+            hunt::Moment::new(&self.location, &self.calls.presence, now).with_offered(offered);
+        self.route_with(&facts, caller, group)
     }
 
     /// Rings a member (or the overflow) for a caller that waited; `back`: the queue to

@@ -109,11 +109,36 @@ impl Pbx {
         let mut accepted = self.response(req, StatusCode(202));
         accepted.reason = "Accepted".into();
         self.send(now, tx, accepted, Duration::ZERO);
+        if let (Step::Queue { group }, _) = &step {
+            return self.transfer_to_queue(now, id, i, group);
+        }
         self.notify_referrer(now, id, i, "SIP/2.0 100 Trying", false);
         if let Err(status) = self.ring_for_answered_call(now, id, i, false, step) {
             let line = format!("SIP/2.0 {status} {}", StatusCode(status).default_reason());
             self.notify_referrer(now, id, i, &line, true);
         }
+    }
+
+    /// Blind transfer to a hunt group whose members are all busy: the transfer is done
+    /// (the referrer hears 200 and is released, as from park) and the caller waits in the
+    /// group's queue like any caller of the group.
+    fn transfer_to_queue(&mut self, now: Instant, id: u64, i: usize, group: &str) {
+        self.notify_referrer(now, id, i, "SIP/2.0 200 OK", true);
+        let Some(call) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let referrer = call.forks[i].extension.clone();
+        call.remember_placing();
+        call.callee = group.to_string();
+        call.winner = None;
+        call.b_ok = None;
+        call.deferred_ack = None;
+        // The referrer hangs up on the final NOTIFY; if it does not, we do.
+        call.release = Some((now + super::attended::TRANSFEROR_GRACE, i));
+        self.calls.presence.hung_up(now, &[referrer.as_str()]);
+        self.stop_music(id, Side::Callee);
+        self.enqueue(now, id, group);
+        tracing::info!(call = id, group, referrer, "transferred into the queue");
     }
 
     /// Where dialling `target` from `caller` goes now, and the numbers it passed on the way.
@@ -123,12 +148,22 @@ impl Pbx {
         caller: &str,
         target: &str,
     ) -> (Step, Vec<String>) {
-        let mut visited = Vec::new();
         let facts = hunt::Moment::new(&self.location, &self.calls.presence, now);
+        self.route_with(&facts, caller, target)
+    }
+
+    /// Where dialling `target` from `caller` goes, given these facts.
+    pub(super) fn route_with(
+        &self,
+        facts: &hunt::Moment<'_>,
+        caller: &str,
+        target: &str,
+    ) -> (Step, Vec<String>) {
+        let mut visited = Vec::new();
         let step = Router {
             directory: &self.directory,
             features: &self.features,
-            facts: &facts,
+            facts,
             caller,
         }
         .dial(target, &mut visited);
@@ -148,7 +183,8 @@ impl Pbx {
     ) -> Result<(), u16> {
         let ring = match step {
             Step::Refuse { status, .. } => return Err(status),
-            // A transferred call does not wait in a queue (yet): busy.
+            // Only a blind transfer queues (`transfer_to_queue`); a parked call ringing
+            // back, or a queued caller's overflow, finds the group busy.
             Step::Queue { .. } => return Err(486),
             Step::Ring(ring) => ring,
         };
