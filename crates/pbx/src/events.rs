@@ -40,11 +40,54 @@ pub struct CallRecord {
     pub account_code: Option<String>,
 }
 
+/// Why a caller reached a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoicemailReason {
+    /// The user did not answer in time (or has no phone registered).
+    NoAnswer,
+    /// The user was busy.
+    Busy,
+    /// The user is on do not disturb.
+    DoNotDisturb,
+    /// The mailbox's owner collects messages (the voicemail short code, `*17`).
+    Collect,
+}
+
+/// A call the PBX answered for voicemail: the shell runs the mailbox dialogue on the
+/// caller's side of the call's relay session, and ends the call (or routes it on) through
+/// [`crate::Pbx::end_voicemail_call`] and [`crate::Pbx::route_voicemail_call`]. If the
+/// caller hangs up first, a [`PbxEvent::CallEnded`] with the same `call_id` follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailCall {
+    /// The core's handle of the call.
+    pub call: u64,
+    /// The caller's Call-ID, as in the call record.
+    pub call_id: String,
+    /// The relay session; the caller's endpoint is on its caller side.
+    pub relay_session: u64,
+    /// The caller's G.711 payload type (0 PCMU, 8 PCMA) as we answered it.
+    pub payload_type: u8,
+    /// The payload type of the caller's RFC 4733 telephone events, if it sends them.
+    pub dtmf_payload_type: Option<u8>,
+    /// The mailbox: the number of its user.
+    pub mailbox: String,
+    /// Why.
+    pub reason: VoicemailReason,
+    /// The calling number.
+    pub caller: String,
+    /// The caller's display name, if its INVITE gave one.
+    pub caller_name: Option<String>,
+    /// Collecting from the mailbox owner's own phone, which its user trusts: no PIN.
+    pub trusted: bool,
+}
+
 /// Something the shell should log, audit or show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PbxEvent {
     /// A call ended (answered or not); the record is for the CDR store.
     CallEnded(CallRecord),
+    /// A call was answered for voicemail.
+    VoicemailCall(VoicemailCall),
     /// A user changed a setting by short code; the core already acts on it, the shell
     /// keeps it in the configuration.
     FeatureChanged {

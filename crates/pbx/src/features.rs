@@ -63,6 +63,12 @@ pub struct UserEntry {
     pub can_intrude: bool,
     /// Nobody may listen in on or join this user's calls.
     pub cannot_be_intruded: bool,
+    /// The user has a mailbox: calls not answered (after the no-answer time), busy or on
+    /// do not disturb go to it when no forward takes them. Default false (the shell turns
+    /// it on when its voicemail service runs).
+    pub voicemail: bool,
+    /// Collecting messages from the user's own phone needs no PIN. Default true.
+    pub voicemail_trusted: bool,
 }
 
 impl UserEntry {
@@ -82,6 +88,8 @@ impl UserEntry {
             hot_desk_at: None,
             can_intrude: false,
             cannot_be_intruded: true,
+            voicemail: false,
+            voicemail_trusted: true,
         }
     }
 }

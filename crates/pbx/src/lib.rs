@@ -51,7 +51,7 @@ pub use crate::core::Pbx;
 pub use dialplan::{CallClass, CallRight, DialPlan};
 pub use events::{
     CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, SubscriptionChange,
-    SubscriptionEnd, Transmit,
+    SubscriptionEnd, Transmit, VoicemailCall, VoicemailReason,
 };
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};

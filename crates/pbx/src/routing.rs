@@ -16,6 +16,7 @@
 //! [`MAX_HOPS`] times. A forward its user may not make ends the call with 403 at once.
 
 use crate::dialplan::{CallClass, Classified, InternalKind, Numbering};
+use crate::events::VoicemailReason;
 use crate::features::{Features, HuntGroupEntry, HuntMode};
 use crate::settings::Directory;
 use crate::time_profile::LocalTime;
@@ -64,6 +65,13 @@ pub(crate) enum Step {
         /// The group's number.
         group: String,
     },
+    /// The caller leaves a message in this mailbox.
+    Voicemail {
+        /// The mailbox (its user's number).
+        mailbox: String,
+        /// Why the call went there.
+        reason: VoicemailReason,
+    },
     /// Give the caller this final status.
     Refuse {
         /// SIP status code.
@@ -107,6 +115,13 @@ pub(crate) enum Next {
         to: String,
         /// The extension of the user whose forward it is.
         by: String,
+    },
+    /// The user's mailbox.
+    Voicemail {
+        /// The mailbox (its user's number).
+        mailbox: String,
+        /// Why the call goes there.
+        reason: VoicemailReason,
     },
     /// Offer the call to the next member of a one-at-a-time hunt group.
     Hunt {
@@ -249,6 +264,10 @@ impl Router<'_> {
             Next::Fail => None,
             Next::Dial(number) => Some(self.dial_as(number, Dialler::System, visited)),
             Next::Forward { to, by } => Some(self.dial_as(to, Dialler::Extension(by), visited)),
+            Next::Voicemail { mailbox, reason } => Some(Step::Voicemail {
+                mailbox: mailbox.clone(),
+                reason: *reason,
+            }),
             Next::Hunt {
                 group,
                 remaining,
@@ -293,12 +312,25 @@ impl Router<'_> {
             },
             _ => Next::Fail,
         };
-        let on_busy = forward_to(fwd.and_then(|f| f.busy.as_ref()));
-        let on_no_answer = forward_to(fwd.and_then(|f| f.no_answer.as_ref()));
+        // Where no forward takes the call, the user's mailbox does (if it has one).
+        let or_mailbox = |next: Next, reason: VoicemailReason| match (next, user) {
+            (Next::Fail, Some(u)) if u.voicemail => Next::Voicemail {
+                mailbox: ext.to_string(),
+                reason,
+            },
+            (next, _) => next,
+        };
+        let busy_forward = forward_to(fwd.and_then(|f| f.busy.as_ref()));
+        let on_busy = or_mailbox(busy_forward.clone(), VoicemailReason::Busy);
+        let on_no_answer = or_mailbox(
+            forward_to(fwd.and_then(|f| f.no_answer.as_ref())),
+            VoicemailReason::NoAnswer,
+        );
         let dnd = user.is_some_and(|u| u.dnd && !u.dnd_exceptions.iter().any(|e| e == self.caller));
         if dnd {
+            let next = or_mailbox(busy_forward, VoicemailReason::DoNotDisturb);
             return self
-                .follow(&on_busy, visited)
+                .follow(&next, visited)
                 .unwrap_or_else(|| refuse(486, "do not disturb"));
         }
         let waiting = user.is_none_or(|u| u.call_waiting);

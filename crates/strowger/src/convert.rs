@@ -78,6 +78,9 @@ pub fn features(config: &Config) -> pbx::Features {
             call_waiting: u.call_waiting,
             can_intrude: u.can_intrude,
             cannot_be_intruded: u.cannot_be_intruded,
+            // Mailboxes take calls once the voicemail dialogues run in the binary.
+            voicemail: false,
+            voicemail_trusted: true,
             rights: u.rights.iter().map(|r| call_right(*r)).collect(),
             login_code: u.login_code.clone(),
             hot_desk_at: u.hot_desk_at.clone(),

@@ -416,6 +416,9 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
         } => {
             tracing::info!(extension = %extension, %contact, source = %source.addr, %call_id, "registered")
         }
+        PbxEvent::VoicemailCall(v) => {
+            tracing::info!(call_id = %v.call_id, caller = %v.caller, mailbox = %v.mailbox, reason = ?v.reason, "answered for voicemail")
+        }
         PbxEvent::Unregistered { extension, contact } => {
             tracing::info!(extension = %extension, %contact, "unregistered")
         }

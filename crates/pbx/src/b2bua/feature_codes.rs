@@ -3,8 +3,8 @@
 //! in the configuration. The phone is answered and, once it ACKs, cleared with BYE: the
 //! brief connect is its confirmation. Pickup connects the phone to a ringing call
 //! (`pickup`), unpark to a parked call (`park`; parking itself is a transfer to the park
-//! code); hot desking is in `hotdesk`; voicemail and account codes are refused with 501 until they are
-//! built.
+//! code); hot desking is in `hotdesk`; collecting voicemail is in `voicemail`; account
+//! codes are in `account`.
 
 use super::*;
 use crate::events::FeatureChange;
@@ -46,6 +46,10 @@ impl Pbx {
             }
             ShortCodeFeature::Unpark => {
                 self.unpark(now, source, tx, req, caller, &arg);
+                return true;
+            }
+            ShortCodeFeature::VoicemailCollect => {
+                self.collect_voicemail(now, source, tx, req, caller);
                 return true;
             }
             ShortCodeFeature::Page => {

@@ -267,6 +267,10 @@ impl Pbx {
                 self.enqueue(now, id, &group);
                 true
             }
+            Some(Step::Voicemail { mailbox, reason }) => {
+                self.send_to_voicemail(now, id, &mailbox, reason);
+                true
+            }
         }
     }
 

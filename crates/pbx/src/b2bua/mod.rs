@@ -47,6 +47,7 @@ mod session_timer;
 mod setup;
 mod transfer;
 mod turnaround;
+mod voicemail;
 
 use resend::Resend;
 
@@ -164,6 +165,8 @@ struct Call {
     parked: Option<park::Parked>,
     /// A page: the caller talks to every phone that answered (no winner).
     page: Option<page::Page>,
+    /// In voicemail (answered by us, no winner): the mailbox.
+    voicemail: Option<String>,
     /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
     party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
@@ -318,9 +321,10 @@ impl Calls {
         let mut v: Vec<_> = self
             .calls
             .values()
-            .map(|c| match &c.parked {
-                Some(p) => (c.caller.clone(), format!("park {}", p.slot), true),
-                None => (
+            .map(|c| match (&c.parked, &c.voicemail) {
+                (Some(p), _) => (c.caller.clone(), format!("park {}", p.slot), true),
+                (None, Some(mailbox)) => (c.caller.clone(), format!("voicemail {mailbox}"), true),
+                (None, None) => (
                     c.caller.clone(),
                     c.callee.clone(),
                     c.winner.is_some() || c.page.is_some(),

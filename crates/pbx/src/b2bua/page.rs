@@ -79,7 +79,7 @@ impl Pbx {
             .ok_or((503, "no media ports"))?;
         let admitted = setup::Admitted {
             callee: format!("page-{target}"),
-            first: Err(String::new()),
+            first: setup::First::Feature,
             visited: Vec::new(),
             call_id,
             remote_tag,

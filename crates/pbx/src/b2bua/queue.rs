@@ -83,6 +83,12 @@ impl Pbx {
         ok.headers.push(HeaderName::ContentType, "application/sdp");
         ok.body = answer.clone();
         let caller = call.caller.clone();
+        // The relay sends to the caller before it has heard from it (prompts, music).
+        if let (Some(remote), Some(relay)) =
+            (pickup::first_audio(&offer), self.media_relay.as_mut())
+        {
+            relay.set_remote(ports.session, Side::Caller, remote);
+        }
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return Err("the call ended");
         };

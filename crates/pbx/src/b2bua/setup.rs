@@ -6,8 +6,8 @@ use super::*;
 /// What admission found out about a call it let through.
 pub(super) struct Admitted {
     pub(super) callee: String,
-    /// The first stage of the call's route: phones to ring, or a hunt group's queue.
-    pub(super) first: Result<crate::routing::Ring, String>,
+    /// The first stage of the call's route.
+    pub(super) first: First,
     pub(super) visited: Vec<String>,
     pub(super) call_id: String,
     pub(super) remote_tag: String,
@@ -15,6 +15,22 @@ pub(super) struct Admitted {
     pub(super) timer_terms: Option<session_timer::Agreement>,
     pub(super) reliable: bool,
     pub(super) media: Option<RelayPorts>,
+}
+
+/// Where a new call goes first.
+#[derive(Debug)]
+pub(super) enum First {
+    /// Phones to ring.
+    Ring(Box<crate::routing::Ring>),
+    /// A hunt group's queue (its number).
+    Queue(String),
+    /// A mailbox.
+    Voicemail {
+        mailbox: String,
+        reason: crate::events::VoicemailReason,
+    },
+    /// Nowhere by routing: the feature that admitted the call (a page) takes it on.
+    Feature,
 }
 
 /// The cause written into the record of a call refused before anything rang.
@@ -119,8 +135,11 @@ impl Pbx {
         };
         let mut visited = Vec::new();
         let first = match self.route_first(now, caller, &callee, &mut visited) {
-            crate::routing::Step::Ring(ring) => Ok(*ring),
-            crate::routing::Step::Queue { group } => Err(group),
+            crate::routing::Step::Ring(ring) => First::Ring(ring),
+            crate::routing::Step::Queue { group } => First::Queue(group),
+            crate::routing::Step::Voicemail { mailbox, reason } => {
+                First::Voicemail { mailbox, reason }
+            }
             crate::routing::Step::Refuse { status, cause } => {
                 let mut r = refuse(self, status);
                 r.reason = format!("{} ({cause})", StatusCode(status).default_reason());
@@ -203,11 +222,15 @@ impl Pbx {
         admitted: Admitted,
     ) {
         let mut admitted = admitted;
-        let first = std::mem::replace(&mut admitted.first, Err(String::new()));
+        let first = std::mem::replace(&mut admitted.first, First::Feature);
         let id = self.insert_call(now, source, tx, req, caller, admitted);
         let ring = match first {
-            Ok(ring) => ring,
-            Err(group) => return self.enqueue(now, id, &group),
+            First::Ring(ring) => *ring,
+            First::Queue(group) => return self.enqueue(now, id, &group),
+            First::Voicemail { mailbox, reason } => {
+                return self.send_to_voicemail(now, id, &mailbox, reason)
+            }
+            First::Feature => return,
         };
         if self.ring_stage(now, id, ring) == 0 && !self.next_stage(now, id, false) {
             let Some(call) = self.calls.calls.get_mut(&id) else {
@@ -292,6 +315,7 @@ impl Pbx {
                 queued: None,
                 requeue: None,
                 page: None,
+                voicemail: None,
                 party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),

@@ -109,8 +109,12 @@ impl Pbx {
         let mut accepted = self.response(req, StatusCode(202));
         accepted.reason = "Accepted".into();
         self.send(now, tx, accepted, Duration::ZERO);
-        if let (Step::Queue { group }, _) = &step {
-            return self.transfer_to_queue(now, id, i, group);
+        match &step.0 {
+            Step::Queue { group } => return self.transfer_away(now, id, i, Away::Queue(group)),
+            Step::Voicemail { mailbox, reason } => {
+                return self.transfer_away(now, id, i, Away::Voicemail(mailbox, *reason))
+            }
+            _ => {}
         }
         self.notify_referrer(now, id, i, "SIP/2.0 100 Trying", false);
         if let Err(status) = self.ring_for_answered_call(now, id, i, false, step) {
@@ -119,17 +123,22 @@ impl Pbx {
         }
     }
 
-    /// Blind transfer to a hunt group whose members are all busy: the transfer is done
-    /// (the referrer hears 200 and is released, as from park) and the caller waits in the
-    /// group's queue like any caller of the group.
-    fn transfer_to_queue(&mut self, now: Instant, id: u64, i: usize, group: &str) {
+    /// Blind transfer to a hunt group whose members are all busy, or straight to a
+    /// mailbox (the target is on DND, not registered, busy without call waiting): the
+    /// transfer is done (the referrer hears 200 and is released, as from park) and the
+    /// caller waits in the group's queue like any caller of the group, or leaves a
+    /// message.
+    fn transfer_away(&mut self, now: Instant, id: u64, i: usize, to: Away<'_>) {
         self.notify_referrer(now, id, i, "SIP/2.0 200 OK", true);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
         let referrer = call.forks[i].extension.clone();
         call.remember_placing();
-        call.callee = group.to_string();
+        call.callee = match to {
+            Away::Queue(group) => group.to_string(),
+            Away::Voicemail(mailbox, _) => mailbox.to_string(),
+        };
         call.winner = None;
         call.b_ok = None;
         call.deferred_ack = None;
@@ -137,8 +146,11 @@ impl Pbx {
         call.release = Some((now + super::attended::TRANSFEROR_GRACE, i));
         self.calls.presence.hung_up(now, &[referrer.as_str()]);
         self.stop_music(id, Side::Callee);
-        self.enqueue(now, id, group);
-        tracing::info!(call = id, group, referrer, "transferred into the queue");
+        tracing::info!(call = id, referrer, ?to, "transferred away");
+        match to {
+            Away::Queue(group) => self.enqueue(now, id, group),
+            Away::Voicemail(mailbox, reason) => self.send_to_voicemail(now, id, mailbox, reason),
+        }
     }
 
     /// Where dialling `target` from `caller` goes now, and the numbers it passed on the way.
@@ -183,9 +195,11 @@ impl Pbx {
     ) -> Result<(), u16> {
         let ring = match step {
             Step::Refuse { status, .. } => return Err(status),
-            // Only a blind transfer queues (`transfer_to_queue`); a parked call ringing
+            // Only a blind transfer queues (`transfer_away`); a parked call ringing
             // back, or a queued caller's overflow, finds the group busy.
             Step::Queue { .. } => return Err(486),
+            // Only a blind transfer goes on to a mailbox (`transfer_away`).
+            Step::Voicemail { .. } => return Err(480),
             Step::Ring(ring) => ring,
         };
         let Some(call) = self.calls.calls.get_mut(&id) else {
@@ -315,6 +329,15 @@ impl Pbx {
             self.cancel_fork(now, id, j);
         }
     }
+}
+
+/// Where a blind transfer sends the call when nothing rings.
+#[derive(Debug, Clone, Copy)]
+enum Away<'a> {
+    /// A busy hunt group's queue.
+    Queue(&'a str),
+    /// A user's mailbox.
+    Voicemail(&'a str, crate::events::VoicemailReason),
 }
 
 /// The call was rung from a hunt group's queue and goes back to it if nobody answers.

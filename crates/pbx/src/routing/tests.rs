@@ -78,6 +78,7 @@ pub(super) fn rung(step: &Step) -> Vec<&str> {
         Step::Ring(r) => r.extensions.iter().map(String::as_str).collect(),
         Step::Refuse { status, cause } => panic!("refused {status} {cause}"),
         Step::Queue { group } => panic!("queued in {group}"),
+        Step::Voicemail { mailbox, reason } => panic!("to mailbox {mailbox} ({reason:?})"),
     }
 }
 
