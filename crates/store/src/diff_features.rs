@@ -93,6 +93,12 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
         o.cannot_be_intruded.to_string(),
         u.cannot_be_intruded.to_string(),
     );
+    line("voicemail", o.voicemail.to_string(), u.voicemail.to_string());
+    line(
+        "voicemail_trusted",
+        o.voicemail_trusted.to_string(),
+        u.voicemail_trusted.to_string(),
+    );
     let rights = |user: &User| joined(user.rights.iter().map(|r| r.as_str()));
     line("rights", rights(o), rights(u));
     line(

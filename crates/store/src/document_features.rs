@@ -37,6 +37,12 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     if let Some(cannot) = f.boolean("cannot_be_intruded", &mut r.errs) {
         user.cannot_be_intruded = cannot;
     }
+    if let Some(voicemail) = f.boolean("voicemail", &mut r.errs) {
+        user.voicemail = voicemail;
+    }
+    if let Some(trusted) = f.boolean("voicemail_trusted", &mut r.errs) {
+        user.voicemail_trusted = trusted;
+    }
     let rights = read_enum_list(f, "rights", CallRight::parse, unknown_right, r);
     if let Some(rights) = rights {
         user.rights = rights;

@@ -123,6 +123,8 @@ fn write_user(out: &mut String, u: &User) {
     field_bool(out, "call_waiting", u.call_waiting);
     field_bool(out, "can_intrude", u.can_intrude);
     field_bool(out, "cannot_be_intruded", u.cannot_be_intruded);
+    field_bool(out, "voicemail", u.voicemail);
+    field_bool(out, "voicemail_trusted", u.voicemail_trusted);
     let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
     field_str_list(out, "rights", &rights);
     field_opt(out, "music_on_hold", &u.music_on_hold);

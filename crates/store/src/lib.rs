@@ -76,6 +76,8 @@
 //! call_waiting = true       # a second call rings during a call
 //! can_intrude = false       # may listen in on / join others' calls (*39*N#, *40*N#)
 //! cannot_be_intruded = true # nobody may listen in on / join this user's calls
+//! voicemail = true          # a mailbox takes unanswered, busy and DND calls
+//! voicemail_trusted = true  # collecting (*17) from the own extension needs no PIN
 //! rights = ["internal", "local", "national", "international"]   # the default; also
 //!                           # "premium"; emergency numbers are always allowed; an
 //!                           # extension without a user may call internal numbers only

@@ -278,6 +278,11 @@ pub struct User {
     /// Nobody may listen in on or join this user's calls. Default true: monitoring is
     /// something a user (or the administrator for them) opts in to.
     pub cannot_be_intruded: bool,
+    /// The user has a mailbox: calls not answered, busy or on do not disturb go to it
+    /// when no forward takes them. Default true.
+    pub voicemail: bool,
+    /// Collecting messages from the user's own extension needs no PIN. Default true.
+    pub voicemail_trusted: bool,
 }
 
 impl User {
@@ -297,6 +302,8 @@ impl User {
             music_on_hold: None,
             can_intrude: false,
             cannot_be_intruded: true,
+            voicemail: true,
+            voicemail_trusted: true,
         }
     }
 

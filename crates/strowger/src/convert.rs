@@ -80,7 +80,7 @@ pub fn features(config: &Config) -> pbx::Features {
             cannot_be_intruded: u.cannot_be_intruded,
             // Mailboxes take calls once the voicemail dialogues run in the binary.
             voicemail: false,
-            voicemail_trusted: true,
+            voicemail_trusted: u.voicemail_trusted,
             rights: u.rights.iter().map(|r| call_right(*r)).collect(),
             login_code: u.login_code.clone(),
             hot_desk_at: u.hot_desk_at.clone(),
