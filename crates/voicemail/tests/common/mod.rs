@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod call;
+
 use voicemail::{
     CommitOutcome, MailboxId, Message, MessageKind, MessageStore, NewMessage, SAMPLE_RATE,
 };

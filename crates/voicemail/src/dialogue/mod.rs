@@ -1,0 +1,63 @@
+//! The voicemail dialogues as sans-IO state machines: [`Deposit`] (a caller leaves a
+//! message).
+//!
+//! A dialogue plays nothing, records nothing and reads no clock. It is fed what happened
+//! on the call ([`Input`]) at a time the caller of [`Dialogue::handle`] gives, and asks
+//! for what should happen next ([`Action`]); store operations (listing, marking,
+//! deleting, forwarding, PIN checks) are made directly on the [`MessageStore`] passed in,
+//! which is local SQLite. Recording is the exception: the audio flows between the media
+//! side and an [`crate::AudioWriter`] the binary holds, and the dialogue only says when to
+//! start and how to finish (see [`Action::StartRecording`] and [`Finish::apply`]).
+//!
+//! Time is unix milliseconds (`now_ms: u64`) everywhere, so that the same clock serves
+//! the timers and the store's unix seconds (`now_ms / 1000`); a binary that keeps an
+//! `Instant` epoch converts as the call-server core does.
+//!
+//! # Driving a dialogue
+//!
+//! ```text
+//! let mut d = Deposit::start(now, call, settings, &store);
+//! loop {
+//!     while let Some(action) = d.poll_action() { apply(action) }   // in order
+//!     if d.is_finished() { break }
+//!     wait for: an input (key, end of play, silence, hang-up, recording report)
+//!               or d.poll_timeout() (the instant to call d.handle_timeout(now, store))
+//!     d.handle(now, input, &mut store) / d.handle_timeout(now, &mut store)
+//! }
+//! ```
+//!
+//! Poll the actions after every call into the dialogue, and `poll_timeout` after the
+//! actions: a play clears the timer, and the end of a play starts it.
+//!
+//! Prompts are named ([`Prompt`]); what the binary plays for each name lives in
+//! `crates/strowger/assets/prompts/<language>/`.
+
+mod deposit;
+mod io;
+mod outbox;
+mod prompt;
+
+pub use deposit::{Deposit, DepositCall, DepositReason, DepositSettings};
+pub use io::{Action, Commit, Finish, Input, PlayItem, PlayTag, RecordPurpose, RecordingReport};
+pub use prompt::{say_digits, say_number, Prompt};
+
+use crate::MessageStore;
+
+/// What both dialogues offer: inputs in with `handle*`, actions out with `poll_*`.
+pub trait Dialogue {
+    /// Something happened on the call at `now_ms` (unix milliseconds).
+    fn handle(&mut self, now_ms: u64, input: Input, store: &mut MessageStore);
+
+    /// The time given by [`Dialogue::poll_timeout`] has come (`now_ms` at or after it;
+    /// earlier calls do nothing).
+    fn handle_timeout(&mut self, now_ms: u64, store: &mut MessageStore);
+
+    /// The next thing to do, in order; `None` when there is nothing more for now.
+    fn poll_action(&mut self) -> Option<Action>;
+
+    /// When [`Dialogue::handle_timeout`] must be called (unix milliseconds), if at all.
+    fn poll_timeout(&self) -> Option<u64>;
+
+    /// True once the dialogue is over and every action has been taken.
+    fn is_finished(&self) -> bool;
+}
