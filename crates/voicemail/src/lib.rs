@@ -2,9 +2,11 @@
 //! beside an SQLite index), mailbox PINs with lockout, and message-waiting summaries.
 //!
 //! The [`dialogue`] module holds the voicemail dialogues as sans-IO state machines: a
-//! caller leaving a message ([`dialogue::Deposit`]), fed keys, ends of plays and
-//! recording reports and answering with actions (play these prompts, start or finish a
-//! recording, hang up), and the names of the spoken prompts ([`dialogue::Prompt`]).
+//! caller leaving a message ([`dialogue::Deposit`]) and the owner collecting messages,
+//! recording greetings and changing the PIN ([`dialogue::Collect`]). They are fed keys,
+//! ends of plays, silence, hang-ups, recording reports and timers, and answer with actions
+//! (play these prompts, start or finish a recording, hang up, transfer, a mailbox
+//! changed); the names of the spoken prompts are [`dialogue::Prompt`].
 //!
 //! What lives elsewhere: playing and recording audio (the media side feeds an
 //! [`AudioWriter`] with the samples it receives), SIP SUBSCRIBE/NOTIFY (the call server

@@ -24,7 +24,7 @@
 //!
 //! Which greeting plays (see [`MessageStore::greeting_for`]): the temporary greeting unless
 //! it has expired; else the greeting of the active time profile; else the normal greeting;
-//! else a system prompt with the recorded name ("<name> is not available"); else one that
+//! else a system prompt with the recorded name ("`<name>` is not available"); else one that
 //! says the extension number digit by digit ("The person at extension 2 0 1 is not
 //! available"); else "The person you are calling is not available". The system prompts
 //! end with "Please leave a message after the tone. Press hash when you have finished."

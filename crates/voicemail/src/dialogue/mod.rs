@@ -1,5 +1,6 @@
 //! The voicemail dialogues as sans-IO state machines: [`Deposit`] (a caller leaves a
-//! message).
+//! message) and [`Collect`] (the mailbox owner listens to messages, records greetings,
+//! changes the PIN).
 //!
 //! A dialogue plays nothing, records nothing and reads no clock. It is fed what happened
 //! on the call ([`Input`]) at a time the caller of [`Dialogue::handle`] gives, and asks
@@ -16,7 +17,7 @@
 //! # Driving a dialogue
 //!
 //! ```text
-//! let mut d = Deposit::start(now, call, settings, &store);
+//! let mut d = Deposit::start(now, call, settings, &store);   // or Collect::start
 //! loop {
 //!     while let Some(action) = d.poll_action() { apply(action) }   // in order
 //!     if d.is_finished() { break }
@@ -32,11 +33,13 @@
 //! Prompts are named ([`Prompt`]); what the binary plays for each name lives in
 //! `crates/strowger/assets/prompts/<language>/`.
 
+mod collect;
 mod deposit;
 mod io;
 mod outbox;
 mod prompt;
 
+pub use collect::{Collect, CollectEntry, CollectSettings, MailboxLookup};
 pub use deposit::{Deposit, DepositCall, DepositReason, DepositSettings};
 pub use io::{Action, Commit, Finish, Input, PlayItem, PlayTag, RecordPurpose, RecordingReport};
 pub use prompt::{say_digits, say_number, Prompt};

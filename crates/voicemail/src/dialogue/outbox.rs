@@ -47,7 +47,12 @@ impl Outbox {
         }
     }
 
+    /// Queues `action`; a mailbox change already queued and not yet taken is not queued
+    /// twice (the binary reads the mailbox afresh either way).
     pub(crate) fn push(&mut self, action: Action) {
+        if matches!(action, Action::MailboxChanged(_)) && self.actions.contains(&action) {
+            return;
+        }
         self.actions.push_back(action);
     }
 

@@ -22,6 +22,13 @@ pub fn open_store() -> (tempfile::TempDir, MessageStore) {
     (dir, store)
 }
 
+/// A store with `options` in a new temporary data directory.
+pub fn open_store_with(options: voicemail::StoreOptions) -> (tempfile::TempDir, MessageStore) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, _) = MessageStore::open_with(dir.path(), options).expect("the store opens");
+    (dir, store)
+}
+
 /// `ms` milliseconds of a ramp (so that files differ in content, not only length).
 pub fn audio(ms: u64) -> Vec<i16> {
     let n = usize::try_from(ms * u64::from(SAMPLE_RATE) / 1000).expect("fits");
