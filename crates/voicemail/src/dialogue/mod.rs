@@ -30,6 +30,57 @@
 //! Poll the actions after every call into the dialogue, and `poll_timeout` after the
 //! actions: a play clears the timer, and the end of a play starts it.
 //!
+//! A whole deposit, with a media side that plays instantly and a caller who speaks for
+//! two seconds and presses `#`:
+//!
+//! ```
+//! use std::collections::VecDeque;
+//! use voicemail::dialogue::{
+//!     Action, Deposit, DepositCall, DepositReason, DepositSettings, Dialogue, Input,
+//! };
+//! use voicemail::{MailboxId, MessageStore};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let (mut store, _) = MessageStore::open(dir.path())?;
+//! let call = DepositCall {
+//!     mailbox: MailboxId::new("201")?,
+//!     reason: DepositReason::NoAnswer,
+//!     extension: None,
+//!     caller_number: Some("202".into()),
+//!     caller_name: None,
+//!     active_profile: None,
+//! };
+//! let mut now = 1_700_000_000_000;
+//! let mut d = Deposit::start(now, call, DepositSettings::default(), &store);
+//! let (mut writer, mut inputs) = (None, VecDeque::new());
+//! loop {
+//!     while let Some(action) = d.poll_action() {
+//!         match action {
+//!             Action::Play { tag, .. } => inputs.push_back(Input::PlayFinished(tag)),
+//!             Action::StartRecording { mailbox, .. } => {
+//!                 let mut w = store.start_recording(&mailbox)?;
+//!                 w.write_samples(&[0; 16_000])?; // from the RTP stream, in practice
+//!                 writer = Some(w);
+//!                 inputs.push_back(Input::Digit('#'));
+//!             }
+//!             Action::FinishRecording(finish) => {
+//!                 let w = writer.take().expect("recording");
+//!                 inputs.extend(finish.apply(&mut store, w));
+//!             }
+//!             Action::MailboxChanged(_mailbox) => {} // MessageWaiting::mailbox_changed
+//!             Action::StopPlaying | Action::HangUp | Action::Transfer { .. } => {}
+//!         }
+//!     }
+//!     let Some(input) = inputs.pop_front() else { break };
+//!     now += 1000;
+//!     d.handle(now, input, &mut store);
+//! }
+//! assert!(d.is_finished());
+//! assert_eq!(store.counts(&MailboxId::new("201")?)?.new, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Prompts are named ([`Prompt`]); what the binary plays for each name lives in
 //! `crates/strowger/assets/prompts/<language>/`.
 

@@ -191,8 +191,9 @@ impl fmt::Debug for Collect {
 }
 
 impl Collect {
-    /// Starts the dialogue at `now_ms` (unix milliseconds): the first question plays, or
-    /// for a trusted caller the counts and the main menu.
+    /// Starts the dialogue at `now_ms` (unix milliseconds; nothing is timed until the
+    /// first prompt has played, so it is not used yet): the first question plays, or for a
+    /// trusted caller the counts and the main menu.
     pub fn start(
         now_ms: u64,
         entry: CollectEntry,
