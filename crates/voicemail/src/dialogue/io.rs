@@ -144,21 +144,25 @@ pub enum Finish {
 impl Commit {
     /// Commits `writer` to `store` and says what became of it.
     pub fn apply(self, store: &mut MessageStore, writer: AudioWriter) -> RecordingReport {
-        let outcome = match self {
+        let result = match self {
             Commit::Message(envelope) => store
                 .commit_message(writer, envelope)
-                .map(|o| o.map(|m| m.duration_ms)),
+                .map(|o| report(o, |m| m.duration_ms)),
             Commit::Greeting { slot, recorded_at } => store
                 .commit_greeting(writer, slot, recorded_at)
-                .map(|o| o.map(|g| g.duration_ms)),
+                .map(|o| report(o, |g| g.duration_ms)),
         };
-        match outcome {
-            Ok(CommitOutcome::Stored(duration_ms)) => RecordingReport::Stored { duration_ms },
-            Ok(CommitOutcome::TooShort { duration_ms, .. }) => {
-                RecordingReport::TooShort { duration_ms }
-            }
-            Err(e) => RecordingReport::from_error(&e),
-        }
+        result.unwrap_or_else(|e| RecordingReport::from_error(&e))
+    }
+}
+
+/// The report of a commit that did not fail.
+fn report<T>(outcome: CommitOutcome<T>, duration_ms: impl FnOnce(&T) -> u64) -> RecordingReport {
+    match outcome {
+        CommitOutcome::Stored(stored) => RecordingReport::Stored {
+            duration_ms: duration_ms(&stored),
+        },
+        CommitOutcome::TooShort { duration_ms, .. } => RecordingReport::TooShort { duration_ms },
     }
 }
 
@@ -172,21 +176,6 @@ impl Finish {
                 writer.abort();
                 None
             }
-        }
-    }
-}
-
-impl<T> CommitOutcome<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> CommitOutcome<U> {
-        match self {
-            CommitOutcome::Stored(t) => CommitOutcome::Stored(f(t)),
-            CommitOutcome::TooShort {
-                duration_ms,
-                min_ms,
-            } => CommitOutcome::TooShort {
-                duration_ms,
-                min_ms,
-            },
         }
     }
 }

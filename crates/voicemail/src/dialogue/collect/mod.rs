@@ -330,46 +330,52 @@ impl Collect {
                 }
                 _ => {}
             },
-            state => {
-                if let Some(digits) = self.step.digits.as_mut() {
-                    self.out.stop();
-                    match key {
-                        '#' => {
-                            let typed = std::mem::take(digits);
-                            self.out.clear_timer();
-                            self.submit(now_ms, typed, store);
-                        }
-                        '*' => {
-                            digits.clear();
-                            self.out.clear_timer();
-                            self.cancel_entry();
-                        }
-                        d => {
-                            digits.push(d);
-                            self.out
-                                .set_timer(now_ms.saturating_add(self.settings.digit_timeout_ms));
-                        }
-                    }
-                    return;
-                }
-                let known = match state {
-                    State::MainMenu => matches!(key, '1'..='4' | '*' | '#'),
-                    State::Message { .. } => !matches!(key, '1'..='3'),
-                    State::GreetingsMenu => matches!(key, '1'..='5' | '*'),
-                    _ => false,
-                };
-                if !known {
-                    return;
-                }
-                self.out.stop();
+            _ if self.step.digits.is_some() => self.entry_key(now_ms, key, store),
+            state => self.menu_key(state, key, store),
+        }
+    }
+
+    /// A key while a number is typed: `#` ends it, `*` starts again or cancels.
+    fn entry_key(&mut self, now_ms: u64, key: char, store: &mut MessageStore) {
+        self.out.stop();
+        let digits = self.step.digits.get_or_insert_with(String::new);
+        match key {
+            '#' => {
+                let typed = std::mem::take(digits);
                 self.out.clear_timer();
-                match state {
-                    State::MainMenu => self.main_menu_key(key, store),
-                    State::Message { playing } => self.message_key(key, playing, store),
-                    State::GreetingsMenu => self.greetings_key(key, store),
-                    _ => {}
-                }
+                self.submit(now_ms, typed, store);
             }
+            '*' => {
+                digits.clear();
+                self.out.clear_timer();
+                self.cancel_entry();
+            }
+            d => {
+                digits.push(d);
+                self.out
+                    .set_timer(now_ms.saturating_add(self.settings.digit_timeout_ms));
+            }
+        }
+    }
+
+    /// A key in a menu; keys the menu does not know are ignored (what plays goes on).
+    fn menu_key(&mut self, state: State, key: char, store: &mut MessageStore) {
+        let known = match state {
+            State::MainMenu => matches!(key, '1'..='4' | '*' | '#'),
+            State::Message { .. } => !matches!(key, '1'..='3'),
+            State::GreetingsMenu => matches!(key, '1'..='5' | '*'),
+            _ => false,
+        };
+        if !known {
+            return;
+        }
+        self.out.stop();
+        self.out.clear_timer();
+        match state {
+            State::MainMenu => self.main_menu_key(key, store),
+            State::Message { playing } => self.message_key(key, playing, store),
+            State::GreetingsMenu => self.greetings_key(key, store),
+            _ => {}
         }
     }
 
