@@ -16,20 +16,20 @@ use store::{Config, FieldError};
 /// The built-in piece: 24 s, 8 kHz µ-law, made by `assets/make-hold-music.sh`.
 const BUILT_IN: &[u8] = include_bytes!("../assets/hold-music.wav");
 
-/// The spoken prompts of the call queue, made by `assets/make-prompts.sh`.
-const QUEUE_INTRO: &[u8] = include_bytes!("../assets/prompts/queue-intro.wav");
-const QUEUE_OUTRO: &[u8] = include_bytes!("../assets/prompts/queue-outro.wav");
-const QUEUE_MANY: &[u8] = include_bytes!("../assets/prompts/queue-many.wav");
+/// The spoken prompts of the call queue (English), made by `assets/make-prompts.sh`.
+const QUEUE_INTRO: &[u8] = include_bytes!("../assets/prompts/en/queue-intro.wav");
+const QUEUE_OUTRO: &[u8] = include_bytes!("../assets/prompts/en/queue-outro.wav");
+const QUEUE_MANY: &[u8] = include_bytes!("../assets/prompts/en/queue-many.wav");
 const NUMBERS: [&[u8]; 9] = [
-    include_bytes!("../assets/prompts/number-1.wav"),
-    include_bytes!("../assets/prompts/number-2.wav"),
-    include_bytes!("../assets/prompts/number-3.wav"),
-    include_bytes!("../assets/prompts/number-4.wav"),
-    include_bytes!("../assets/prompts/number-5.wav"),
-    include_bytes!("../assets/prompts/number-6.wav"),
-    include_bytes!("../assets/prompts/number-7.wav"),
-    include_bytes!("../assets/prompts/number-8.wav"),
-    include_bytes!("../assets/prompts/number-9.wav"),
+    include_bytes!("../assets/prompts/en/number-1.wav"),
+    include_bytes!("../assets/prompts/en/number-2.wav"),
+    include_bytes!("../assets/prompts/en/number-3.wav"),
+    include_bytes!("../assets/prompts/en/number-4.wav"),
+    include_bytes!("../assets/prompts/en/number-5.wav"),
+    include_bytes!("../assets/prompts/en/number-6.wav"),
+    include_bytes!("../assets/prompts/en/number-7.wav"),
+    include_bytes!("../assets/prompts/en/number-8.wav"),
+    include_bytes!("../assets/prompts/en/number-9.wav"),
 ];
 
 /// How much music follows the announcement before it is said again.

@@ -1,11 +1,19 @@
 //! Voicemail mailboxes: the store of messages, call recordings and greetings (WAV files
 //! beside an SQLite index), mailbox PINs with lockout, and message-waiting summaries.
 //!
-//! What lives elsewhere: the call flows that play prompts and record callers (they drive
-//! an [`AudioWriter`] with the samples they receive), SIP SUBSCRIBE/NOTIFY (they send the
-//! body [`MessageSummary::to_body`] renders), and email delivery. Nothing here opens a
-//! socket or reads the clock: every operation that depends on time takes `now` as unix
-//! seconds (`u64`).
+//! The [`dialogue`] module holds the voicemail dialogues as sans-IO state machines: a
+//! caller leaving a message ([`dialogue::Deposit`]) and the owner collecting messages,
+//! recording greetings and changing the PIN ([`dialogue::Collect`]). They are fed keys,
+//! ends of plays, silence, hang-ups, recording reports and timers, and answer with actions
+//! (play these prompts, start or finish a recording, hang up, transfer, a mailbox
+//! changed); the names of the spoken prompts are [`dialogue::Prompt`].
+//!
+//! What lives elsewhere: playing and recording audio (the media side feeds an
+//! [`AudioWriter`] with the samples it receives), SIP SUBSCRIBE/NOTIFY (the call server
+//! sends the body [`MessageSummary::to_body`] renders), the prompt files themselves
+//! (`crates/strowger/assets/prompts/`), and email delivery. Nothing here opens a socket or
+//! reads the clock: every operation that depends on time takes `now` as unix seconds
+//! (`u64`) in the store, unix milliseconds (`now_ms`) in the dialogues.
 //!
 //! # Durability
 //!
@@ -44,6 +52,7 @@
 #![warn(missing_docs)]
 
 mod access;
+pub mod dialogue;
 mod error;
 mod greeting;
 mod mailbox;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod call;
+
 use voicemail::{
     CommitOutcome, MailboxId, Message, MessageKind, MessageStore, NewMessage, SAMPLE_RATE,
 };
@@ -17,6 +19,13 @@ pub fn open_store() -> (tempfile::TempDir, MessageStore) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (store, report) = MessageStore::open(dir.path()).expect("the store opens");
     assert!(report.is_clean(), "{report:?}");
+    (dir, store)
+}
+
+/// A store with `options` in a new temporary data directory.
+pub fn open_store_with(options: voicemail::StoreOptions) -> (tempfile::TempDir, MessageStore) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, _) = MessageStore::open_with(dir.path(), options).expect("the store opens");
     (dir, store)
 }
 
