@@ -44,6 +44,10 @@ pub enum MediaError {
     /// Music can be played only as PCMU (0) or PCMA (8).
     #[error("music on hold cannot be played as payload type {0} (only 0 PCMU, 8 PCMA)")]
     UnsupportedPayloadType(u8),
+    /// Telephone-events must use a dynamic payload type (96–127), as SDP negotiates them
+    /// (`a=rtpmap:<pt> telephone-event/8000`).
+    #[error("telephone-events cannot use payload type {0} (only dynamic ones, 96-127)")]
+    DtmfPayloadType(u8),
     /// The relay thread is gone (it stopped after an unrecoverable poll error, or the
     /// engine is shutting down), so the command could not be carried out.
     #[error("the media relay thread has stopped")]

@@ -30,8 +30,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dtmf;
 mod engine;
 mod error;
+mod events;
 mod g711;
 mod mixer;
 mod music;
@@ -46,6 +48,7 @@ mod worker;
 
 pub use engine::{MediaConfig, MediaEngine};
 pub use error::MediaError;
+pub use events::{EventSink, MediaEvent};
 pub use music::{Music, MusicError, MusicProblem, MAX_MUSIC_SECONDS};
 pub use packet::ReceptionReport;
 pub use pool::{PortPair, PortPool};

@@ -20,11 +20,13 @@ use std::time::Instant;
 
 use mio::net::UdpSocket;
 
+use crate::dtmf::DtmfReceiver;
+use crate::events::Events;
 use crate::mixer::{LegKey, MixInput};
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
 use crate::player::{MusicStream, RtpPosition};
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
-use crate::{Direction, LegInfo, Role, SessionId, SessionStats};
+use crate::{Direction, Leg, LegInfo, MediaEvent, Role, SessionId, SessionStats};
 
 /// Which of a leg's two sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +112,8 @@ pub(crate) struct RelayLeg {
     /// The payload type a mix is sent in: chosen for an extra leg, else the G.711 type
     /// the endpoint itself last sent.
     pub(crate) payload_type: Option<u8>,
+    /// Reads the keys the endpoint presses, once told its telephone-event payload type.
+    pub(crate) dtmf: Option<DtmfReceiver>,
 }
 
 impl RelayLeg {
@@ -127,6 +131,7 @@ impl RelayLeg {
             mix: None,
             role: None,
             payload_type: None,
+            dtmf: None,
         }
     }
 
@@ -288,8 +293,8 @@ impl RelaySession {
 
     /// Handles one datagram that arrived on `channel` of leg `leg` (0 A, 1 B, 2 + n extra
     /// n) from `from` in the relay thread's turn at `now`: latches, checks the direction,
-    /// forwards it out of the other leg at once (A and B) and queues it for the mixes
-    /// that hear its leg.
+    /// forwards it out of the other leg at once (A and B), queues it for the mixes that
+    /// hear its leg, and reports the keys it presses to `events`.
     pub(crate) fn relay(
         &mut self,
         leg: LegKey,
@@ -297,7 +302,9 @@ impl RelaySession {
         datagram: &[u8],
         from: SocketAddr,
         now: Instant,
+        events: &Events,
     ) {
+        let id = self.id;
         let Some(this) = self.leg_mut(leg) else {
             return;
         };
@@ -319,9 +326,22 @@ impl RelaySession {
             // Reports sent by this leg's endpoint describe what it receives: keep them on
             // this leg.
             this.record_reports(datagram);
-        } else if let Some(pt @ (0 | 8)) = datagram.get(1).map(|b| b & 0x7f) {
-            if this.role.is_none() {
-                this.payload_type = Some(pt);
+        } else {
+            let payload_type = datagram[1] & 0x7f; // a whole RTP header: checked above
+            if matches!(payload_type, 0 | 8) && this.role.is_none() {
+                this.payload_type = Some(payload_type);
+            }
+            // Telephone-events are read here and relayed below like any packet.
+            if let Some(dtmf) = &mut this.dtmf {
+                if let Some(digit) = dtmf.receive(datagram) {
+                    let leg = Leg::from_key(leg);
+                    tracing::debug!(session = %id, ?leg, %digit, "key pressed");
+                    events.emit(MediaEvent::Digit {
+                        session: id,
+                        leg,
+                        digit,
+                    });
+                }
             }
         }
         let sends = this.direction.endpoint_sends();

@@ -17,10 +17,14 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Poll, Token};
+use mio::{Interest, Poll, Token};
 
+use crate::events::Events;
 use crate::relay::{Channel, RelayLeg, RelaySession};
 use crate::{Direction, Leg, LegStats, MediaError, Music, Role, SessionId, SessionStats};
+
+mod voice;
+pub(crate) use voice::VoiceCommand;
 
 /// The waker's token; sockets count from 1.
 pub(crate) const WAKER: Token = Token(0);
@@ -94,6 +98,8 @@ pub(crate) enum Command {
     /// Replies with the final statistics and the RTP ports to return to the pool, after
     /// the sockets are closed.
     Destroy(SessionId, Reply<(SessionStats, Vec<u16>)>),
+    /// What voicemail and auto attendants need (see `worker::voice`).
+    Voice(VoiceCommand),
     Shutdown,
 }
 
@@ -116,10 +122,12 @@ pub(crate) struct Worker {
     /// Where music packets are built (apart from `buf`, whose length is the largest
     /// datagram `recv_from` can take).
     music_buf: Vec<u8>,
+    /// Where events go.
+    events: Events,
 }
 
 impl Worker {
-    pub(crate) fn new(poll: Poll, commands: Receiver<Command>) -> Self {
+    pub(crate) fn new(poll: Poll, commands: Receiver<Command>, events: Events) -> Self {
         Worker {
             poll,
             commands,
@@ -131,12 +139,13 @@ impl Worker {
             music_slots: HashSet::new(),
             music_due: None,
             music_buf: Vec::with_capacity(256),
+            events,
         }
     }
 
     /// Runs until told to shut down or the engine handle is dropped.
     pub(crate) fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
+        let mut events = mio::Events::with_capacity(1024);
         let mut ready: Vec<Token> = Vec::new();
         loop {
             // Unfinished sockets must not wait for the next event: just look, don't sleep.
@@ -213,7 +222,9 @@ impl Worker {
                 return;
             };
             match port.socket.recv_from(&mut self.buf) {
-                Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from, now),
+                Ok((len, from)) => {
+                    session.relay(leg, channel, &self.buf[..len], from, now, &self.events)
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -329,6 +340,7 @@ impl Worker {
             Command::Destroy(id, reply) => {
                 let _ = reply.send(self.remove(id));
             }
+            Command::Voice(command) => self.execute_voice(command),
             Command::Shutdown => {}
         }
     }
