@@ -41,8 +41,8 @@ pub enum MediaError {
         /// The underlying error.
         source: io::Error,
     },
-    /// Music can be played only as PCMU (0) or PCMA (8).
-    #[error("music on hold cannot be played as payload type {0} (only 0 PCMU, 8 PCMA)")]
+    /// Music, prompts and mixes are sent only as PCMU (0) or PCMA (8).
+    #[error("audio cannot be played or mixed as payload type {0} (only 0 PCMU, 8 PCMA)")]
     UnsupportedPayloadType(u8),
     /// Telephone-events must use a dynamic payload type (96–127), as SDP negotiates them
     /// (`a=rtpmap:<pt> telephone-event/8000`).

@@ -1,4 +1,5 @@
-//! What the relay threads tell call control without being asked: keys pressed.
+//! What the relay threads tell call control without being asked: keys pressed, prompts
+//! that finished.
 //!
 //! Events go to the [`EventSink`] given in [`MediaConfig`](crate::MediaConfig), a
 //! callback the relay thread calls as the event happens. The engine queues nothing and
@@ -30,6 +31,20 @@ pub enum MediaEvent {
         leg: Leg,
         /// `0`–`9`, `*`, `#` or `A`–`D`.
         digit: char,
+    },
+    /// A piece started with [`play`](crate::MediaEngine::play) stopped playing. Every play
+    /// ends with exactly one of these.
+    PlayFinished {
+        /// The session.
+        session: SessionId,
+        /// The leg it played to.
+        leg: Leg,
+        /// The tag given to `play`.
+        tag: u64,
+        /// `false` when the piece played to its end; `true` when it was cut short: by
+        /// [`stop_play`](crate::MediaEngine::stop_play), by another `play` on the same
+        /// leg, or by the leg or session going away.
+        interrupted: bool,
     },
 }
 

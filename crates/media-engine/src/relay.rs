@@ -9,10 +9,10 @@
 //! dropped, so a third party cannot inject audio into the call or steal it. A new SDP
 //! address (`set_remote` with a change) starts the learning again.
 //!
-//! Music on hold: while a leg plays music (see [`crate::player`]), nothing from the other
-//! leg is relayed to it, and the music goes from the leg's own RTP socket to where its
-//! media goes (latched, else SDP), so that the phone sees it come from the address it
-//! already talks to.
+//! Music on hold: while a leg plays music or a prompt (see [`crate::player`]), nothing
+//! from the other leg is relayed to it, and the music goes from the leg's own RTP socket
+//! to where its media goes (latched, else SDP), so that the phone sees it come from the
+//! address it already talks to.
 
 use std::io;
 use std::net::SocketAddr;
@@ -99,7 +99,7 @@ pub(crate) struct RelayLeg {
     pub(crate) info: LegInfo,
     direction: Direction,
     reception: Option<ReceptionStats>,
-    /// The relay's own stream to the endpoint: music on hold, or the leg's mix.
+    /// The relay's own stream to the endpoint: music on hold, prompts, or the leg's mix.
     pub(crate) music: MusicStream,
     music_packets: u64,
     mixed_packets: u64,
@@ -182,6 +182,29 @@ impl RelayLeg {
         });
     }
 
+    /// Cuts short the prompt playing to the endpoint of leg `key` of session `id`, if
+    /// one plays, and reports it; whatever the prompt interrupted goes on. Tells whether
+    /// a prompt played.
+    pub(crate) fn interrupt_prompt(
+        &mut self,
+        id: SessionId,
+        key: LegKey,
+        now: Instant,
+        events: &Events,
+    ) -> bool {
+        let Some(tag) = self.music.stop_prompt() else {
+            return false;
+        };
+        self.resume_own_stream(now);
+        events.emit(MediaEvent::PlayFinished {
+            session: id,
+            leg: Leg::from_key(key),
+            tag,
+            interrupted: true,
+        });
+        true
+    }
+
     pub(crate) fn stats(&self) -> LegStats {
         LegStats {
             rtp: self.rtp.counters,
@@ -221,6 +244,14 @@ impl RelaySession {
             id: self.id,
             leg_a: self.legs[0].stats(),
             leg_b: self.legs[1].stats(),
+        }
+    }
+
+    /// The session is going away: reports the prompts it cuts short.
+    pub(crate) fn close(&mut self, now: Instant, events: &Events) {
+        let id = self.id;
+        for (key, leg) in self.all_legs_mut() {
+            leg.interrupt_prompt(id, key, now, events);
         }
     }
 
@@ -401,11 +432,18 @@ impl RelaySession {
 }
 
 impl RelaySession {
-    /// Sends the packets of the relay's own streams (music, mixes) due at `now` on every
-    /// leg (a few at most per leg, to catch up after a late wake-up); `buf` is scratch
-    /// space. Returns when a packet is due next.
-    pub(crate) fn play_music(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Instant> {
-        for (_, leg) in self.all_legs_mut() {
+    /// Sends the packets of the relay's own streams (music, prompts, mixes) due at `now`
+    /// on every leg (a few at most per leg, to catch up after a late wake-up), and
+    /// reports the prompts that ended; `buf` is scratch space. Returns when a packet is
+    /// due next.
+    pub(crate) fn play_music(
+        &mut self,
+        now: Instant,
+        buf: &mut Vec<u8>,
+        events: &Events,
+    ) -> Option<Instant> {
+        let id = self.id;
+        for (key, leg) in self.all_legs_mut() {
             for _ in 0..MAX_MUSIC_BURST {
                 let music = leg.music.is_playing();
                 if !leg.music.poll_packet(now, buf, leg.mix.as_mut()) {
@@ -422,6 +460,16 @@ impl RelaySession {
                         }
                     }
                 }
+            }
+            if let Some(tag) = leg.music.take_finished() {
+                // Back to the mix, the other party or silence (music went on by itself).
+                leg.resume_own_stream(now);
+                events.emit(MediaEvent::PlayFinished {
+                    session: id,
+                    leg: Leg::from_key(key),
+                    tag,
+                    interrupted: false,
+                });
             }
         }
         self.next_music_due()

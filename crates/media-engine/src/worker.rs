@@ -183,7 +183,9 @@ impl Worker {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if !self.music_slots.is_empty() {
+            // Only when something is due: a turn for packets alone does not walk the
+            // sessions. Every command that makes a stream due sooner sets `music_due`.
+            if self.music_due.is_some_and(|due| due <= Instant::now()) {
                 self.play_music();
             }
         }
@@ -194,12 +196,12 @@ impl Worker {
     fn play_music(&mut self) {
         let now = Instant::now();
         let mut due: Option<Instant> = None;
-        let (slots, buf) = (&mut self.slots, &mut self.music_buf);
+        let (slots, buf, events) = (&mut self.slots, &mut self.music_buf, &self.events);
         self.music_slots.retain(|&slot| {
             let Some(Some(session)) = slots.get_mut(slot) else {
                 return false;
             };
-            match session.play_music(now, buf) {
+            match session.play_music(now, buf, events) {
                 Some(next) => {
                     due = Some(due.map_or(next, |d| d.min(next)));
                     true
@@ -430,7 +432,9 @@ impl Worker {
             leg,
             reason: "is not an extra leg of the session",
         })?;
-        session.rewire(Instant::now());
+        let now = Instant::now();
+        session.rewire(now);
+        removed.interrupt_prompt(id, leg.key(), now, &self.events);
         let registry = self.poll.registry();
         for port in [&mut removed.rtp, &mut removed.rtcp] {
             let _ = registry.deregister(&mut port.socket);
@@ -486,6 +490,7 @@ impl Worker {
         let mut session = self.slots[slot]
             .take()
             .ok_or(MediaError::UnknownSession(id))?;
+        session.close(Instant::now(), &self.events);
         let registry = self.poll.registry();
         let extras = session.extras.iter_mut().flatten();
         for leg in session.legs.iter_mut().chain(extras) {
