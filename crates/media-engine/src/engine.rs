@@ -68,6 +68,7 @@ pub struct MediaEngine {
     // contention on it cannot delay a packet.
     pool: Mutex<PortPool>,
     next_id: AtomicU64,
+    next_recording: AtomicU64,
 }
 
 impl std::fmt::Debug for MediaEngine {
@@ -104,6 +105,7 @@ impl MediaEngine {
             threads,
             pool: Mutex::new(PortPool::new(config.bind_ip, config.port_range)),
             next_id: AtomicU64::new(1),
+            next_recording: AtomicU64::new(1),
         })
     }
 

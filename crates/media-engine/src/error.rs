@@ -18,6 +18,14 @@ pub enum MediaError {
         /// Last port of the configured range.
         last: u16,
     },
+    /// The recording is not (or no longer) one of the session's.
+    #[error("media session {session}: no recording {recording}")]
+    UnknownRecording {
+        /// The session.
+        session: crate::SessionId,
+        /// The recording named.
+        recording: crate::RecordingId,
+    },
     /// The session id is not (or no longer) known to the engine.
     #[error("unknown media session {0}")]
     UnknownSession(crate::SessionId),

@@ -1,5 +1,5 @@
 //! What the relay threads tell call control without being asked: keys pressed, prompts
-//! that finished.
+//! that finished, recordings that fell silent.
 //!
 //! Events go to the [`EventSink`] given in [`MediaConfig`](crate::MediaConfig), a
 //! callback the relay thread calls as the event happens. The engine queues nothing and
@@ -15,7 +15,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{Leg, SessionId};
+use crate::{Leg, RecordingId, SessionId};
 
 /// Something that happened in a session that call control did not ask about just now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,10 +46,25 @@ pub enum MediaEvent {
         /// leg, or by the leg or session going away.
         interrupted: bool,
     },
+    /// A recording with silence detection
+    /// ([`RecordOptions::silence_after`](crate::RecordOptions::silence_after)) has heard
+    /// nothing above its threshold (or no packet at all) for that long. Reported once per
+    /// silent spell: again only after sound, then silence as long again.
+    Silence {
+        /// The session.
+        session: SessionId,
+        /// The recording.
+        recording: RecordingId,
+    },
 }
 
 /// Where the relay threads deliver [`MediaEvent`]s: a callback, called on a relay thread
-/// as each event happens (see the [module documentation](self) for what it may do).
+/// as each event happens, in the order the events of a session happened.
+///
+/// The callback holds up the relay thread while it runs, so it must return at once and
+/// must not panic: an unbounded channel's `send` (`tokio::sync::mpsc::UnboundedSender`,
+/// to bring events into a tokio loop, or `std::sync::mpsc::Sender`) is right; a bounded
+/// channel's blocking `send` is not. The engine itself queues and drops nothing.
 ///
 /// ```
 /// # use media_engine::{EventSink, MediaEvent};

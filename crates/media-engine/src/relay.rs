@@ -25,6 +25,7 @@ use crate::events::Events;
 use crate::mixer::{LegKey, MixInput};
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
 use crate::player::{MusicStream, RtpPosition};
+use crate::recorder::Recorder;
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
 use crate::{Direction, Leg, LegInfo, MediaEvent, Role, SessionId, SessionStats};
 
@@ -227,6 +228,8 @@ pub(crate) struct RelaySession {
     pub(crate) legs: [RelayLeg; 2],
     /// Extra legs by number; a removed one leaves `None`, so numbers stay put.
     pub(crate) extras: Vec<Option<RelayLeg>>,
+    /// Recording taps (usually none or one).
+    pub(crate) recorders: Vec<Recorder>,
 }
 
 impl RelaySession {
@@ -236,6 +239,7 @@ impl RelaySession {
             id,
             legs: [a, b],
             extras: Vec::new(),
+            recorders: Vec::new(),
         }
     }
 
@@ -247,11 +251,15 @@ impl RelaySession {
         }
     }
 
-    /// The session is going away: reports the prompts it cuts short.
+    /// The session is going away: reports the prompts it cuts short, and ends its
+    /// recordings (their last frames go out, then their channels close).
     pub(crate) fn close(&mut self, now: Instant, events: &Events) {
         let id = self.id;
         for (key, leg) in self.all_legs_mut() {
             leg.interrupt_prompt(id, key, now, events);
+        }
+        for recorder in self.recorders.drain(..) {
+            recorder.finish(now);
         }
     }
 
@@ -324,8 +332,8 @@ impl RelaySession {
 
     /// Handles one datagram that arrived on `channel` of leg `leg` (0 A, 1 B, 2 + n extra
     /// n) from `from` in the relay thread's turn at `now`: latches, checks the direction,
-    /// forwards it out of the other leg at once (A and B), queues it for the mixes that
-    /// hear its leg, and reports the keys it presses to `events`.
+    /// forwards it out of the other leg at once (A and B), queues it for the mixes and
+    /// recordings that hear its leg, and reports the keys it presses to `events`.
     pub(crate) fn relay(
         &mut self,
         leg: LegKey,
@@ -387,6 +395,9 @@ impl RelaySession {
                     }
                 }
             }
+            for recorder in &mut self.recorders {
+                recorder.push(leg, datagram, now);
+            }
         }
     }
 
@@ -433,10 +444,10 @@ impl RelaySession {
 
 impl RelaySession {
     /// Sends the packets of the relay's own streams (music, prompts, mixes) due at `now`
-    /// on every leg (a few at most per leg, to catch up after a late wake-up), and
-    /// reports the prompts that ended; `buf` is scratch space. Returns when a packet is
-    /// due next.
-    pub(crate) fn play_music(
+    /// on every leg (a few at most per leg, to catch up after a late wake-up), reports the
+    /// prompts that ended, and runs the recordings' timers (mixed frames, silence); `buf`
+    /// is scratch space. Returns when a timer is due next.
+    pub(crate) fn run_timers(
         &mut self,
         now: Instant,
         buf: &mut Vec<u8>,
@@ -472,12 +483,23 @@ impl RelaySession {
                 });
             }
         }
-        self.next_music_due()
+        for recorder in &mut self.recorders {
+            if recorder.on_timer(now) {
+                tracing::debug!(session = %id, recording = %recorder.id, "silence");
+                events.emit(MediaEvent::Silence {
+                    session: id,
+                    recording: recorder.id,
+                });
+            }
+        }
+        self.next_due()
     }
 
-    /// When the next packet of the relay's own streams is due, if any leg has one.
-    pub(crate) fn next_music_due(&self) -> Option<Instant> {
-        self.all_legs().filter_map(|l| l.music.next_due()).min()
+    /// When the next timer is due: a packet of the relay's own streams, a recording's.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        let streams = self.all_legs().filter_map(|l| l.music.next_due());
+        let recorders = self.recorders.iter().filter_map(Recorder::next_due);
+        streams.chain(recorders).min()
     }
 }
 

@@ -8,8 +8,9 @@
 //! disk, a lock shared with signalling, or a blocking call, so only the relay's own work
 //! can delay a packet.
 //!
-//! Music on hold is paced by the same loop: the poll timeout is the instant the next music
-//! packet is due (of any session), and each turn ends by sending the packets that are due.
+//! Music on hold, prompts and mixes are paced by the same loop, and so are mixed recordings
+//! and silence detection: the poll timeout is the instant the next of these timers is due
+//! (of any session), and a turn at or after it ends by running the timers that are due.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -115,10 +116,11 @@ pub(crate) struct Worker {
     /// readiness no new event would come for them.
     unfinished: Vec<Token>,
     buf: Vec<u8>,
-    /// Slots of the sessions that play music on some leg.
-    music_slots: HashSet<usize>,
-    /// When the next music packet is due.
-    music_due: Option<Instant>,
+    /// Slots of the sessions with timers: an own stream (music, prompt, mix) on some leg,
+    /// or a recording that needs the clock.
+    timed_slots: HashSet<usize>,
+    /// When the next timer is due.
+    timer_due: Option<Instant>,
     /// Where music packets are built (apart from `buf`, whose length is the largest
     /// datagram `recv_from` can take).
     music_buf: Vec<u8>,
@@ -136,8 +138,8 @@ impl Worker {
             by_id: HashMap::new(),
             unfinished: Vec::new(),
             buf: vec![0; MAX_DATAGRAM],
-            music_slots: HashSet::new(),
-            music_due: None,
+            timed_slots: HashSet::new(),
+            timer_due: None,
             music_buf: Vec::with_capacity(256),
             events,
         }
@@ -149,11 +151,11 @@ impl Worker {
         let mut ready: Vec<Token> = Vec::new();
         loop {
             // Unfinished sockets must not wait for the next event: just look, don't sleep.
-            // Otherwise sleep until the next music packet is due (mio rounds up to whole
+            // Otherwise sleep until the next timer is due (mio rounds up to whole
             // milliseconds, so a packet goes out at most a millisecond late, and the
             // next one is still due on the 20 ms grid).
             let timeout = if self.unfinished.is_empty() {
-                self.music_due
+                self.timer_due
                     .map(|due| due.saturating_duration_since(Instant::now()))
             } else {
                 Some(Duration::ZERO)
@@ -184,24 +186,24 @@ impl Worker {
                 }
             }
             // Only when something is due: a turn for packets alone does not walk the
-            // sessions. Every command that makes a stream due sooner sets `music_due`.
-            if self.music_due.is_some_and(|due| due <= Instant::now()) {
-                self.play_music();
+            // sessions. Every command that makes a stream due sooner sets `timer_due`.
+            if self.timer_due.is_some_and(|due| due <= Instant::now()) {
+                self.run_timers();
             }
         }
     }
 
-    /// Sends the music packets that are due, forgets sessions that stopped playing, and
-    /// notes when music is due next.
-    fn play_music(&mut self) {
+    /// Runs the timers that are due (music packets, mixed frames, silence checks), forgets
+    /// sessions without timers, and notes when a timer is due next.
+    fn run_timers(&mut self) {
         let now = Instant::now();
         let mut due: Option<Instant> = None;
         let (slots, buf, events) = (&mut self.slots, &mut self.music_buf, &self.events);
-        self.music_slots.retain(|&slot| {
+        self.timed_slots.retain(|&slot| {
             let Some(Some(session)) = slots.get_mut(slot) else {
                 return false;
             };
-            match session.play_music(now, buf, events) {
+            match session.run_timers(now, buf, events) {
                 Some(next) => {
                     due = Some(due.map_or(next, |d| d.min(next)));
                     true
@@ -209,7 +211,7 @@ impl Worker {
                 None => false,
             }
         });
-        self.music_due = due;
+        self.timer_due = due;
     }
 
     /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
@@ -280,12 +282,12 @@ impl Worker {
                     l.music.start(now, music, payload_type, relayed);
                 });
                 if result.is_ok() {
-                    self.stream_starts(id, now);
+                    self.timers_changed(id, now);
                 }
                 let _ = reply.send(result);
             }
             Command::StopMusic { id, leg, reply } => {
-                // The session leaves `music_slots` at the next turn that finds it silent;
+                // The session leaves `timed_slots` at the next turn that finds it silent;
                 // a leg with a mix goes back to sending it.
                 let now = Instant::now();
                 let result = self.leg_mut(id, leg).map(|l| {
@@ -326,7 +328,7 @@ impl Worker {
                     Ok(())
                 });
                 if result.is_ok() {
-                    self.stream_starts(id, now);
+                    self.timers_changed(id, now);
                 }
                 let _ = reply.send(result);
             }
@@ -365,13 +367,14 @@ impl Worker {
             })
     }
 
-    /// A stream of the relay's own (music or a mix) may have started in session `id`:
-    /// the end of this turn sends its first packet.
-    fn stream_starts(&mut self, id: SessionId, now: Instant) {
+    /// A stream of the relay's own (music, a prompt or a mix) may have started in session
+    /// `id`, or a recording needs the clock: the end of this turn runs its timers (and
+    /// sends a stream's first packet).
+    fn timers_changed(&mut self, id: SessionId, now: Instant) {
         if let Some(&slot) = self.by_id.get(&id) {
-            self.music_slots.insert(slot);
+            self.timed_slots.insert(slot);
         }
-        self.music_due = Some(now);
+        self.timer_due = Some(now);
     }
 
     fn add_leg(
@@ -414,7 +417,7 @@ impl Worker {
         let now = Instant::now();
         session.rewire(now);
         tracing::debug!(session = %id, leg = n, ?role, "extra leg joins");
-        self.stream_starts(id, now);
+        self.timers_changed(id, now);
         Ok(number)
     }
 
@@ -500,7 +503,7 @@ impl Worker {
                 let _ = registry.deregister(&mut port.socket);
             }
         }
-        self.music_slots.remove(&slot);
+        self.timed_slots.remove(&slot);
         // Tokens of this slot may still sit in `unfinished`; the empty slot (or its next
         // occupant, whose read would just see `WouldBlock`) makes that harmless.
         self.free_slots.push(slot);

@@ -1,10 +1,15 @@
 //! The commands voicemail and auto attendants need: the keys a caller presses, prompts
-//! played once.
+//! played once, and recordings.
 
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::sync::Arc;
 
 use crate::worker::{Command, VoiceCommand};
-use crate::{Leg, MediaEngine, MediaError, Music, SessionId};
+use crate::{
+    Leg, MediaEngine, MediaError, Music, RecordOptions, RecordSource, Recording, RecordingId,
+    RecordingStats, SessionId,
+};
 
 impl MediaEngine {
     /// Tells the engine which payload type `leg`'s endpoint uses for RFC 4733
@@ -84,6 +89,105 @@ impl MediaEngine {
             Command::Voice(VoiceCommand::StopPlay {
                 id: session,
                 leg,
+                reply,
+            })
+        })
+    }
+
+    /// Starts recording `source` of a session: what one leg's endpoint sends (a caller
+    /// leaving a message; an unused leg B does not matter), or legs A and B mixed (call
+    /// recording). The relay thread decodes G.711 (payload types 0 and 8; others are
+    /// ignored and counted) and delivers 20 ms frames of 8 kHz linear samples into
+    /// [`Recording::frames`], a channel of `options.queue_frames` frames, read by a
+    /// consumer on another thread; when it is full, frames are dropped and counted, never
+    /// waited for. Packets lost on the way are filled with silence (at most
+    /// [`MAX_GAP`](crate::MAX_GAP) per gap) so that the recording lasts as long as the
+    /// call; a mixed recording takes a frame every 20 ms on the relay's clock. With
+    /// `options.silence_after`, [`MediaEvent::Silence`](crate::MediaEvent::Silence)
+    /// reports a silent spell that long. See `recorder` for the details.
+    ///
+    /// A session may have several recordings. They end with
+    /// [`stop_recording`](Self::stop_recording), or with the session.
+    ///
+    /// Errors: [`MediaError::InvalidLeg`] for a leg not in the session, and those of
+    /// every command.
+    pub fn start_recording(
+        &self,
+        session: SessionId,
+        source: RecordSource,
+        options: RecordOptions,
+    ) -> Result<Recording, MediaError> {
+        let id = RecordingId(self.next_recording.fetch_add(1, Ordering::Relaxed));
+        let (frames, receiver) = mpsc::sync_channel(options.queue_frames.max(1));
+        self.ask(session, |reply| {
+            Command::Voice(VoiceCommand::StartRecording {
+                id: session,
+                recording: id,
+                source,
+                options,
+                frames,
+                reply,
+            })
+        })?;
+        Ok(Recording {
+            id,
+            frames: receiver,
+        })
+    }
+
+    /// Pauses a recording (a call put on hold): nothing is recorded, no gap is filled for
+    /// the pause, and no silence is detected, until
+    /// [`resume_recording`](Self::resume_recording). Pausing a paused one changes
+    /// nothing.
+    ///
+    /// Errors: [`MediaError::UnknownRecording`] and those of every command.
+    pub fn pause_recording(
+        &self,
+        session: SessionId,
+        recording: RecordingId,
+    ) -> Result<(), MediaError> {
+        self.ask(session, |reply| {
+            Command::Voice(VoiceCommand::PauseRecording {
+                id: session,
+                recording,
+                pause: true,
+                reply,
+            })
+        })
+    }
+
+    /// Resumes a paused recording (resuming one that runs changes nothing).
+    ///
+    /// Errors: [`MediaError::UnknownRecording`] and those of every command.
+    pub fn resume_recording(
+        &self,
+        session: SessionId,
+        recording: RecordingId,
+    ) -> Result<(), MediaError> {
+        self.ask(session, |reply| {
+            Command::Voice(VoiceCommand::PauseRecording {
+                id: session,
+                recording,
+                pause: false,
+                reply,
+            })
+        })
+    }
+
+    /// Ends a recording: a last part-filled frame goes out padded with silence, then the
+    /// channel closes (the consumer's `recv` fails once it has taken every frame).
+    /// Returns what the recording did: frames delivered and dropped, packets ignored.
+    ///
+    /// Errors: [`MediaError::UnknownRecording`] and those of every command.
+    pub fn stop_recording(
+        &self,
+        session: SessionId,
+        recording: RecordingId,
+    ) -> Result<RecordingStats, MediaError> {
+        self.ask(session, |reply| {
+            Command::Voice(VoiceCommand::StopRecording {
+                id: session,
+                recording,
                 reply,
             })
         })

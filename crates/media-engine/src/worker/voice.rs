@@ -1,12 +1,18 @@
 //! The relay thread's side of what voicemail and auto attendants need: reading the keys
-//! callers press, and playing prompts once.
+//! callers press, playing prompts once, and recording.
 
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::dtmf::DtmfReceiver;
+use crate::recorder::Recorder;
+use crate::relay::RelaySession;
 use crate::worker::{Reply, Worker};
-use crate::{Leg, MediaEvent, Music, SessionId};
+use crate::{
+    AudioFrame, Leg, MediaError, MediaEvent, Music, RecordOptions, RecordSource, RecordingId,
+    RecordingStats, SessionId,
+};
 
 /// Commands for voicemail and auto attendants, carried by `Command::Voice`.
 #[derive(Debug)]
@@ -32,6 +38,27 @@ pub(crate) enum VoiceCommand {
         id: SessionId,
         leg: Leg,
         reply: Reply<bool>,
+    },
+    StartRecording {
+        id: SessionId,
+        recording: RecordingId,
+        source: RecordSource,
+        options: RecordOptions,
+        frames: SyncSender<AudioFrame>,
+        reply: Reply<()>,
+    },
+    /// Pauses (`pause`) or resumes a recording.
+    PauseRecording {
+        id: SessionId,
+        recording: RecordingId,
+        pause: bool,
+        reply: Reply<()>,
+    },
+    /// Ends a recording; replies with its statistics once its channel is closed.
+    StopRecording {
+        id: SessionId,
+        recording: RecordingId,
+        reply: Reply<RecordingStats>,
     },
 }
 
@@ -89,7 +116,7 @@ impl Worker {
                         tag,
                         interrupted: false,
                     }),
-                    Ok(false) => self.stream_starts(id, now),
+                    Ok(false) => self.timers_changed(id, now),
                     Err(_) => {}
                 }
                 let _ = reply.send(result.map(drop));
@@ -101,10 +128,84 @@ impl Worker {
                     .map(|l| l.interrupt_prompt(id, leg.key(), now, &events));
                 if let Ok(true) = result {
                     // The leg may go back to a mix, due at once.
-                    self.stream_starts(id, now);
+                    self.timers_changed(id, now);
                 }
+                let _ = reply.send(result);
+            }
+            VoiceCommand::StartRecording {
+                id,
+                recording,
+                source,
+                options,
+                frames,
+                reply,
+            } => {
+                let now = Instant::now();
+                let key = match source {
+                    RecordSource::Leg(leg) => self.leg_mut(id, leg).map(|_| Some(leg.key())),
+                    RecordSource::Mixed => self.session_mut(id).map(|_| None),
+                };
+                let result = key.and_then(|key| {
+                    let recorder = Recorder::new(recording, key, &options, frames, now);
+                    self.session_mut(id)?.recorders.push(recorder);
+                    tracing::debug!(session = %id, %recording, ?source, "recording starts");
+                    Ok(())
+                });
+                if result.is_ok() {
+                    self.timers_changed(id, now);
+                }
+                let _ = reply.send(result);
+            }
+            VoiceCommand::PauseRecording {
+                id,
+                recording,
+                pause,
+                reply,
+            } => {
+                let now = Instant::now();
+                let result = self.session_mut(id).and_then(|s| {
+                    let recorder = recorder(s, recording)?;
+                    if pause {
+                        recorder.pause();
+                    } else {
+                        recorder.resume(now);
+                    }
+                    Ok(())
+                });
+                if result.is_ok() && !pause {
+                    self.timers_changed(id, now);
+                }
+                let _ = reply.send(result);
+            }
+            VoiceCommand::StopRecording {
+                id,
+                recording,
+                reply,
+            } => {
+                let result = self.session_mut(id).and_then(|s| {
+                    let at = s.recorders.iter().position(|r| r.id == recording);
+                    let at = at.ok_or(MediaError::UnknownRecording {
+                        session: id,
+                        recording,
+                    })?;
+                    tracing::debug!(session = %id, %recording, "recording stops");
+                    Ok(s.recorders.swap_remove(at).finish(Instant::now()))
+                });
                 let _ = reply.send(result);
             }
         }
     }
+}
+
+/// The session's recording `id`.
+fn recorder(session: &mut RelaySession, id: RecordingId) -> Result<&mut Recorder, MediaError> {
+    let session_id = session.id;
+    session
+        .recorders
+        .iter_mut()
+        .find(|r| r.id == id)
+        .ok_or(MediaError::UnknownRecording {
+            session: session_id,
+            recording: id,
+        })
 }
