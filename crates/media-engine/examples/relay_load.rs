@@ -161,6 +161,7 @@ fn main() {
         bind_ip: "127.0.0.1".parse().unwrap(),
         port_range: o.first_port..=o.first_port.saturating_add(20_000),
         threads: o.threads,
+        ..MediaConfig::default()
     })
     .expect("engine starts");
 

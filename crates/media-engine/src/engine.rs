@@ -10,13 +10,16 @@ use std::thread::{self, JoinHandle};
 
 use mio::{Poll, Waker};
 
+use crate::events::Events;
 use crate::pool::{PortPair, PortPool};
 use crate::relay::{RelayLeg, RelaySession};
 use crate::worker::{Command, Worker, WAKER};
 use crate::{
-    Direction, Leg, LegInfo, LegStats, MediaError, Music, Role, SessionHandle, SessionId,
-    SessionStats,
+    Direction, EventSink, Leg, LegInfo, LegStats, MediaError, Music, Role, SessionHandle,
+    SessionId, SessionStats,
 };
+
+mod voice;
 
 /// How the media engine is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,9 @@ pub struct MediaConfig {
     /// them in turn; one thread relays a thousand G.711 calls with room to spare, so more
     /// threads are for bigger machines, not for correctness.
     pub threads: usize,
+    /// Where the relay threads deliver [`MediaEvent`](crate::MediaEvent)s (keys pressed,
+    /// prompts finished, silence); default `None`: logged and discarded.
+    pub events: Option<EventSink>,
 }
 
 impl Default for MediaConfig {
@@ -37,6 +43,7 @@ impl Default for MediaConfig {
             bind_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port_range: 10000..=20000,
             threads: 1,
+            events: None,
         }
     }
 }
@@ -61,6 +68,7 @@ pub struct MediaEngine {
     // contention on it cannot delay a packet.
     pool: Mutex<PortPool>,
     next_id: AtomicU64,
+    next_recording: AtomicU64,
 }
 
 impl std::fmt::Debug for MediaEngine {
@@ -82,7 +90,7 @@ impl MediaEngine {
             let waker = Waker::new(poll.registry(), WAKER)
                 .map_err(|e| MediaError::io("creating a media waker", e))?;
             let (commands, receiver) = mpsc::channel();
-            let worker = Worker::new(poll, receiver);
+            let worker = Worker::new(poll, receiver, Events::new(config.events.clone()));
             let thread = thread::Builder::new()
                 .name(format!("media-relay-{n}"))
                 .spawn(move || worker.run())
@@ -97,6 +105,7 @@ impl MediaEngine {
             threads,
             pool: Mutex::new(PortPool::new(config.bind_ip, config.port_range)),
             next_id: AtomicU64::new(1),
+            next_recording: AtomicU64::new(1),
         })
     }
 

@@ -18,6 +18,14 @@ pub enum MediaError {
         /// Last port of the configured range.
         last: u16,
     },
+    /// The recording is not (or no longer) one of the session's.
+    #[error("media session {session}: no recording {recording}")]
+    UnknownRecording {
+        /// The session.
+        session: crate::SessionId,
+        /// The recording named.
+        recording: crate::RecordingId,
+    },
     /// The session id is not (or no longer) known to the engine.
     #[error("unknown media session {0}")]
     UnknownSession(crate::SessionId),
@@ -41,9 +49,13 @@ pub enum MediaError {
         /// The underlying error.
         source: io::Error,
     },
-    /// Music can be played only as PCMU (0) or PCMA (8).
-    #[error("music on hold cannot be played as payload type {0} (only 0 PCMU, 8 PCMA)")]
+    /// Music, prompts and mixes are sent only as PCMU (0) or PCMA (8).
+    #[error("audio cannot be played or mixed as payload type {0} (only 0 PCMU, 8 PCMA)")]
     UnsupportedPayloadType(u8),
+    /// Telephone-events must use a dynamic payload type (96–127), as SDP negotiates them
+    /// (`a=rtpmap:<pt> telephone-event/8000`).
+    #[error("telephone-events cannot use payload type {0} (only dynamic ones, 96-127)")]
+    DtmfPayloadType(u8),
     /// The relay thread is gone (it stopped after an unrecoverable poll error, or the
     /// engine is shutting down), so the command could not be carried out.
     #[error("the media relay thread has stopped")]

@@ -26,18 +26,39 @@
 //! decoded, added and encoded again every 20 ms (see `mixer`), sent as the leg's own
 //! stream like music.
 //!
-//! Not here (yet): transcoding beyond G.711, recording, SRTP.
+//! Voicemail and auto attendants (a session whose leg B is never used works as well as a
+//! call):
+//! - [`set_dtmf_payload_type`](MediaEngine::set_dtmf_payload_type) reads the RFC 4733
+//!   telephone-events a leg's endpoint sends (see `dtmf`): each key press is reported
+//!   once, as it starts, and still relayed;
+//! - [`play`](MediaEngine::play) plays a prompt once on the leg's own stream, in front of
+//!   music on hold, then goes back to what the leg heard before;
+//!   [`stop_play`](MediaEngine::stop_play) cuts it short;
+//! - [`start_recording`](MediaEngine::start_recording) taps one leg, or A and B mixed,
+//!   and hands 20 ms frames of decoded G.711 to a consumer thread through a bounded
+//!   channel (see `recorder`): lost packets become silence, a full channel drops frames
+//!   and counts them, silence can be detected; recordings pause, resume and stop.
+//!
+//! What happens without being asked — a key pressed, a prompt finished, a silence — comes
+//! as a [`MediaEvent`] to the [`EventSink`] callback given in [`MediaConfig`], called on
+//! the relay thread (see `events`).
+//!
+//! Not here (yet): transcoding beyond G.711, SRTP, writing recordings to files (the
+//! consumer's job), DTMF by SIP INFO (signalling, not media).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod dtmf;
 mod engine;
 mod error;
+mod events;
 mod g711;
 mod mixer;
 mod music;
 mod packet;
 mod player;
 mod pool;
+mod recorder;
 mod relay;
 mod session;
 mod stats;
@@ -46,9 +67,14 @@ mod worker;
 
 pub use engine::{MediaConfig, MediaEngine};
 pub use error::MediaError;
+pub use events::{EventSink, MediaEvent};
 pub use music::{Music, MusicError, MusicProblem, MAX_MUSIC_SECONDS};
 pub use packet::ReceptionReport;
 pub use pool::{PortPair, PortPool};
+pub use recorder::{
+    AudioFrame, RecordOptions, RecordSource, Recording, RecordingId, RecordingStats,
+    DEFAULT_SILENCE_THRESHOLD_DBFS, MAX_GAP,
+};
 pub use session::{Direction, Leg, LegInfo, Role, SessionHandle, SessionId};
 pub use stats::{LegStats, PacketCounters, ReceptionStats, SessionStats};
 pub use wav::WavProblem;

@@ -95,6 +95,26 @@ impl MixInput {
     /// Takes one 20 ms frame from every source, mixes it and appends it to `out` encoded
     /// as `payload_type` (0 PCMU, else PCMA). A source without audio adds silence.
     pub(crate) fn mix_frame(&mut self, payload_type: u8, out: &mut Vec<u8>) {
+        self.sum_frame();
+        let encode = if payload_type == 0 {
+            g711::linear_to_ulaw
+        } else {
+            g711::linear_to_alaw
+        };
+        out.extend(self.sum.iter().map(|&s| encode(saturate(s))));
+    }
+
+    /// Takes one 20 ms frame from every source and mixes it into `out` as linear samples
+    /// (a call recording). A source without audio adds silence.
+    pub(crate) fn mix_linear(&mut self, out: &mut [i16; FRAME_SAMPLES]) {
+        self.sum_frame();
+        for (out, &sum) in out.iter_mut().zip(&self.sum) {
+            *out = saturate(sum);
+        }
+    }
+
+    /// Sums one frame of every flowing source into `sum`.
+    fn sum_frame(&mut self) {
         self.sum.iter_mut().for_each(|s| *s = 0);
         for source in &mut self.sources {
             if !source.flowing && source.samples.len() >= START_DEPTH {
@@ -112,17 +132,12 @@ impl MixInput {
                 *sum += i32::from(sample);
             }
         }
-        let encode = if payload_type == 0 {
-            g711::linear_to_ulaw
-        } else {
-            g711::linear_to_alaw
-        };
-        out.extend(
-            self.sum
-                .iter()
-                .map(|&s| encode(s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16)),
-        );
     }
+}
+
+/// A sum clamped to the sample range: loud sources saturate instead of wrapping.
+fn saturate(sum: i32) -> i16 {
+    sum.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
 
 /// The payload type and payload of an RTP packet, without CSRCs, header extension and
@@ -191,6 +206,14 @@ mod tests {
         let mut out = Vec::new();
         mix.mix_frame(0, &mut out);
         assert!(decoded(&out).iter().all(|&s| s > 30000));
+        let mut mix = MixInput::new(&[0, 2]);
+        for _ in 0..2 {
+            mix.push(0, &packet(0, &ulaw_frame(-30000)));
+            mix.push(2, &packet(0, &ulaw_frame(-30000)));
+        }
+        let mut linear = [0; FRAME_SAMPLES];
+        mix.mix_linear(&mut linear);
+        assert!(linear.iter().all(|&s| s == i16::MIN));
     }
 
     #[test]

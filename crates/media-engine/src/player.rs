@@ -21,6 +21,14 @@
 //! went out, so a thread woken a little late does not drift. A thread woken very late
 //! (more than [`MAX_LATE`]) skips the packets it missed instead of sending a burst the
 //! phone's jitter buffer would throw away.
+//!
+//! Prompts (voicemail greetings, menus) are pieces played once on the same stream, so
+//! their numbers continue like music's. A prompt is in front of everything: music on hold
+//! started or stopped while a prompt plays changes what comes after it, not the prompt.
+//! When a prompt ends (the last packet padded with silence) the stream goes back to the
+//! music it interrupted, from where it was; else it stops, and the relay goes back to the
+//! leg's mix or to relaying the other party (for a leg without one: silence), and reports
+//! the prompt's tag.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -64,8 +72,22 @@ impl RtpPosition {
 enum Content {
     /// A piece of music, looping; `offset` is the next sample to send.
     Music { music: Arc<Music>, offset: usize },
+    /// A prompt, played once; then `tag` is reported.
+    Prompt {
+        music: Arc<Music>,
+        offset: usize,
+        tag: u64,
+    },
     /// The leg's mix of other legs (see [`crate::mixer`]), passed to each poll.
     Mix,
+}
+
+/// Music on hold waiting behind a prompt, to go on where it was.
+#[derive(Debug)]
+struct HeldMusic {
+    music: Arc<Music>,
+    payload_type: u8,
+    offset: usize,
 }
 
 /// What is playing now.
@@ -90,6 +112,10 @@ pub(crate) struct MusicStream {
     /// When the last packet sent was due.
     last_due: Option<Instant>,
     playing: Option<Playing>,
+    /// Music on hold behind the prompt that plays.
+    held: Option<HeldMusic>,
+    /// The tag of a prompt that played to its end, for the relay to report.
+    finished: Option<u64>,
 }
 
 impl MusicStream {
@@ -108,18 +134,24 @@ impl MusicStream {
             timestamp,
             last_due: None,
             playing: None,
+            held: None,
+            finished: None,
         }
     }
 
-    /// Whether music (not a mix) is playing.
+    /// Whether music or a prompt (not a mix) is playing.
     pub(crate) fn is_playing(&self) -> bool {
-        matches!(
-            self.playing,
-            Some(Playing {
-                content: Content::Music { .. },
-                ..
-            })
-        )
+        self.playing
+            .as_ref()
+            .is_some_and(|p| !matches!(p.content, Content::Mix))
+    }
+
+    /// The tag of the prompt that plays, if one does.
+    pub(crate) fn prompt(&self) -> Option<u64> {
+        match self.playing.as_ref()?.content {
+            Content::Prompt { tag, .. } => Some(tag),
+            _ => None,
+        }
     }
 
     /// When the next packet is due, if music is playing.
@@ -131,7 +163,8 @@ impl MusicStream {
     /// last packet relayed to the endpoint, if any, whose numbers the music continues when
     /// it is more recent than the last music packet. Starting what already plays changes
     /// nothing, so that a repeated hold (a session refresh while on hold) does not restart
-    /// the tune. The caller checks `payload_type` (0 or 8).
+    /// the tune. While a prompt plays, the music waits behind it. The caller checks
+    /// `payload_type` (0 or 8).
     pub(crate) fn start(
         &mut self,
         now: Instant,
@@ -140,6 +173,19 @@ impl MusicStream {
         relayed: Option<RtpPosition>,
     ) {
         if let Some(p) = &mut self.playing {
+            if let Content::Prompt { .. } = p.content {
+                // Behind the prompt; the same piece again keeps its place.
+                if !self.held.as_ref().is_some_and(|h| {
+                    Arc::ptr_eq(&h.music, &music) && h.payload_type == payload_type
+                }) {
+                    self.held = Some(HeldMusic {
+                        music,
+                        payload_type,
+                        offset: 0,
+                    });
+                }
+                return;
+            }
             if let Content::Music { music: current, .. } = &p.content {
                 if Arc::ptr_eq(current, &music) && p.payload_type == payload_type {
                     return;
@@ -169,6 +215,9 @@ impl MusicStream {
         relayed: Option<RtpPosition>,
     ) {
         if let Some(p) = &mut self.playing {
+            if matches!(p.content, Content::Prompt { .. }) {
+                return; // the mix follows the prompt
+            }
             if !matches!(p.content, Content::Mix) || p.payload_type != payload_type {
                 p.content = Content::Mix;
                 p.payload_type = payload_type;
@@ -214,9 +263,79 @@ impl MusicStream {
         });
     }
 
-    /// Stops the music; the stream's identity stays for the next spell.
+    /// Plays `music` once, in front of what plays (the caller checks `payload_type`: 0
+    /// or 8; and that the piece is not empty). Music on hold it interrupts goes on after
+    /// it; a prompt it interrupts is over: its tag is returned, to be reported.
+    pub(crate) fn play(
+        &mut self,
+        now: Instant,
+        music: Arc<Music>,
+        payload_type: u8,
+        tag: u64,
+        relayed: Option<RtpPosition>,
+    ) -> Option<u64> {
+        let prompt = Content::Prompt {
+            music,
+            offset: 0,
+            tag,
+        };
+        let Some(p) = &mut self.playing else {
+            self.begin(now, prompt, payload_type, relayed);
+            return None;
+        };
+        let before = std::mem::replace(&mut p.content, prompt);
+        let before_type = std::mem::replace(&mut p.payload_type, payload_type);
+        p.marker = true;
+        match before {
+            Content::Music { music, offset } => {
+                self.held = Some(HeldMusic {
+                    music,
+                    payload_type: before_type,
+                    offset,
+                });
+                None
+            }
+            Content::Prompt { tag, .. } => Some(tag),
+            Content::Mix => None,
+        }
+    }
+
+    /// Cuts the prompt short, if one plays, and returns its tag; what it interrupted
+    /// goes on (see [`end_prompt`](Self::end_prompt)).
+    pub(crate) fn stop_prompt(&mut self) -> Option<u64> {
+        let tag = self.prompt()?;
+        self.end_prompt();
+        Some(tag)
+    }
+
+    /// The tag of a prompt that played to its end since the last call.
+    pub(crate) fn take_finished(&mut self) -> Option<u64> {
+        self.finished.take()
+    }
+
+    /// After a prompt: the music it held back goes on, in the stream's rhythm, or the
+    /// stream stops (the relay then starts the leg's mix, if it has one).
+    fn end_prompt(&mut self) {
+        match (self.held.take(), &mut self.playing) {
+            (Some(held), Some(p)) => {
+                p.content = Content::Music {
+                    music: held.music,
+                    offset: held.offset,
+                };
+                p.payload_type = held.payload_type;
+                p.marker = true;
+            }
+            _ => self.playing = None,
+        }
+    }
+
+    /// Stops the music (the stream's identity stays for the next spell), or the mix. A
+    /// prompt plays on: only the music behind it is forgotten.
     pub(crate) fn stop(&mut self) {
-        self.playing = None;
+        self.held = None;
+        if self.prompt().is_none() {
+            self.playing = None;
+        }
     }
 
     /// Writes the RTP packet due at `now`, if one is, into `buf` (cleared first); a mix
@@ -238,9 +357,17 @@ impl MusicStream {
         if late > MAX_LATE {
             let missed = (late.as_micros() / FRAME.as_micros()) as u32;
             p.due += FRAME * missed;
-            if let Content::Music { music, offset } = &mut p.content {
-                let len = music.encoded(p.payload_type).map_or(1, |s| s.len().max(1));
-                *offset = (*offset + missed as usize * FRAME_SAMPLES) % len;
+            match &mut p.content {
+                Content::Music { music, offset } => {
+                    let len = music.encoded(p.payload_type).map_or(1, |s| s.len().max(1));
+                    *offset = (*offset + missed as usize * FRAME_SAMPLES) % len;
+                }
+                // A prompt that ran out meanwhile sends one packet of silence and ends.
+                Content::Prompt { music, offset, .. } => {
+                    let len = music.encoded(p.payload_type).map_or(0, <[u8]>::len);
+                    *offset = (*offset + missed as usize * FRAME_SAMPLES).min(len);
+                }
+                Content::Mix => {}
             }
             self.timestamp = self
                 .timestamp
@@ -252,6 +379,7 @@ impl MusicStream {
         buf.extend_from_slice(&self.seq.to_be_bytes());
         buf.extend_from_slice(&self.timestamp.to_be_bytes());
         buf.extend_from_slice(&self.ssrc.to_be_bytes());
+        let mut ended = None;
         match &mut p.content {
             Content::Music { music, offset } => {
                 let Some(samples) = music.encoded(p.payload_type).filter(|s| !s.is_empty()) else {
@@ -267,12 +395,20 @@ impl MusicStream {
                     missing -= take;
                 }
             }
+            Content::Prompt { music, offset, tag } => {
+                let samples = music.encoded(p.payload_type).unwrap_or_default();
+                let rest = samples.get(*offset..).unwrap_or_default();
+                let take = rest.len().min(FRAME_SAMPLES);
+                buf.extend_from_slice(&rest[..take]);
+                buf.resize(RTP_HEADER_LEN + FRAME_SAMPLES, silence(p.payload_type));
+                *offset += take;
+                if *offset >= samples.len() {
+                    ended = Some(*tag);
+                }
+            }
             Content::Mix => match mix {
                 Some(mix) => mix.mix_frame(p.payload_type, buf),
-                None => {
-                    let silence = if p.payload_type == 0 { 0xff } else { 0xd5 };
-                    buf.resize(RTP_HEADER_LEN + FRAME_SAMPLES, silence);
-                }
+                None => buf.resize(RTP_HEADER_LEN + FRAME_SAMPLES, silence(p.payload_type)),
             },
         }
         debug_assert_eq!(buf.len(), RTP_HEADER_LEN + FRAME_SAMPLES);
@@ -281,7 +417,20 @@ impl MusicStream {
         self.last_due = Some(p.due);
         p.due += FRAME;
         p.marker = false;
+        if let Some(tag) = ended {
+            self.finished = Some(tag);
+            self.end_prompt();
+        }
         true
+    }
+}
+
+/// The code of a silent sample: µ-law for 0, else A-law.
+fn silence(payload_type: u8) -> u8 {
+    if payload_type == 0 {
+        0xff
+    } else {
+        0xd5
     }
 }
 
@@ -298,188 +447,4 @@ fn random_u64() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wav::tests::wav;
-
-    /// Music whose µ-law bytes count 0, 1, 2, … (`len` of them), to see where packets cut.
-    fn counting(len: usize) -> Arc<Music> {
-        let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        Arc::new(Music::from_wav("count", &wav(7, 1, 8000, 8, &data)).unwrap())
-    }
-
-    struct Packet {
-        marker: bool,
-        pt: u8,
-        seq: u16,
-        ts: u32,
-        ssrc: u32,
-        payload: Vec<u8>,
-    }
-
-    fn take(s: &mut MusicStream, now: Instant) -> Option<Packet> {
-        let mut buf = Vec::new();
-        if !s.poll_packet(now, &mut buf, None) {
-            return None;
-        }
-        assert_eq!(buf.len(), 172);
-        assert_eq!(buf[0], 0x80);
-        Some(Packet {
-            marker: buf[1] & 0x80 != 0,
-            pt: buf[1] & 0x7f,
-            seq: u16::from_be_bytes([buf[2], buf[3]]),
-            ts: u32::from_be_bytes(buf[4..8].try_into().unwrap()),
-            ssrc: u32::from_be_bytes(buf[8..12].try_into().unwrap()),
-            payload: buf[12..].to_vec(),
-        })
-    }
-
-    const MS: Duration = Duration::from_millis(1);
-
-    #[test]
-    fn packets_every_20_ms_with_counting_seq_and_timestamps() {
-        let t0 = Instant::now();
-        let mut s = MusicStream::with_identity(0xabcd, 65534, u32::MAX - 100);
-        assert_eq!(s.next_due(), None);
-        s.start(t0, counting(400), 0, None);
-        let first = take(&mut s, t0).unwrap();
-        assert!(first.marker);
-        assert_eq!(
-            (first.pt, first.seq, first.ts, first.ssrc),
-            (0, 65534, u32::MAX - 100, 0xabcd)
-        );
-        assert_eq!(first.payload[0], 0);
-        assert!(take(&mut s, t0).is_none(), "one packet per 20 ms");
-        assert_eq!(s.next_due(), Some(t0 + 20 * MS));
-        assert!(take(&mut s, t0 + 19 * MS).is_none());
-        // A wake-up 3 ms late sends the packet; the next is still due at 40 ms, not 43.
-        let second = take(&mut s, t0 + 23 * MS).unwrap();
-        assert!(!second.marker);
-        assert_eq!((second.seq, second.ts), (65535, 59), "both wrap");
-        assert_eq!(s.next_due(), Some(t0 + 40 * MS));
-        let third = take(&mut s, t0 + 40 * MS).unwrap();
-        assert_eq!((third.seq, third.ts), (0, 219));
-        // 400 samples: the third packet holds 320..400 then 0..80 (the loop).
-        assert_eq!(third.payload[79], (399 % 256) as u8);
-        assert_eq!(third.payload[80], 0);
-    }
-
-    #[test]
-    fn a_short_piece_loops_inside_one_packet() {
-        let t0 = Instant::now();
-        let mut s = MusicStream::with_identity(1, 0, 0);
-        s.start(t0, counting(7), 0, None);
-        let p = take(&mut s, t0).unwrap();
-        let expected: Vec<u8> = (0..160).map(|i| (i % 7) as u8).collect();
-        assert_eq!(p.payload, expected);
-        let p = take(&mut s, t0 + 20 * MS).unwrap();
-        assert_eq!(p.payload[0], 160 % 7);
-    }
-
-    #[test]
-    fn a_late_thread_catches_up_a_little_and_skips_a_lot() {
-        let t0 = Instant::now();
-        let mut s = MusicStream::with_identity(1, 0, 0);
-        s.start(t0, counting(16_000), 0, None);
-        take(&mut s, t0).unwrap();
-        // 60 ms late: the missed packets go out at once, in order.
-        let now = t0 + 80 * MS;
-        let burst: Vec<_> = std::iter::from_fn(|| take(&mut s, now)).collect();
-        assert_eq!(
-            burst.iter().map(|p| p.seq).collect::<Vec<_>>(),
-            [1, 2, 3, 4]
-        );
-        // A second late by 1 s: no burst; the timestamp and the music move on with time.
-        let now = t0 + 1100 * MS;
-        let p = take(&mut s, now).unwrap();
-        assert_eq!(p.seq, 5, "no sequence gap: nothing was lost on the wire");
-        assert_eq!(p.ts, 1100 / 20 * 160);
-        assert!(take(&mut s, now).is_none());
-        assert_eq!(s.next_due(), Some(t0 + 1120 * MS));
-    }
-
-    #[test]
-    fn stop_then_start_continues_seq_and_jumps_the_timestamp() {
-        let t0 = Instant::now();
-        let music = counting(1000);
-        let mut s = MusicStream::with_identity(9, 100, 1000);
-        s.start(t0, music.clone(), 0, None);
-        take(&mut s, t0).unwrap();
-        take(&mut s, t0 + 20 * MS).unwrap();
-        s.stop();
-        assert!(!s.is_playing());
-        assert!(take(&mut s, t0 + 40 * MS).is_none());
-        // Two seconds after the last packet (due at 20 ms); the relayed stream's last
-        // packet is older than that: our own numbers go on.
-        let t1 = t0 + 2020 * MS;
-        let older = RtpPosition {
-            seq: 5000,
-            timestamp: 77,
-            at: t0 + 10 * MS,
-        };
-        s.start(t1, music.clone(), 0, Some(older));
-        let p = take(&mut s, t1).unwrap();
-        assert!(p.marker);
-        assert_eq!((p.seq, p.ts, p.ssrc), (102, 1160 + 2000 * 8, 9));
-        assert_eq!(p.payload[0], 0, "from the top");
-        // Starting what plays changes nothing; another codec starts from the top.
-        s.start(t1, music.clone(), 0, None);
-        let p = take(&mut s, t1 + 20 * MS).unwrap();
-        assert!(!p.marker);
-        assert_eq!(p.payload[0], 160);
-        s.start(t1 + 25 * MS, music, 8, None);
-        let p = take(&mut s, t1 + 40 * MS).unwrap();
-        assert!(p.marker);
-        assert_eq!((p.pt, p.seq), (8, 104));
-    }
-
-    #[test]
-    fn music_continues_the_numbers_of_the_stream_the_endpoint_received_last() {
-        let t0 = Instant::now();
-        let music = counting(1000);
-        let mut s = MusicStream::with_identity(9, 100, 1000);
-        // The other party's last packet, relayed 50 ms ago, and no music yet.
-        let relayed = RtpPosition {
-            seq: 65535,
-            timestamp: u32::MAX - 79,
-            at: t0,
-        };
-        let now = t0 + 50 * MS;
-        s.start(now, music.clone(), 0, Some(relayed));
-        let p = take(&mut s, now).unwrap();
-        assert_eq!((p.seq, p.ts, p.ssrc), (0, 320, 9), "one on, 400 samples on");
-        take(&mut s, now + 20 * MS).unwrap();
-        s.stop();
-        // Relayed traffic after the music: the next spell follows it, not the music.
-        let relayed = RtpPosition {
-            seq: 40,
-            timestamp: 8000,
-            at: now + 500 * MS,
-        };
-        // Just after it: at least one packet on.
-        s.start(now + 505 * MS, music, 0, Some(relayed));
-        let p = take(&mut s, now + 505 * MS).unwrap();
-        assert_eq!((p.seq, p.ts), (41, 8160));
-    }
-
-    #[test]
-    fn a_position_is_read_from_any_bytes() {
-        let t = Instant::now();
-        let packet = [0x80, 0, 0x12, 0x34, 0, 0, 1, 0, 0, 0, 0, 9];
-        assert_eq!(
-            RtpPosition::of(&packet, t),
-            Some(RtpPosition {
-                seq: 0x1234,
-                timestamp: 256,
-                at: t
-            })
-        );
-        assert_eq!(RtpPosition::of(&packet[..6], t), None);
-    }
-
-    #[test]
-    fn random_identities_differ() {
-        let (a, b) = (MusicStream::new(), MusicStream::new());
-        assert_ne!((a.ssrc, a.seq, a.timestamp), (b.ssrc, b.seq, b.timestamp));
-    }
-}
+mod tests;

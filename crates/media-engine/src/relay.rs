@@ -9,10 +9,10 @@
 //! dropped, so a third party cannot inject audio into the call or steal it. A new SDP
 //! address (`set_remote` with a change) starts the learning again.
 //!
-//! Music on hold: while a leg plays music (see [`crate::player`]), nothing from the other
-//! leg is relayed to it, and the music goes from the leg's own RTP socket to where its
-//! media goes (latched, else SDP), so that the phone sees it come from the address it
-//! already talks to.
+//! Music on hold: while a leg plays music or a prompt (see [`crate::player`]), nothing
+//! from the other leg is relayed to it, and the music goes from the leg's own RTP socket
+//! to where its media goes (latched, else SDP), so that the phone sees it come from the
+//! address it already talks to.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,11 +20,14 @@ use std::time::Instant;
 
 use mio::net::UdpSocket;
 
+use crate::dtmf::DtmfReceiver;
+use crate::events::Events;
 use crate::mixer::{LegKey, MixInput};
 use crate::packet::{for_each_reception_report, is_rtcp, is_rtp};
 use crate::player::{MusicStream, RtpPosition};
+use crate::recorder::Recorder;
 use crate::stats::{LegStats, PacketCounters, ReceptionStats};
-use crate::{Direction, LegInfo, Role, SessionId, SessionStats};
+use crate::{Direction, Leg, LegInfo, MediaEvent, Role, SessionId, SessionStats};
 
 /// Which of a leg's two sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +100,7 @@ pub(crate) struct RelayLeg {
     pub(crate) info: LegInfo,
     direction: Direction,
     reception: Option<ReceptionStats>,
-    /// The relay's own stream to the endpoint: music on hold, or the leg's mix.
+    /// The relay's own stream to the endpoint: music on hold, prompts, or the leg's mix.
     pub(crate) music: MusicStream,
     music_packets: u64,
     mixed_packets: u64,
@@ -110,6 +113,8 @@ pub(crate) struct RelayLeg {
     /// The payload type a mix is sent in: chosen for an extra leg, else the G.711 type
     /// the endpoint itself last sent.
     pub(crate) payload_type: Option<u8>,
+    /// Reads the keys the endpoint presses, once told its telephone-event payload type.
+    pub(crate) dtmf: Option<DtmfReceiver>,
 }
 
 impl RelayLeg {
@@ -127,6 +132,7 @@ impl RelayLeg {
             mix: None,
             role: None,
             payload_type: None,
+            dtmf: None,
         }
     }
 
@@ -177,6 +183,29 @@ impl RelayLeg {
         });
     }
 
+    /// Cuts short the prompt playing to the endpoint of leg `key` of session `id`, if
+    /// one plays, and reports it; whatever the prompt interrupted goes on. Tells whether
+    /// a prompt played.
+    pub(crate) fn interrupt_prompt(
+        &mut self,
+        id: SessionId,
+        key: LegKey,
+        now: Instant,
+        events: &Events,
+    ) -> bool {
+        let Some(tag) = self.music.stop_prompt() else {
+            return false;
+        };
+        self.resume_own_stream(now);
+        events.emit(MediaEvent::PlayFinished {
+            session: id,
+            leg: Leg::from_key(key),
+            tag,
+            interrupted: true,
+        });
+        true
+    }
+
     pub(crate) fn stats(&self) -> LegStats {
         LegStats {
             rtp: self.rtp.counters,
@@ -199,6 +228,8 @@ pub(crate) struct RelaySession {
     pub(crate) legs: [RelayLeg; 2],
     /// Extra legs by number; a removed one leaves `None`, so numbers stay put.
     pub(crate) extras: Vec<Option<RelayLeg>>,
+    /// Recording taps (usually none or one).
+    pub(crate) recorders: Vec<Recorder>,
 }
 
 impl RelaySession {
@@ -208,6 +239,7 @@ impl RelaySession {
             id,
             legs: [a, b],
             extras: Vec::new(),
+            recorders: Vec::new(),
         }
     }
 
@@ -216,6 +248,18 @@ impl RelaySession {
             id: self.id,
             leg_a: self.legs[0].stats(),
             leg_b: self.legs[1].stats(),
+        }
+    }
+
+    /// The session is going away: reports the prompts it cuts short, and ends its
+    /// recordings (their last frames go out, then their channels close).
+    pub(crate) fn close(&mut self, now: Instant, events: &Events) {
+        let id = self.id;
+        for (key, leg) in self.all_legs_mut() {
+            leg.interrupt_prompt(id, key, now, events);
+        }
+        for recorder in self.recorders.drain(..) {
+            recorder.finish(now);
         }
     }
 
@@ -288,8 +332,8 @@ impl RelaySession {
 
     /// Handles one datagram that arrived on `channel` of leg `leg` (0 A, 1 B, 2 + n extra
     /// n) from `from` in the relay thread's turn at `now`: latches, checks the direction,
-    /// forwards it out of the other leg at once (A and B) and queues it for the mixes
-    /// that hear its leg.
+    /// forwards it out of the other leg at once (A and B), queues it for the mixes and
+    /// recordings that hear its leg, and reports the keys it presses to `events`.
     pub(crate) fn relay(
         &mut self,
         leg: LegKey,
@@ -297,7 +341,9 @@ impl RelaySession {
         datagram: &[u8],
         from: SocketAddr,
         now: Instant,
+        events: &Events,
     ) {
+        let id = self.id;
         let Some(this) = self.leg_mut(leg) else {
             return;
         };
@@ -319,9 +365,22 @@ impl RelaySession {
             // Reports sent by this leg's endpoint describe what it receives: keep them on
             // this leg.
             this.record_reports(datagram);
-        } else if let Some(pt @ (0 | 8)) = datagram.get(1).map(|b| b & 0x7f) {
-            if this.role.is_none() {
-                this.payload_type = Some(pt);
+        } else {
+            let payload_type = datagram[1] & 0x7f; // a whole RTP header: checked above
+            if matches!(payload_type, 0 | 8) && this.role.is_none() {
+                this.payload_type = Some(payload_type);
+            }
+            // Telephone-events are read here and relayed below like any packet.
+            if let Some(dtmf) = &mut this.dtmf {
+                if let Some(digit) = dtmf.receive(datagram) {
+                    let leg = Leg::from_key(leg);
+                    tracing::debug!(session = %id, ?leg, %digit, "key pressed");
+                    events.emit(MediaEvent::Digit {
+                        session: id,
+                        leg,
+                        digit,
+                    });
+                }
             }
         }
         let sends = this.direction.endpoint_sends();
@@ -335,6 +394,9 @@ impl RelaySession {
                         mix.push(leg, datagram);
                     }
                 }
+            }
+            for recorder in &mut self.recorders {
+                recorder.push(leg, datagram, now);
             }
         }
     }
@@ -381,11 +443,18 @@ impl RelaySession {
 }
 
 impl RelaySession {
-    /// Sends the packets of the relay's own streams (music, mixes) due at `now` on every
-    /// leg (a few at most per leg, to catch up after a late wake-up); `buf` is scratch
-    /// space. Returns when a packet is due next.
-    pub(crate) fn play_music(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Instant> {
-        for (_, leg) in self.all_legs_mut() {
+    /// Sends the packets of the relay's own streams (music, prompts, mixes) due at `now`
+    /// on every leg (a few at most per leg, to catch up after a late wake-up), reports the
+    /// prompts that ended, and runs the recordings' timers (mixed frames, silence); `buf`
+    /// is scratch space. Returns when a timer is due next.
+    pub(crate) fn run_timers(
+        &mut self,
+        now: Instant,
+        buf: &mut Vec<u8>,
+        events: &Events,
+    ) -> Option<Instant> {
+        let id = self.id;
+        for (key, leg) in self.all_legs_mut() {
             for _ in 0..MAX_MUSIC_BURST {
                 let music = leg.music.is_playing();
                 if !leg.music.poll_packet(now, buf, leg.mix.as_mut()) {
@@ -403,13 +472,34 @@ impl RelaySession {
                     }
                 }
             }
+            if let Some(tag) = leg.music.take_finished() {
+                // Back to the mix, the other party or silence (music went on by itself).
+                leg.resume_own_stream(now);
+                events.emit(MediaEvent::PlayFinished {
+                    session: id,
+                    leg: Leg::from_key(key),
+                    tag,
+                    interrupted: false,
+                });
+            }
         }
-        self.next_music_due()
+        for recorder in &mut self.recorders {
+            if recorder.on_timer(now) {
+                tracing::debug!(session = %id, recording = %recorder.id, "silence");
+                events.emit(MediaEvent::Silence {
+                    session: id,
+                    recording: recorder.id,
+                });
+            }
+        }
+        self.next_due()
     }
 
-    /// When the next packet of the relay's own streams is due, if any leg has one.
-    pub(crate) fn next_music_due(&self) -> Option<Instant> {
-        self.all_legs().filter_map(|l| l.music.next_due()).min()
+    /// When the next timer is due: a packet of the relay's own streams, a recording's.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        let streams = self.all_legs().filter_map(|l| l.music.next_due());
+        let recorders = self.recorders.iter().filter_map(Recorder::next_due);
+        streams.chain(recorders).min()
     }
 }
 

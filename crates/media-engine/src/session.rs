@@ -36,6 +36,15 @@ impl Leg {
             Leg::Extra(n) => 2 + usize::from(n),
         }
     }
+
+    /// The leg of an index (see [`key`](Self::key)); extra legs' numbers fit a `u16`.
+    pub(crate) fn from_key(key: usize) -> Leg {
+        match key {
+            0 => Leg::A,
+            1 => Leg::B,
+            n => Leg::Extra((n - 2) as u16),
+        }
+    }
 }
 
 /// How an extra leg takes part in its session.

@@ -58,10 +58,10 @@ pub struct LegStats {
     pub rtp_remote: Option<SocketAddr>,
     /// Whether `rtp_remote` was learnt from the endpoint's packets (symmetric RTP).
     pub rtp_latched: bool,
-    /// Music-on-hold packets sent to the endpoint (not counted in `rtp.packets_out`, which
-    /// counts relayed packets).
+    /// Music-on-hold and prompt packets sent to the endpoint (not counted in
+    /// `rtp.packets_out`, which counts relayed packets).
     pub music_packets: u64,
-    /// Whether music is playing to the endpoint now.
+    /// Whether music or a prompt is playing to the endpoint now.
     pub music_playing: bool,
     /// Packets of the leg's mix sent to the endpoint (an extra leg's audio, or what A and
     /// B hear while someone intrudes); not counted in `rtp.packets_out` either.

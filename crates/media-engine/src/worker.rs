@@ -8,8 +8,9 @@
 //! disk, a lock shared with signalling, or a blocking call, so only the relay's own work
 //! can delay a packet.
 //!
-//! Music on hold is paced by the same loop: the poll timeout is the instant the next music
-//! packet is due (of any session), and each turn ends by sending the packets that are due.
+//! Music on hold, prompts and mixes are paced by the same loop, and so are mixed recordings
+//! and silence detection: the poll timeout is the instant the next of these timers is due
+//! (of any session), and a turn at or after it ends by running the timers that are due.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -17,10 +18,14 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Poll, Token};
+use mio::{Interest, Poll, Token};
 
+use crate::events::Events;
 use crate::relay::{Channel, RelayLeg, RelaySession};
 use crate::{Direction, Leg, LegStats, MediaError, Music, Role, SessionId, SessionStats};
+
+mod voice;
+pub(crate) use voice::VoiceCommand;
 
 /// The waker's token; sockets count from 1.
 pub(crate) const WAKER: Token = Token(0);
@@ -94,6 +99,8 @@ pub(crate) enum Command {
     /// Replies with the final statistics and the RTP ports to return to the pool, after
     /// the sockets are closed.
     Destroy(SessionId, Reply<(SessionStats, Vec<u16>)>),
+    /// What voicemail and auto attendants need (see `worker::voice`).
+    Voice(VoiceCommand),
     Shutdown,
 }
 
@@ -109,17 +116,20 @@ pub(crate) struct Worker {
     /// readiness no new event would come for them.
     unfinished: Vec<Token>,
     buf: Vec<u8>,
-    /// Slots of the sessions that play music on some leg.
-    music_slots: HashSet<usize>,
-    /// When the next music packet is due.
-    music_due: Option<Instant>,
+    /// Slots of the sessions with timers: an own stream (music, prompt, mix) on some leg,
+    /// or a recording that needs the clock.
+    timed_slots: HashSet<usize>,
+    /// When the next timer is due.
+    timer_due: Option<Instant>,
     /// Where music packets are built (apart from `buf`, whose length is the largest
     /// datagram `recv_from` can take).
     music_buf: Vec<u8>,
+    /// Where events go.
+    events: Events,
 }
 
 impl Worker {
-    pub(crate) fn new(poll: Poll, commands: Receiver<Command>) -> Self {
+    pub(crate) fn new(poll: Poll, commands: Receiver<Command>, events: Events) -> Self {
         Worker {
             poll,
             commands,
@@ -128,23 +138,24 @@ impl Worker {
             by_id: HashMap::new(),
             unfinished: Vec::new(),
             buf: vec![0; MAX_DATAGRAM],
-            music_slots: HashSet::new(),
-            music_due: None,
+            timed_slots: HashSet::new(),
+            timer_due: None,
             music_buf: Vec::with_capacity(256),
+            events,
         }
     }
 
     /// Runs until told to shut down or the engine handle is dropped.
     pub(crate) fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
+        let mut events = mio::Events::with_capacity(1024);
         let mut ready: Vec<Token> = Vec::new();
         loop {
             // Unfinished sockets must not wait for the next event: just look, don't sleep.
-            // Otherwise sleep until the next music packet is due (mio rounds up to whole
+            // Otherwise sleep until the next timer is due (mio rounds up to whole
             // milliseconds, so a packet goes out at most a millisecond late, and the
             // next one is still due on the 20 ms grid).
             let timeout = if self.unfinished.is_empty() {
-                self.music_due
+                self.timer_due
                     .map(|due| due.saturating_duration_since(Instant::now()))
             } else {
                 Some(Duration::ZERO)
@@ -174,23 +185,25 @@ impl Worker {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if !self.music_slots.is_empty() {
-                self.play_music();
+            // Only when something is due: a turn for packets alone does not walk the
+            // sessions. Every command that makes a stream due sooner sets `timer_due`.
+            if self.timer_due.is_some_and(|due| due <= Instant::now()) {
+                self.run_timers();
             }
         }
     }
 
-    /// Sends the music packets that are due, forgets sessions that stopped playing, and
-    /// notes when music is due next.
-    fn play_music(&mut self) {
+    /// Runs the timers that are due (music packets, mixed frames, silence checks), forgets
+    /// sessions without timers, and notes when a timer is due next.
+    fn run_timers(&mut self) {
         let now = Instant::now();
         let mut due: Option<Instant> = None;
-        let (slots, buf) = (&mut self.slots, &mut self.music_buf);
-        self.music_slots.retain(|&slot| {
+        let (slots, buf, events) = (&mut self.slots, &mut self.music_buf, &self.events);
+        self.timed_slots.retain(|&slot| {
             let Some(Some(session)) = slots.get_mut(slot) else {
                 return false;
             };
-            match session.play_music(now, buf) {
+            match session.run_timers(now, buf, events) {
                 Some(next) => {
                     due = Some(due.map_or(next, |d| d.min(next)));
                     true
@@ -198,7 +211,7 @@ impl Worker {
                 None => false,
             }
         });
-        self.music_due = due;
+        self.timer_due = due;
     }
 
     /// Reads up to [`BATCH`] datagrams from the socket behind `token` and relays each.
@@ -213,7 +226,9 @@ impl Worker {
                 return;
             };
             match port.socket.recv_from(&mut self.buf) {
-                Ok((len, from)) => session.relay(leg, channel, &self.buf[..len], from, now),
+                Ok((len, from)) => {
+                    session.relay(leg, channel, &self.buf[..len], from, now, &self.events)
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -267,12 +282,12 @@ impl Worker {
                     l.music.start(now, music, payload_type, relayed);
                 });
                 if result.is_ok() {
-                    self.stream_starts(id, now);
+                    self.timers_changed(id, now);
                 }
                 let _ = reply.send(result);
             }
             Command::StopMusic { id, leg, reply } => {
-                // The session leaves `music_slots` at the next turn that finds it silent;
+                // The session leaves `timed_slots` at the next turn that finds it silent;
                 // a leg with a mix goes back to sending it.
                 let now = Instant::now();
                 let result = self.leg_mut(id, leg).map(|l| {
@@ -313,7 +328,7 @@ impl Worker {
                     Ok(())
                 });
                 if result.is_ok() {
-                    self.stream_starts(id, now);
+                    self.timers_changed(id, now);
                 }
                 let _ = reply.send(result);
             }
@@ -329,6 +344,7 @@ impl Worker {
             Command::Destroy(id, reply) => {
                 let _ = reply.send(self.remove(id));
             }
+            Command::Voice(command) => self.execute_voice(command),
             Command::Shutdown => {}
         }
     }
@@ -351,13 +367,14 @@ impl Worker {
             })
     }
 
-    /// A stream of the relay's own (music or a mix) may have started in session `id`:
-    /// the end of this turn sends its first packet.
-    fn stream_starts(&mut self, id: SessionId, now: Instant) {
+    /// A stream of the relay's own (music, a prompt or a mix) may have started in session
+    /// `id`, or a recording needs the clock: the end of this turn runs its timers (and
+    /// sends a stream's first packet).
+    fn timers_changed(&mut self, id: SessionId, now: Instant) {
         if let Some(&slot) = self.by_id.get(&id) {
-            self.music_slots.insert(slot);
+            self.timed_slots.insert(slot);
         }
-        self.music_due = Some(now);
+        self.timer_due = Some(now);
     }
 
     fn add_leg(
@@ -400,7 +417,7 @@ impl Worker {
         let now = Instant::now();
         session.rewire(now);
         tracing::debug!(session = %id, leg = n, ?role, "extra leg joins");
-        self.stream_starts(id, now);
+        self.timers_changed(id, now);
         Ok(number)
     }
 
@@ -418,7 +435,9 @@ impl Worker {
             leg,
             reason: "is not an extra leg of the session",
         })?;
-        session.rewire(Instant::now());
+        let now = Instant::now();
+        session.rewire(now);
+        removed.interrupt_prompt(id, leg.key(), now, &self.events);
         let registry = self.poll.registry();
         for port in [&mut removed.rtp, &mut removed.rtcp] {
             let _ = registry.deregister(&mut port.socket);
@@ -474,6 +493,7 @@ impl Worker {
         let mut session = self.slots[slot]
             .take()
             .ok_or(MediaError::UnknownSession(id))?;
+        session.close(Instant::now(), &self.events);
         let registry = self.poll.registry();
         let extras = session.extras.iter_mut().flatten();
         for leg in session.legs.iter_mut().chain(extras) {
@@ -483,7 +503,7 @@ impl Worker {
                 let _ = registry.deregister(&mut port.socket);
             }
         }
-        self.music_slots.remove(&slot);
+        self.timed_slots.remove(&slot);
         // Tokens of this slot may still sit in `unfinished`; the empty slot (or its next
         // occupant, whose read would just see `WouldBlock`) makes that harmless.
         self.free_slots.push(slot);

@@ -54,6 +54,7 @@ fn dropping_the_engine_stops_its_threads() {
         bind_ip: LOCALHOST,
         port_range: 27200..=27209,
         threads: 3,
+        ..MediaConfig::default()
     })
     .unwrap();
     let session = engine.create_session().unwrap();

@@ -110,6 +110,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         bind_ip: media_ip,
         port_range: opts.rtp_ports.clone(),
         threads: 1,
+        ..media_engine::MediaConfig::default()
     })
     .context("starting the media relay")?;
     let default_ip = if media_ip.is_unspecified() {

@@ -3,11 +3,15 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod audio;
+
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use media_engine::{MediaConfig, MediaEngine, SessionId, SessionStats};
+use std::sync::mpsc::{self, Receiver};
+
+use media_engine::{EventSink, MediaConfig, MediaEngine, MediaEvent, SessionId, SessionStats};
 
 pub const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The longest any test waits for something that should take microseconds.
@@ -24,8 +28,31 @@ pub fn engine_with_threads(first_port: u16, pairs: u16, threads: usize) -> Media
         bind_ip: LOCALHOST,
         port_range: first_port..=first_port + pairs * 2 - 1,
         threads,
+        ..MediaConfig::default()
     })
     .expect("engine starts")
+}
+
+/// An engine like [`engine`] whose events arrive on the returned receiver.
+pub fn engine_with_events(first_port: u16, pairs: u16) -> (MediaEngine, Receiver<MediaEvent>) {
+    let (tx, rx) = mpsc::channel();
+    let engine = MediaEngine::start(MediaConfig {
+        bind_ip: LOCALHOST,
+        port_range: first_port..=first_port + pairs * 2 - 1,
+        events: Some(EventSink::new(move |event| {
+            let _ = tx.send(event);
+        })),
+        ..MediaConfig::default()
+    })
+    .expect("engine starts");
+    (engine, rx)
+}
+
+/// The next event, waiting at most [`PATIENCE`].
+pub fn next_event(events: &Receiver<MediaEvent>) -> MediaEvent {
+    events
+        .recv_timeout(PATIENCE)
+        .expect("an event arrives in time")
 }
 
 pub fn local(port: u16) -> SocketAddr {
