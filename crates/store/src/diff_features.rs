@@ -93,7 +93,11 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
         o.cannot_be_intruded.to_string(),
         u.cannot_be_intruded.to_string(),
     );
-    line("voicemail", o.voicemail.to_string(), u.voicemail.to_string());
+    line(
+        "voicemail",
+        o.voicemail.to_string(),
+        u.voicemail.to_string(),
+    );
     line(
         "voicemail_trusted",
         o.voicemail_trusted.to_string(),

@@ -53,8 +53,9 @@ pub fn directory(config: &Config) -> Directory {
 }
 
 /// Users (those on an extension) with their rights, hunt groups with their time profiles,
-/// short codes and the dial plan, for call routing.
-pub fn features(config: &Config) -> pbx::Features {
+/// short codes and the dial plan, for call routing. Users' mailboxes take calls only when
+/// `voicemail` runs.
+pub fn features(config: &Config, voicemail: bool) -> pbx::Features {
     let users = config.users.iter().filter_map(|u| {
         let extension = u.extension.clone()?;
         Some(pbx::UserEntry {
@@ -78,8 +79,7 @@ pub fn features(config: &Config) -> pbx::Features {
             call_waiting: u.call_waiting,
             can_intrude: u.can_intrude,
             cannot_be_intruded: u.cannot_be_intruded,
-            // Mailboxes take calls once the voicemail dialogues run in the binary.
-            voicemail: false,
+            voicemail: voicemail && u.voicemail,
             voicemail_trusted: u.voicemail_trusted,
             rights: u.rights.iter().map(|r| call_right(*r)).collect(),
             login_code: u.login_code.clone(),
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn every_default_short_code_reaches_call_control() {
         let config = Config::default();
-        let f = features(&config);
+        let f = features(&config, false);
         for (pattern, feature) in &config.short_codes {
             let dialled = pattern.replace('N', "300");
             let found = f.short_codes().lookup(&dialled).map(|(g, _)| g);
@@ -265,7 +265,7 @@ mod tests {
         let (mut config, _) = Config::embedded_default();
         config.users[0].rights = vec![store::CallRight::Internal, store::CallRight::Premium];
         config.dial_plan.external_prefix = Some("9".into());
-        let f = features(&config);
+        let f = features(&config, false);
         assert_eq!(
             f.rights_at("201"),
             [pbx::CallRight::Internal, pbx::CallRight::Premium]

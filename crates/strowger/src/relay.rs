@@ -3,7 +3,6 @@
 
 use media_engine::{Leg, LegStats, MediaEngine, Music, Role, SessionId};
 use pbx::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side};
-use std::collections::HashSet;
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -17,8 +16,9 @@ pub struct EngineRelay {
     music: SharedMusic,
     /// The ringback tone, generated once.
     ringback: Arc<Music>,
-    /// Sessions whose call turned around: their caller is on leg B.
-    swapped: HashSet<u64>,
+    /// Sessions whose call turned around: their caller is on leg B. Shared with the
+    /// voicemail edge, which plays to and records the caller.
+    swapped: crate::mailbox_calls::SwappedSessions,
 }
 
 impl EngineRelay {
@@ -30,13 +30,23 @@ impl EngineRelay {
             engine,
             default_ip,
             music,
-            swapped: HashSet::new(),
+            swapped: Default::default(),
         }
+    }
+
+    /// The sessions whose caller is on leg B.
+    pub fn swapped_sessions(&self) -> crate::mailbox_calls::SwappedSessions {
+        self.swapped.clone()
     }
 
     /// The engine's leg for a side of a call: A the caller's, unless the call turned.
     fn leg(&self, session: u64, side: Side) -> Leg {
-        match (side, self.swapped.contains(&session)) {
+        let swapped = self
+            .swapped
+            .lock()
+            .map(|s| s.contains(&session))
+            .unwrap_or(false);
+        match (side, swapped) {
             (Side::Caller, false) | (Side::Callee, true) => Leg::A,
             (Side::Callee, false) | (Side::Caller, true) => Leg::B,
         }
@@ -205,13 +215,17 @@ impl MediaRelay for EngineRelay {
     }
 
     fn swap_sides(&mut self, session: u64) {
-        if !self.swapped.remove(&session) {
-            self.swapped.insert(session);
+        if let Ok(mut swapped) = self.swapped.lock() {
+            if !swapped.remove(&session) {
+                swapped.insert(session);
+            }
         }
     }
 
     fn close(&mut self, session: u64) -> String {
-        self.swapped.remove(&session);
+        if let Ok(mut swapped) = self.swapped.lock() {
+            swapped.remove(&session);
+        }
         match self.engine.destroy_session(SessionId(session)) {
             // Named as the call was placed (as its record is): leg A is the caller's port.
             Ok(stats) => {

@@ -5,6 +5,7 @@
 use crate::clock::LocalClock;
 use crate::control::{self, Command, ControlRequest};
 use crate::convert;
+use crate::mailbox_calls::{CoreCommand, Mailboxes, ServiceInput, VoicemailCalls, VoicemailEdge};
 use crate::music::{MusicLibrary, SharedMusic};
 use crate::sip_limits::MAX_MESSAGE;
 use crate::tcp::{self, TcpEvent};
@@ -98,7 +99,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         now,
         unix,
     );
-    pbx.set_features(convert::features(&config));
+    let voicemail_on = mwi.store().is_some();
+    pbx.set_features(convert::features(&config, voicemail_on));
     // Lamps from the start: a phone that registers or subscribes hears its mailbox's state.
     for s in mwi.states(config.extensions.iter().map(|e| e.number.as_str())) {
         pbx.set_message_summary(now, &s.extension, s.waiting, s.body);
@@ -106,11 +108,17 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let mut clock = local_clock(&config);
     clock.tick(&mut pbx, now);
     let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
+    // Keys, ends of prompts and silences go straight to the voicemail thread.
+    let (vm_calls, vm_rx) = VoicemailCalls::channel();
+    let events = {
+        let vm_calls = vm_calls.clone();
+        media_engine::EventSink::new(move |e| vm_calls.send(ServiceInput::Media(e)))
+    };
     let engine = media_engine::MediaEngine::start(media_engine::MediaConfig {
         bind_ip: media_ip,
         port_range: opts.rtp_ports.clone(),
         threads: 1,
-        ..media_engine::MediaConfig::default()
+        events: Some(events),
     })
     .context("starting the media relay")?;
     let default_ip = if media_ip.is_unspecified() {
@@ -120,11 +128,30 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     };
     tracing::info!(ip = %media_ip, ports = ?opts.rtp_ports, "media relay started");
     let engine = Arc::new(engine);
-    pbx.set_media_relay(Box::new(crate::relay::EngineRelay::new(
-        engine.clone(),
-        default_ip,
-        music.clone(),
-    )));
+    let relay = crate::relay::EngineRelay::new(engine.clone(), default_ip, music.clone());
+    let swapped = relay.swapped_sessions();
+    pbx.set_media_relay(Box::new(relay));
+    let (vm_tx, vm_commands) = mpsc::unbounded_channel();
+    let voicemail = match mwi.store() {
+        Some(store) => {
+            let mailboxes: Mailboxes = Arc::new(std::sync::RwLock::new(
+                crate::mailbox_calls::mailbox_numbers(&config),
+            ));
+            let prompts = Arc::new(crate::prompts::PromptLibrary::load());
+            tracing::info!(prompts = prompts.len(), "voicemail runs");
+            let parts = crate::mailbox_calls::Parts {
+                engine: engine.clone(),
+                store,
+                mwi: mwi.clone(),
+                prompts,
+                mailboxes: mailboxes.clone(),
+                to_core: vm_tx,
+            };
+            VoicemailCalls::spawn(vm_rx, parts).context("starting the voicemail thread")?;
+            Some(VoicemailEdge::new(vm_calls, swapped, mailboxes))
+        }
+        None => None,
+    };
     let mut core = CoreLoop {
         pbx,
         udp,
@@ -137,8 +164,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         data_dir: opts.data_dir.clone(),
         clock,
         mwi,
+        voicemail,
     };
-    let result = core.run(tcp_rx, ctl_rx, mwi_rx).await;
+    let result = core.run(tcp_rx, ctl_rx, mwi_rx, vm_commands).await;
     core.audit.record("server.stop", "");
     let _ = std::fs::remove_file(control::socket_path(&opts.data_dir));
     result
@@ -173,6 +201,8 @@ struct CoreLoop {
     clock: LocalClock,
     /// The voicemail store and the mailbox states it feeds the core.
     mwi: MessageWaiting,
+    /// Calls in voicemail, when the voicemail store opened.
+    voicemail: Option<VoicemailEdge>,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -193,6 +223,7 @@ impl CoreLoop {
         mut tcp_rx: mpsc::Receiver<TcpEvent>,
         mut ctl_rx: mpsc::Receiver<ControlRequest>,
         mut mwi_rx: mpsc::UnboundedReceiver<MailboxState>,
+        mut vm_commands: mpsc::UnboundedReceiver<CoreCommand>,
     ) -> anyhow::Result<()> {
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
         let mut sigterm =
@@ -231,6 +262,9 @@ impl CoreLoop {
                 }
                 Some(s) = mwi_rx.recv() => {
                     self.pbx.set_message_summary(Instant::now(), &s.extension, s.waiting, s.body);
+                }
+                Some(command) = vm_commands.recv() => {
+                    VoicemailEdge::apply(&mut self.pbx, Instant::now(), command);
                 }
                 _ = &mut sleep => {
                     self.pbx.handle_timeout(Instant::now());
@@ -326,7 +360,11 @@ impl CoreLoop {
                         .unwrap_or_else(|poisoned| poisoned.into_inner()) = library;
                     self.pbx
                         .apply_config(convert::pbx_settings(&config), convert::directory(&config));
-                    self.pbx.set_features(convert::features(&config));
+                    self.pbx
+                        .set_features(convert::features(&config, self.voicemail.is_some()));
+                    if let Some(voicemail) = &self.voicemail {
+                        voicemail.set_mailboxes(&config);
+                    }
                     self.mwi
                         .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());
                     self.clock = local_clock(&config);
@@ -387,6 +425,9 @@ impl CoreLoop {
             let _ = self.udp.send_to(&bytes, addr).await;
         }
         while let Some(ev) = self.pbx.poll_event() {
+            if let Some(voicemail) = self.voicemail.as_mut() {
+                voicemail.on_event(&ev);
+            }
             log_event(&ev, &self.audit);
         }
     }

@@ -74,7 +74,6 @@ impl MessageWaiting {
     }
 
     /// The store, when it opened.
-    #[allow(dead_code)] // first user: the voicemail deposit and collection flows
     pub fn store(&self) -> Option<SharedStore> {
         self.store.clone()
     }
@@ -112,7 +111,6 @@ impl MessageWaiting {
     /// summarised again on a blocking thread and the state sent to the core, which NOTIFYs
     /// the mailbox's subscribers and registered phones. Must be called within the tokio
     /// runtime. Does nothing when the store is off.
-    #[allow(dead_code)] // first caller: the voicemail deposit flow
     pub fn mailbox_changed(&self, extension: &str) {
         let Some(store) = self.store.clone() else {
             return;
@@ -128,6 +126,22 @@ impl MessageWaiting {
                 tracing::error!(%extension, error = %e, "mailbox summary not read: its lamp is not updated")
             }
         });
+    }
+
+    /// [`MessageWaiting::mailbox_changed`] for a caller that is itself on a thread that
+    /// may block (the voicemail thread): the mailbox is summarised right here.
+    pub fn mailbox_changed_blocking(&self, extension: &str) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        match self.read(&store, extension) {
+            Ok(state) => {
+                let _ = self.updates.send(state);
+            }
+            Err(e) => {
+                tracing::error!(%extension, error = %e, "mailbox summary not read: its lamp is not updated")
+            }
+        }
     }
 
     /// Pushes the state of every one of `extensions`' mailboxes to the core again, read on

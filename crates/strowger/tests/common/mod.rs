@@ -1807,6 +1807,39 @@ pub mod baresip {
 
         /// Stops listening once the phone's call is over — what the full FIFO still holds
         /// is read first — and returns what `sox stat` says of everything played.
+        /// What was played, in the band `lo`..`hi` Hz only (a sinc band-pass before
+        /// `sox stat`): a tone among speech stands out in its band.
+        pub fn heard_in_band(mut self, lo: u32, hi: u32) -> Heard {
+            self.drain_and_finish();
+            let raw = self.dir.join("played.raw");
+            std::fs::write(&raw, &*self.captured.lock().unwrap()).expect("write played.raw");
+            let band = format!("{lo}-{hi}");
+            sox_stat_with(
+                &raw,
+                &[
+                    "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1",
+                ],
+                &["sinc", &band],
+            )
+        }
+
+        /// Waits until the phone stops playing (bounded), then stops reading.
+        fn drain_and_finish(&mut self) {
+            self.draining.store(true, Ordering::SeqCst);
+            let size = || self.captured.lock().unwrap().len();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut last = size();
+            loop {
+                std::thread::sleep(Duration::from_millis(300));
+                let now = size();
+                if now == last || Instant::now() >= deadline {
+                    break;
+                }
+                last = now;
+            }
+            self.finish();
+        }
+
         pub fn heard(mut self) -> Heard {
             self.draining.store(true, Ordering::SeqCst);
             let size = || self.captured.lock().unwrap().len();
@@ -1857,11 +1890,28 @@ pub mod baresip {
 
     /// `sox stat` of an audio file (`input` says how to read it, for raw files).
     fn sox_stat(file: &Path, input: &[&str]) -> Heard {
+        sox_stat_with(file, input, &[])
+    }
+
+    /// `sox stat` of a WAV file, in the band `lo`..`hi` Hz when given.
+    pub fn file_stat(file: &Path, band: Option<(u32, u32)>) -> Heard {
+        let band = band.map(|(lo, hi)| format!("{lo}-{hi}"));
+        let effects: Vec<&str> = match &band {
+            Some(b) => vec!["sinc", b.as_str()],
+            None => Vec::new(),
+        };
+        sox_stat_with(file, &[], &effects)
+    }
+
+    /// `sox stat` after `effects`.
+    fn sox_stat_with(file: &Path, input: &[&str], effects: &[&str]) -> Heard {
         let out = run_bounded(
             Command::new(require_tool("sox", "sox"))
                 .args(input)
                 .arg(file)
-                .args(["-n", "stat"]),
+                .arg("-n")
+                .args(effects)
+                .arg("stat"),
             Duration::from_secs(20),
         );
         let text = out.all();
