@@ -462,7 +462,7 @@ impl Service {
                 None
             }
             Action::MailboxChanged(mailbox) => {
-                self.parts.mwi.mailbox_changed_blocking(mailbox.as_str());
+                self.parts.mwi.mailbox_changed(mailbox.as_str());
                 None
             }
         }

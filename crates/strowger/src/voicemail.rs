@@ -108,29 +108,10 @@ impl MessageWaiting {
 
     /// Call after `extension`'s mailbox changed — a message left, heard, saved, deleted or
     /// forwarded to it — so that its phones' lamps follow within a moment: the mailbox is
-    /// summarised again on a blocking thread and the state sent to the core, which NOTIFYs
-    /// the mailbox's subscribers and registered phones. Must be called within the tokio
-    /// runtime. Does nothing when the store is off.
+    /// summarised and the state sent to the core, which NOTIFYs the mailbox's subscribers
+    /// and registered phones. Reads SQLite: call it from a thread that may block (the
+    /// voicemail thread), never from the core loop. Does nothing when the store is off.
     pub fn mailbox_changed(&self, extension: &str) {
-        let Some(store) = self.store.clone() else {
-            return;
-        };
-        let this = self.clone();
-        let extension = extension.to_string();
-        tokio::task::spawn_blocking(move || match this.read(&store, &extension) {
-            Ok(state) => {
-                // The receiver goes only when the server stops.
-                let _ = this.updates.send(state);
-            }
-            Err(e) => {
-                tracing::error!(%extension, error = %e, "mailbox summary not read: its lamp is not updated")
-            }
-        });
-    }
-
-    /// [`MessageWaiting::mailbox_changed`] for a caller that is itself on a thread that
-    /// may block (the voicemail thread): the mailbox is summarised right here.
-    pub fn mailbox_changed_blocking(&self, extension: &str) {
         let Some(store) = self.store.clone() else {
             return;
         };
