@@ -7,7 +7,8 @@
 //! must return at once and must not panic — a `tokio::sync::mpsc::UnboundedSender::send`
 //! (the binary's choice: events join its tokio loop) or a `std::sync::mpsc::Sender::send`
 //! is right; a bounded channel's blocking `send` is not (a `try_send` is, if the callback
-//! counts what it drops). Without a sink, events are logged (debug) and discarded.
+//! counts what it drops), and neither is calling the engine, whose methods wait for the
+//! relay thread. Without a sink, events are logged (debug) and discarded.
 //!
 //! Events of one session come in the order they happened (a session lives on one relay
 //! thread); events of different sessions may interleave in any order.
@@ -64,7 +65,9 @@ pub enum MediaEvent {
 /// The callback holds up the relay thread while it runs, so it must return at once and
 /// must not panic: an unbounded channel's `send` (`tokio::sync::mpsc::UnboundedSender`,
 /// to bring events into a tokio loop, or `std::sync::mpsc::Sender`) is right; a bounded
-/// channel's blocking `send` is not. The engine itself queues and drops nothing.
+/// channel's blocking `send` is not. Nor may it call the [`MediaEngine`](crate::MediaEngine):
+/// its methods wait for the relay thread, which is busy running the callback. The engine
+/// itself queues and drops nothing.
 ///
 /// ```
 /// # use media_engine::{EventSink, MediaEvent};

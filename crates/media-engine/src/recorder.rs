@@ -68,7 +68,8 @@ pub enum RecordSource {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RecordOptions {
     /// Report [`MediaEvent::Silence`](crate::MediaEvent::Silence) after this long without
-    /// sound; `None` (the default) detects nothing.
+    /// sound (at least 20 ms: shorter counts as 20 ms); `None` (the default) detects
+    /// nothing.
     pub silence_after: Option<Duration>,
     /// The RMS level, in dB relative to full scale, below which a frame counts as silent
     /// (default [`DEFAULT_SILENCE_THRESHOLD_DBFS`]).
@@ -212,7 +213,8 @@ impl Recorder {
         let silence = options.silence_after.map(|after| {
             let rms = 32768.0 * 10f64.powf(options.silence_threshold_dbfs / 20.0);
             SilenceDetector {
-                after,
+                // Not zero: the check re-arms `after` later, and must not spin.
+                after: after.max(FRAME),
                 // A NaN threshold becomes 0: everything is sound.
                 threshold: (rms * rms * FRAME_SAMPLES as f64) as u64,
                 since: now,

@@ -12,7 +12,7 @@
 //! and silence detection: the poll timeout is the instant the next of these timers is due
 //! (of any session), and a turn at or after it ends by running the timers that are due.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
@@ -116,9 +116,11 @@ pub(crate) struct Worker {
     /// readiness no new event would come for them.
     unfinished: Vec<Token>,
     buf: Vec<u8>,
-    /// Slots of the sessions with timers: an own stream (music, prompt, mix) on some leg,
-    /// or a recording that needs the clock.
-    timed_slots: HashSet<usize>,
+    /// Slots of the sessions with timers (an own stream — music, prompt, mix — on some
+    /// leg, or a recording that needs the clock), with when each is due next: a wake-up
+    /// only runs the sessions that are due. A session's timers become due sooner only by
+    /// a command, which says so (`timers_changed`); never by a packet.
+    timed_slots: HashMap<usize, Instant>,
     /// When the next timer is due.
     timer_due: Option<Instant>,
     /// Where music packets are built (apart from `buf`, whose length is the largest
@@ -138,7 +140,7 @@ impl Worker {
             by_id: HashMap::new(),
             unfinished: Vec::new(),
             buf: vec![0; MAX_DATAGRAM],
-            timed_slots: HashSet::new(),
+            timed_slots: HashMap::new(),
             timer_due: None,
             music_buf: Vec::with_capacity(256),
             events,
@@ -199,17 +201,18 @@ impl Worker {
         let now = Instant::now();
         let mut due: Option<Instant> = None;
         let (slots, buf, events) = (&mut self.slots, &mut self.music_buf, &self.events);
-        self.timed_slots.retain(|&slot| {
-            let Some(Some(session)) = slots.get_mut(slot) else {
-                return false;
-            };
-            match session.run_timers(now, buf, events) {
-                Some(next) => {
-                    due = Some(due.map_or(next, |d| d.min(next)));
-                    true
+        self.timed_slots.retain(|&slot, session_due| {
+            if *session_due <= now {
+                let Some(Some(session)) = slots.get_mut(slot) else {
+                    return false;
+                };
+                match session.run_timers(now, buf, events) {
+                    Some(next) => *session_due = next,
+                    None => return false,
                 }
-                None => false,
             }
+            due = Some(due.map_or(*session_due, |d| d.min(*session_due)));
+            true
         });
         self.timer_due = due;
     }
@@ -287,8 +290,8 @@ impl Worker {
                 let _ = reply.send(result);
             }
             Command::StopMusic { id, leg, reply } => {
-                // The session leaves `timed_slots` at the next turn that finds it silent;
-                // a leg with a mix goes back to sending it.
+                // The session leaves `timed_slots` when its timer next comes due and finds
+                // nothing to do; a leg with a mix goes back to sending it.
                 let now = Instant::now();
                 let result = self.leg_mut(id, leg).map(|l| {
                     l.music.stop();
@@ -372,7 +375,7 @@ impl Worker {
     /// sends a stream's first packet).
     fn timers_changed(&mut self, id: SessionId, now: Instant) {
         if let Some(&slot) = self.by_id.get(&id) {
-            self.timed_slots.insert(slot);
+            self.timed_slots.insert(slot, now);
         }
         self.timer_due = Some(now);
     }

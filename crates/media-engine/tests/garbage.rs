@@ -91,3 +91,74 @@ fn garbage_is_dropped_counted_and_harmless() {
     });
     destroy_all(&engine, [session.id]);
 }
+
+#[test]
+fn rtp_shaped_garbage_does_not_upset_keys_prompts_or_recordings() {
+    use media_engine::{Leg, RecordOptions, RecordSource};
+    let (engine, events) = engine_with_events(26100, 2);
+    let (a, b) = (Phone::new(), Phone::new());
+    let session = connect(&engine, &a, &b);
+    for leg in [Leg::A, Leg::B] {
+        engine
+            .set_dtmf_payload_type(session.id, leg, Some(101))
+            .unwrap();
+    }
+    let options = RecordOptions {
+        silence_after: Some(std::time::Duration::from_millis(20)),
+        queue_frames: 10_000,
+        ..RecordOptions::default()
+    };
+    let leg = engine
+        .start_recording(session.id, RecordSource::Leg(Leg::A), options)
+        .unwrap();
+    let mixed = engine
+        .start_recording(session.id, RecordSource::Mixed, options)
+        .unwrap();
+    let prompt = std::sync::Arc::new(media_engine::Music::ringback_tone());
+    engine.play(session.id, Leg::B, prompt, 8, 1).unwrap();
+
+    // Version 2 and a whole header, so it is relayed and looked into: random flags (CSRC
+    // counts, extensions, padding that lies), payload types mostly 0, 8 and 101.
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let count = 3000;
+    for i in 0..count {
+        // In batches, so that no socket buffer overflows.
+        if i % 100 == 0 {
+            wait_stats(&engine, session.id, |s| {
+                s.leg_a.rtp.packets_in + s.leg_b.rtp.packets_in == i
+            });
+        }
+        let mut d = noise.datagram(400);
+        d.resize(d.len().max(12), 0);
+        d[0] = 0x80 | (d[0] & 0x3f);
+        d[1] = (d[1] & 0x80) | [0, 8, 101, 101, 13, 96][(noise.next() % 6) as usize];
+        let (phone, port) = if i % 2 == 0 {
+            (&a, session.leg_a.rtp_port)
+        } else {
+            (&b, session.leg_b.rtp_port)
+        };
+        phone.send(&d, port);
+    }
+    wait_stats(&engine, session.id, |s| {
+        s.leg_a.rtp.packets_in + s.leg_b.rtp.packets_in == count
+    });
+    // Still answering, and the recordings account for what they got.
+    let leg_stats = engine.stop_recording(session.id, leg.id).unwrap();
+    let mixed_stats = engine.stop_recording(session.id, mixed.id).unwrap();
+    assert!(leg_stats.frames_delivered > 0 && mixed_stats.frames_delivered > 0);
+    assert_eq!(leg_stats.frames_dropped, 0);
+    assert!(leg_stats.packets_ignored > 0);
+    assert!(
+        engine.stop_play(session.id, Leg::B).unwrap(),
+        "still playing"
+    );
+    destroy_all(&engine, [session.id]);
+    let keys = events
+        .try_iter()
+        .filter(|e| matches!(e, media_engine::MediaEvent::Digit { .. }))
+        .count();
+    assert!(
+        keys > 0,
+        "some garbage reads as key presses, and that is fine"
+    );
+}

@@ -35,7 +35,7 @@ fn collect(frames: Receiver<AudioFrame>) -> JoinHandle<Vec<AudioFrame>> {
     thread::spawn(move || frames.iter().collect())
 }
 
-/// Sends packets `range` of a tone paced every 20 ms from a thread.
+/// Sends `count` packets of a steady `level`, one every 20 ms, from a thread.
 fn talk(phone: &Phone, port: u16, level: i16, count: u16) -> JoinHandle<()> {
     let socket = phone.socket.try_clone().unwrap();
     let ssrc = 0x7000 + u32::from(port);

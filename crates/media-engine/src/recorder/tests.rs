@@ -131,6 +131,19 @@ fn silence_is_reported_once_per_silent_spell() {
 }
 
 #[test]
+fn a_zero_silence_time_is_one_frame() {
+    let t0 = Instant::now();
+    let options = RecordOptions {
+        silence_after: Some(Duration::ZERO),
+        ..RecordOptions::default()
+    };
+    let (mut r, _rx) = leg_recorder(&options, t0);
+    assert_eq!(r.next_due(), Some(t0 + 20 * MS));
+    assert!(r.on_timer(t0 + 20 * MS));
+    assert_eq!(r.next_due(), Some(t0 + 40 * MS), "the next check is later");
+}
+
+#[test]
 fn a_paused_recording_takes_nothing_and_resumes_without_a_gap() {
     let t0 = Instant::now();
     let options = RecordOptions {
