@@ -42,19 +42,6 @@ fn dial(ctl: &mut Control, server: &Server, number: &str) {
     );
 }
 
-/// `doc` with `key = value` in the `[[users]]` table of `user` (which the export writes).
-fn user_setting(doc: &str, user: &str, key: &str, value: &str) -> String {
-    let start = doc
-        .find(&format!("name = \"{user}\"\n"))
-        .expect("the user is exported");
-    let at = start
-        + doc[start..]
-            .find(&format!("{key} = "))
-            .expect("the key is exported");
-    let end = at + doc[at..].find('\n').expect("a line end");
-    format!("{}{key} = {value}{}", &doc[..at], &doc[end..])
-}
-
 fn record_with(server: &Server, text: &str) -> String {
     wait_for(&format!("a call record with {text}"), LIMIT, || {
         let h = server.cli_ok(&["calls", "--history", "5"]);
@@ -87,13 +74,10 @@ fn a_paged_phone_answers_by_itself_and_hears_the_pager() {
 fn a_supervisor_listens_in_on_a_call_unheard() {
     let server = Server::start();
     // user203 may listen in; user201 lets its calls be listened to.
-    let exported = server.export();
-    let doc = user_setting(&exported, "user201", "cannot_be_intruded", "false");
-    let doc = user_setting(&doc, "user203", "can_intrude", "true");
-    assert_ne!(doc, exported);
-    let file = server.write_file("monitor.toml", &doc);
-    let applied = server.cli_ok(&["config", "apply", file.to_str().unwrap()]);
-    assert!(applied.contains("reloaded"), "{applied}");
+    server.set_user_settings(&[
+        ("user201", "cannot_be_intruded", "false"),
+        ("user203", "can_intrude", "true"),
+    ]);
 
     let ((_p201, mut caller), _) = phone(&server, "201", 1000, false);
     let ((_p202, mut callee), _) = phone(&server, "202", 0, false);

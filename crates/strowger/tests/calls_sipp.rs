@@ -7,8 +7,10 @@ use common::callee::{assert_call_over, register_callee, Callee};
 use common::{free_port, Phone, Server, Sipp};
 
 /// A fresh server; SIPp 202 plays `uas`, SIPp 201 calls 202 with `uac`; both must succeed.
+/// 202's user has no mailbox: the callee's answer (busy, ...) reaches the caller as it is.
 fn call_202(uas: &str, uac: &str) -> Server {
     let server = Server::start();
+    server.set_user_settings(&[("user202", "voicemail", "false")]);
     let port = free_port();
     let mut callee = Callee::udp(uas, port);
     register_callee(&server, port);

@@ -728,6 +728,33 @@ pub fn set_toml_value(doc: &str, key: &str, value: &str) -> String {
     out.join("\n") + "\n"
 }
 
+/// `doc` with `key = value` in the `[[users]]` table of `user` (which the export writes).
+pub fn user_setting(doc: &str, user: &str, key: &str, value: &str) -> String {
+    let start = doc
+        .find(&format!("name = \"{user}\"\n"))
+        .expect("the user is exported");
+    let at = start
+        + doc[start..]
+            .find(&format!("{key} = "))
+            .expect("the key is exported");
+    let end = at + doc[at..].find('\n').expect("a line end");
+    format!("{}{key} = {value}{}", &doc[..at], &doc[end..])
+}
+
+impl Server {
+    /// Applies the exported configuration with `key = value` set for each (user, key,
+    /// value), as an administrator would with `config apply`.
+    pub fn set_user_settings(&self, settings: &[(&str, &str, &str)]) {
+        let mut doc = self.export();
+        for (user, key, value) in settings {
+            doc = user_setting(&doc, user, key, value);
+        }
+        let file = self.write_file(&format!("settings-{}.toml", unique()), &doc);
+        let applied = self.cli_ok(&["config", "apply", file.to_str().expect("a path")]);
+        assert!(applied.contains("reloaded"), "{applied}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // SIPp
 // ---------------------------------------------------------------------------------------
