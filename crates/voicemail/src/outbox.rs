@@ -187,12 +187,15 @@ impl MessageStore {
         Ok(entry)
     }
 
-    /// Up to `limit` entries due at `now` (unix seconds), the longest due first.
+    /// Up to `limit` entries due at `now` (unix seconds), the longest due first. Entries
+    /// whose message is gone (only possible when the index was edited by hand; the next
+    /// opening drops them) are never due.
     pub fn due_emails(&self, now: u64, limit: usize) -> Result<Vec<OutboxEntry>, VoicemailError> {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM email_outbox WHERE next_attempt_at <= ?1 \
+                 AND EXISTS (SELECT 1 FROM messages WHERE messages.id = email_outbox.message_id) \
                  ORDER BY next_attempt_at, id LIMIT ?2"
             ))
             .ctx("listing due emails")?;

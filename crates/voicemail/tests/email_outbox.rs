@@ -327,3 +327,32 @@ fn an_index_from_before_the_outbox_is_upgraded() {
         .expect("queued after the upgrade");
     assert_eq!(store.due_emails(NOW, 1).expect("due"), vec![e]);
 }
+
+#[test]
+fn an_email_whose_message_vanished_by_hand_is_never_due() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut store, _) = MessageStore::open(dir.path()).expect("open");
+    let m = leave_message(
+        &mut store,
+        &mailbox("202"),
+        1500,
+        envelope("201", NOW, false),
+    );
+    store
+        .queue_email(m.id, "bob@example.com", EmailMode::Copy, NOW)
+        .expect("queued");
+    // Another connection removes the message row behind the store's back.
+    let path = dir
+        .path()
+        .join(voicemail::VOICEMAIL_DIR)
+        .join(voicemail::INDEX_FILE);
+    let conn = rusqlite::Connection::open(path).expect("index");
+    conn.execute("DELETE FROM messages WHERE id = ?1", [m.id.0 as i64])
+        .expect("row removed");
+    assert!(store.due_emails(NOW, 10).expect("due").is_empty());
+    assert_eq!(store.pending_emails().expect("pending").len(), 1);
+    drop(store);
+    let (store, report) = MessageStore::open(dir.path()).expect("reopen");
+    assert_eq!(report.emails_dropped, [m.id]);
+    assert!(store.pending_emails().expect("pending").is_empty());
+}
