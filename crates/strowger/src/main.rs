@@ -8,6 +8,7 @@ mod cli_config;
 mod clock;
 mod control;
 mod convert;
+mod email;
 mod music;
 mod relay;
 mod secret;

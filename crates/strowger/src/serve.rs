@@ -69,6 +69,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     tracing::info!(files = library.files(), "music on hold loaded");
     let music: SharedMusic = Arc::new(Mutex::new(library));
     let (mwi, mwi_rx) = MessageWaiting::open(&opts.data_dir, opts.sip_listen.ip());
+    let email = crate::email::EmailNotifier::start(&mwi, &config);
 
     let udp = bind_udp(opts.sip_listen)?;
     let tcp = TcpListener::bind(opts.sip_listen)
@@ -136,6 +137,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         data_dir: opts.data_dir.clone(),
         clock,
         mwi,
+        email,
     };
     let result = core.run(tcp_rx, ctl_rx, mwi_rx).await;
     core.audit.record("server.stop", "");
@@ -172,6 +174,8 @@ struct CoreLoop {
     clock: LocalClock,
     /// The voicemail store and the mailbox states it feeds the core.
     mwi: MessageWaiting,
+    /// Voicemail email: `message_deposited` after each new message.
+    email: crate::email::EmailNotifier,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -328,6 +332,7 @@ impl CoreLoop {
                     self.pbx.set_features(convert::features(&config));
                     self.mwi
                         .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());
+                    self.email.configure(&config);
                     self.clock = local_clock(&config);
                     self.clock.tick(&mut self.pbx, Instant::now());
                     tracing::info!(
