@@ -116,7 +116,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ConfigCmd {
-    /// Print the configuration in force (passwords only as hashes).
+    /// Print the configuration in force (phone and administrator passwords only as hashes;
+    /// the mail server's password as given).
     Export {
         #[command(flatten)]
         dir: DataDir,
