@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, clippy (warnings are errors), and
 # all tests -- unit, test vectors, simulation, and the integration tests that drive the real
-# `strowger` binary with SIPp and baresip on loopback ports.
+# `strowger` binary with SIPp and baresip on loopback ports, and a real SMTP server.
 #
 # Installs what the integration tests need when it is missing (Debian or Ubuntu; as root,
 # or through sudo when not root). Arguments, if any, replace `--workspace` in `cargo test`.
@@ -15,8 +15,9 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # --- system packages ---------------------------------------------------------------------
 # tool:package(s), first package that exists wins (baresip-core has the binary and the
-# modules without the GTK front-end the `baresip` metapackage pulls in).
-tools=("sipp:sip-tester" "baresip:baresip-core baresip" "sox:sox")
+# modules without the GTK front-end the `baresip` metapackage pulls in; aiosmtpd is the
+# SMTP server the voicemail email tests deliver to).
+tools=("sipp:sip-tester" "baresip:baresip-core baresip" "sox:sox" "aiosmtpd:python3-aiosmtpd")
 missing_tools=()
 for entry in "${tools[@]}"; do
   command -v "${entry%%:*}" >/dev/null 2>&1 || missing_tools+=("$entry")

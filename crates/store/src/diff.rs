@@ -10,7 +10,7 @@ use std::fmt::Debug;
 /// One line per change from `old` to `new`: system, registrar, calls and security settings,
 /// the dial plan, short codes, then extensions, users, time profiles, hunt groups and administrators
 /// (removals after additions and changes). Passwords are only ever reported as "changed",
-/// login codes as "set", "changed" or "removed".
+/// login codes and the mail server's password as "set", "changed" or "removed".
 pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     let mut out = Vec::new();
     setting(&mut out, "system.name", &old.system.name, &new.system.name);
@@ -39,6 +39,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
             music(&new.system.music_on_hold)
         ));
     }
+    diff_features::smtp(&old.system.smtp, &new.system.smtp, &mut out);
     let (a, b) = (&old.registrar, &new.registrar);
     setting(
         &mut out,

@@ -1,12 +1,54 @@
-//! Audit lines for the business call features: the dial plan, short codes, users' call
-//! settings, time profiles and hunt groups. Login codes are secrets: only "set", "changed" or "removed" is
-//! said of them.
+//! Audit lines for the business call features: the mail server, the dial plan, short
+//! codes, users' call settings, time profiles and hunt groups. Login codes and the mail
+//! server's password are secrets: only "set", "changed" or "removed" is said of them.
 
-use crate::model::{Config, User};
+use crate::model::{Config, SmtpSettings, User};
 use crate::model_features::HuntGroup;
 use crate::time_profile::{DateInterval, TimeProfile, WeeklyInterval};
 use std::collections::HashMap;
 use std::fmt::Display;
+
+/// `system.smtp added (mail.example.com:25)`, `system.smtp removed`, or one line per
+/// changed field: `system.smtp.port 25 -> 587`, `system.smtp.password changed`.
+pub(crate) fn smtp(old: &Option<SmtpSettings>, new: &Option<SmtpSettings>, out: &mut Vec<String>) {
+    let (a, b) = match (old, new) {
+        (None, None) => return,
+        (None, Some(b)) => {
+            out.push(format!("system.smtp added ({}:{})", b.server, b.port));
+            return;
+        }
+        (Some(_), None) => {
+            out.push("system.smtp removed".to_owned());
+            return;
+        }
+        (Some(a), Some(b)) => (a, b),
+    };
+    let fields = [
+        ("server", a.server.clone(), b.server.clone()),
+        ("port", text(a.port), text(b.port)),
+        ("from", a.from.clone(), b.from.clone()),
+        ("starttls", text(a.starttls), text(b.starttls)),
+        ("username", opt(&a.username), opt(&b.username)),
+    ];
+    for (field, before, after) in fields {
+        if before != after {
+            out.push(format!("system.smtp.{field} {before} -> {after}"));
+        }
+    }
+    if let Some(said) = secret_change(&a.password, &b.password) {
+        out.push(format!("system.smtp.password {said}"));
+    }
+}
+
+/// "set", "changed" or "removed" for a secret that did any of those; `None` if unchanged.
+fn secret_change(old: &Option<String>, new: &Option<String>) -> Option<&'static str> {
+    match (old, new) {
+        (None, Some(_)) => Some("set"),
+        (Some(_), None) => Some("removed"),
+        (Some(a), Some(b)) if a != b => Some("changed"),
+        _ => None,
+    }
+}
 
 /// `dial_plan.emergency 112,999,911 -> 112,999`, one line per changed field.
 pub(crate) fn dial_plan(old: &Config, new: &Config, out: &mut Vec<String>) {
@@ -124,13 +166,19 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
         b.no_answer_secs.to_string(),
     );
     line("forward.follow_me", opt(&a.follow_me), opt(&b.follow_me));
-    let said = match (&o.login_code, &u.login_code) {
-        (None, Some(_)) => "set",
-        (Some(_), None) => "removed",
-        (Some(a), Some(b)) if a != b => "changed",
-        _ => return,
-    };
-    out.push(format!("user {} login_code {said}", u.name));
+    line(
+        "voicemail_email",
+        opt(&o.voicemail_email),
+        opt(&u.voicemail_email),
+    );
+    line(
+        "voicemail_email_mode",
+        o.voicemail_email_mode.as_str().into(),
+        u.voicemail_email_mode.as_str().into(),
+    );
+    if let Some(said) = secret_change(&o.login_code, &u.login_code) {
+        out.push(format!("user {} login_code {said}", u.name));
+    }
 }
 
 /// Time profiles by name: added, changed (`weekly` and `dates` in full), removed.

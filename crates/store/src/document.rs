@@ -12,13 +12,13 @@ use crate::document_features::{
 use crate::error::ConfigErrors;
 use crate::model::{
     Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
-    SecuritySettings, SystemSettings, User,
+    SecuritySettings, SmtpSettings, SystemSettings, User,
 };
 use crate::secrets::{check_password_strength, hash_admin_password};
 use crate::short_codes::default_short_codes;
 use crate::validate::{
     self, AUTH_FAILURES, BLOCK_SECS, EXPIRES_CEILING, FAILURE_WINDOW, MAX_CONTACTS, MIN_EXPIRES,
-    MIN_SE, NONCE_LIFETIME, PARK_TIMEOUT, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER,
+    MIN_SE, NONCE_LIFETIME, PARK_TIMEOUT, SESSION_EXPIRES_CEILING, SLOW_DOWN_AFTER, SMTP_PORT,
 };
 use crate::walker::{syntax_error, Fields};
 use std::collections::HashSet;
@@ -131,9 +131,29 @@ fn read_system(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SystemSettings {
         realm: f.string("realm", errs).map_or(d.realm, str::to_owned),
         timezone: f.string("timezone", errs).map(str::to_owned),
         music_on_hold: f.string("music_on_hold", errs).map(str::to_owned),
+        smtp: f
+            .table("smtp", errs)
+            .map(|t| read_smtp(Fields::new(t, "system.smtp"), errs)),
     };
     f.finish(errs);
     s
+}
+
+/// `[system.smtp]`. Only types, presence and the port's range are checked here; the forms
+/// of the server, addresses and credentials are checked in `validate`.
+fn read_smtp(mut f: Fields<'_>, errs: &mut ConfigErrors) -> SmtpSettings {
+    let server = f.required_string("server", errs).unwrap_or_default();
+    let from = f.required_string("from", errs).unwrap_or_default();
+    let mut smtp = SmtpSettings::new(server, from);
+    if let Some(port) = f.uint("port", SMTP_PORT, errs) {
+        // The range fits u16; a failed conversion cannot happen and keeps the default.
+        smtp.port = u16::try_from(port).unwrap_or(SmtpSettings::DEFAULT_PORT);
+    }
+    smtp.starttls = f.boolean("starttls", errs).unwrap_or(false);
+    smtp.username = f.string("username", errs).map(str::to_owned);
+    smtp.password = f.string("password", errs).map(str::to_owned);
+    f.finish(errs);
+    smtp
 }
 
 fn read_registrar(mut f: Fields<'_>, errs: &mut ConfigErrors) -> RegistrarSettings {

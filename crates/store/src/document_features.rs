@@ -7,7 +7,7 @@ use crate::dial_plan::{DialPlanSettings, LOCAL_MIN_DIGITS};
 use crate::document::Reading;
 use crate::error::ConfigErrors;
 use crate::model::User;
-use crate::model_features::{CallRight, Forwarding, HuntGroup, HuntMode};
+use crate::model_features::{CallRight, Forwarding, HuntGroup, HuntMode, VoicemailEmailMode};
 use crate::short_codes::ShortCodeFeature;
 use crate::time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};
 use crate::validate::{
@@ -42,6 +42,22 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     }
     if let Some(trusted) = f.boolean("voicemail_trusted", &mut r.errs) {
         user.voicemail_trusted = trusted;
+    }
+    user.voicemail_email = f.string("voicemail_email", &mut r.errs).map(str::to_owned);
+    if let Some(mode) = f.string("voicemail_email_mode", &mut r.errs) {
+        match VoicemailEmailMode::parse(mode) {
+            Some(mode) => user.voicemail_email_mode = mode,
+            None => {
+                let path = f.path_of("voicemail_email_mode");
+                r.errs.push(
+                    &path,
+                    format!(
+                        "unknown mode {mode:?} (expected {})",
+                        names(VoicemailEmailMode::ALL.map(VoicemailEmailMode::as_str))
+                    ),
+                );
+            }
+        }
     }
     let rights = read_enum_list(f, "rights", CallRight::parse, unknown_right, r);
     if let Some(rights) = rights {

@@ -3,10 +3,12 @@
 //! Written by hand rather than through serde so that sections come out in the documented
 //! order with a short header, every setting appears explicitly (an exported document says
 //! what is in force, not what was typed), and nothing can fail. Plain passwords cannot be
-//! exported: the model does not hold them.
+//! exported: the model does not hold them. The one exception is the mail server's
+//! password (`system.smtp.password`), which must be sent to the server and so is kept and
+//! exported as given.
 
 use crate::dial_plan::DialPlanSettings;
-use crate::model::{Config, Credentials, User};
+use crate::model::{Config, Credentials, SmtpSettings, User};
 use crate::model_features::HuntGroup;
 use crate::time_profile::TimeProfile;
 use std::fmt::Write as _;
@@ -18,9 +20,12 @@ impl Config {
     pub fn to_toml(&self) -> String {
         let mut out = String::with_capacity(256 + 200 * self.extensions.len());
         out.push_str(
-            "# Strowger configuration. Passwords are never exported: extensions carry their\n\
-             # digest hashes (bound to system.realm) and administrators an argon2id hash.\n\
-             # To set a password, replace the hash fields with password = \"...\".\n",
+            "# Strowger configuration. Phone and administrator passwords are never exported:\n\
+             # extensions carry their digest hashes (bound to system.realm) and\n\
+             # administrators an argon2id hash.\n\
+             # To set a password, replace the hash fields with password = \"...\".\n\
+             # The mail server's password (system.smtp.password), if any, is shown as given:\n\
+             # keep this document as private as the data directory.\n",
         );
         let s = &self.system;
         out.push_str("\n[system]\n");
@@ -32,6 +37,10 @@ impl Config {
             None => out.push_str("# timezone: the machine's own time zone\n"),
         }
         field_opt(&mut out, "music_on_hold", &s.music_on_hold);
+        match &s.smtp {
+            Some(smtp) => write_smtp(&mut out, smtp),
+            None => out.push_str("# [system.smtp]: none, so no voicemail email is sent\n"),
+        }
 
         let r = &self.registrar;
         out.push_str("\n[registrar]\n");
@@ -97,6 +106,16 @@ impl Config {
     }
 }
 
+fn write_smtp(out: &mut String, smtp: &SmtpSettings) {
+    out.push_str("[system.smtp]\n");
+    field_str(out, "server", &smtp.server);
+    field_num(out, "port", u32::from(smtp.port));
+    field_str(out, "from", &smtp.from);
+    field_bool(out, "starttls", smtp.starttls);
+    field_opt(out, "username", &smtp.username);
+    field_opt(out, "password", &smtp.password);
+}
+
 fn write_dial_plan(out: &mut String, p: &DialPlanSettings) {
     out.push_str("\n[dial_plan]\n");
     let emergency: Vec<&str> = p.emergency.iter().map(String::as_str).collect();
@@ -125,6 +144,8 @@ fn write_user(out: &mut String, u: &User) {
     field_bool(out, "cannot_be_intruded", u.cannot_be_intruded);
     field_bool(out, "voicemail", u.voicemail);
     field_bool(out, "voicemail_trusted", u.voicemail_trusted);
+    field_opt(out, "voicemail_email", &u.voicemail_email);
+    field_str(out, "voicemail_email_mode", u.voicemail_email_mode.as_str());
     let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
     field_str_list(out, "rights", &rights);
     field_opt(out, "music_on_hold", &u.music_on_hold);

@@ -21,6 +21,15 @@
 //!                           # relative path is taken from the data directory; the file
 //!                           # must load when the document is applied
 //!
+//! [system.smtp]             # optional: the mail server voicemail emails are sent through
+//! server = "mail.example.com"   # a host name or an IP address
+//! port = 25                 # 1..=65535
+//! from = "voicemail@example.com"   # the sender of every email
+//! starttls = false          # true: STARTTLS required, the certificate checked against the
+//!                           # machine's trusted roots; false: plain SMTP (a local relay)
+//! username = "pbx"          # optional, set together with password: SMTP authentication
+//! password = "..."          # kept and exported as given: the server must be sent it
+//!
 //! [registrar]
 //! min_expires = 60          # 1..=3600; shorter requests get 423
 //! max_expires = 3600        # min_expires..=86400
@@ -78,6 +87,11 @@
 //! cannot_be_intruded = true # nobody may listen in on / join this user's calls
 //! voicemail = true          # a mailbox takes unanswered, busy and DND calls
 //! voicemail_trusted = true  # collecting (*17) from the own extension needs no PIN
+//! voicemail_email = "alice@example.com"   # optional: where voicemail emails go
+//! voicemail_email_mode = "off"   # (default) | notify (who, when, how long) | copy (the
+//!                           # WAV attached) | forward (attached, and removed from the
+//!                           # mailbox once sent); all but off need voicemail_email and
+//!                           # [system.smtp]; failed sends are retried, never dropped
 //! rights = ["internal", "local", "national", "international"]   # the default; also
 //!                           # "premium"; emergency numbers are always allowed; an
 //!                           # extension without a user may call internal numbers only
@@ -156,6 +170,7 @@ mod short_codes;
 mod time_profile;
 pub mod validate;
 mod validate_dial_plan;
+mod validate_email;
 mod validate_features;
 mod walker;
 
@@ -170,8 +185,8 @@ pub use error::{ConfigErrors, FieldError, StoreError};
 pub use migrations::{run_migrations, MigrationFailure};
 pub use model::{
     Admin, CallSettings, Config, Credentials, DigestAlgorithmName, Extension, RegistrarSettings,
-    SecuritySettings, SystemSettings, User,
+    SecuritySettings, SmtpSettings, SystemSettings, User,
 };
-pub use model_features::{CallRight, Forwarding, HuntGroup, HuntMode};
+pub use model_features::{CallRight, Forwarding, HuntGroup, HuntMode, VoicemailEmailMode};
 pub use short_codes::{default_short_codes, ShortCodeFeature, ShortCodeMatch, ShortCodePattern};
 pub use time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};

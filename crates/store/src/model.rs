@@ -3,10 +3,12 @@
 //! never held, only their hashes.
 
 use crate::dial_plan::DialPlanSettings;
+use crate::model_features::VoicemailEmailMode;
 use crate::model_features::{CallRight, Forwarding, HuntGroup};
 use crate::short_codes::{default_short_codes, match_short_code, ShortCodeFeature, ShortCodeMatch};
 use crate::time_profile::TimeProfile;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The whole configuration of a system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +105,9 @@ pub struct SystemSettings {
     /// data directory. Without it, the music built into the program plays. The file must
     /// load when the configuration is applied.
     pub music_on_hold: Option<String>,
+    /// The mail server voicemail email notifications go through (`[system.smtp]`);
+    /// `None` (the default): no email is sent.
+    pub smtp: Option<SmtpSettings>,
 }
 
 impl Default for SystemSettings {
@@ -112,7 +117,64 @@ impl Default for SystemSettings {
             realm: "strowger".to_owned(),
             timezone: None,
             music_on_hold: None,
+            smtp: None,
         }
+    }
+}
+
+/// The `[system.smtp]` section: the mail server (an SMTP relay) that voicemail email
+/// notifications are handed to.
+///
+/// The password is a secret that must be sent to the server, so it cannot be hashed like
+/// the other passwords of the document: it is kept as given, and exported as given (an
+/// exported document must be kept as private as the database). `Debug` hides it, so that it
+/// cannot leak into logs; audit lines only say that it was set, changed or removed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// The server's host name or IP address.
+    pub server: String,
+    /// The server's port (1..=65535, default 25).
+    pub port: u16,
+    /// The sender address of every email (`voicemail@example.com`).
+    pub from: String,
+    /// Upgrade the connection with STARTTLS before sending, and refuse to send if the
+    /// server cannot (the certificate is checked against the machine's trusted roots).
+    /// Default false: plain SMTP, as to a relay on the same machine or network.
+    pub starttls: bool,
+    /// The login for SMTP authentication, if the server needs one. Set together with
+    /// `password`.
+    pub username: Option<String>,
+    /// The password for SMTP authentication. Set together with `username`.
+    pub password: Option<String>,
+}
+
+impl SmtpSettings {
+    /// The port used when the document names none: 25, plain SMTP to a relay.
+    pub const DEFAULT_PORT: u16 = 25;
+
+    /// Plain SMTP to `server` on port 25 from `from`, without authentication.
+    pub fn new(server: &str, from: &str) -> Self {
+        Self {
+            server: server.to_owned(),
+            port: Self::DEFAULT_PORT,
+            from: from.to_owned(),
+            starttls: false,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("server", &self.server)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("starttls", &self.starttls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .finish()
     }
 }
 
@@ -283,6 +345,13 @@ pub struct User {
     pub voicemail: bool,
     /// Collecting messages from the user's own extension needs no PIN. Default true.
     pub voicemail_trusted: bool,
+    /// The address voicemail email notifications go to (`alice@example.com`).
+    pub voicemail_email: Option<String>,
+    /// What a new message in the user's mailbox sends to `voicemail_email`: nothing (the
+    /// default), a notification, a copy with the recording attached, or the recording
+    /// itself (removed from the mailbox once the email is sent). Anything but off needs
+    /// `voicemail_email` and `[system.smtp]`.
+    pub voicemail_email_mode: VoicemailEmailMode,
 }
 
 impl User {
@@ -304,6 +373,8 @@ impl User {
             cannot_be_intruded: true,
             voicemail: true,
             voicemail_trusted: true,
+            voicemail_email: None,
+            voicemail_email_mode: VoicemailEmailMode::Off,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The business call features of the configuration model: a user's call settings
-//! (rights, forwarding) and hunt groups. Time profiles are in [`crate::time_profile`],
+//! (rights, forwarding, voicemail email) and hunt groups. Time profiles are in [`crate::time_profile`],
 //! short codes in [`crate::short_codes`]. Like the rest of the model, values held here have
 //! been validated (see [`crate::validate`]).
 
@@ -83,6 +83,50 @@ impl Default for Forwarding {
             no_answer_secs: 15,
             follow_me: None,
         }
+    }
+}
+
+/// What a new voicemail message sends to its user's email address
+/// (`[[users]] voicemail_email_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum VoicemailEmailMode {
+    /// `off` (the default): no email.
+    #[default]
+    Off,
+    /// `notify`: an email saying who called, when and for how long; the recording stays
+    /// in the mailbox only.
+    Notify,
+    /// `copy`: the same email with the recording attached (a WAV file); the message stays
+    /// in the mailbox too.
+    Copy,
+    /// `forward`: the email with the recording attached, and the message is removed from
+    /// the mailbox once the email has been handed to the mail server (not before: a
+    /// message whose email cannot be sent stays in the mailbox).
+    Forward,
+}
+
+impl VoicemailEmailMode {
+    /// Every mode, in the order they are listed.
+    pub const ALL: [VoicemailEmailMode; 4] = [
+        VoicemailEmailMode::Off,
+        VoicemailEmailMode::Notify,
+        VoicemailEmailMode::Copy,
+        VoicemailEmailMode::Forward,
+    ];
+
+    /// The name as written in the document: `"off"`, `"notify"`, `"copy"` or `"forward"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoicemailEmailMode::Off => "off",
+            VoicemailEmailMode::Notify => "notify",
+            VoicemailEmailMode::Copy => "copy",
+            VoicemailEmailMode::Forward => "forward",
+        }
+    }
+
+    /// The mode called `name` (exact, lower case).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
     }
 }
 

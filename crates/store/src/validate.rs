@@ -1,6 +1,6 @@
 //! The rules a typed [`Config`] must satisfy: value ranges, name and number formats,
 //! uniqueness, and references between sections (users' call settings, time profiles, hunt
-//! groups, short codes and the dial plan included).
+//! groups, short codes, the dial plan and voicemail email included).
 //!
 //! Rules about plain passwords (strength) live in the document reader, because plain
 //! passwords never reach the typed model. Every rule here reports its field path, and every
@@ -13,6 +13,10 @@ use crate::walker::range_reason;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
+pub use crate::validate_email::{
+    is_valid_email_address, is_valid_host_name, is_valid_mail_server, MAX_EMAIL_ADDRESS,
+    MAX_SMTP_CREDENTIAL, SMTP_PORT,
+};
 pub(crate) use crate::validate_features::{check_unique, short_code_path};
 pub use crate::validate_features::{
     is_dialable, is_valid_login_code, FORWARD_NO_ANSWER_SECS, HUNT_NO_ANSWER_SECS, OVERFLOW_SECS,
@@ -69,6 +73,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     check_admins(config, failed, &mut found);
     crate::validate_features::check_features(config, failed, &mut found);
     crate::validate_dial_plan::check_dial_plan(config, failed, &mut found);
+    crate::validate_email::check_email(config, failed, &mut found);
     errs.0
         .extend(found.0.into_iter().filter(|e| !failed.contains(&e.path)));
 }

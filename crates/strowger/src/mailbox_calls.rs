@@ -24,10 +24,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use voicemail::dialogue::{
-    Action, Collect, CollectEntry, CollectSettings, Deposit, DepositCall, DepositReason,
+    Action, Collect, CollectEntry, CollectSettings, Commit, Deposit, DepositCall, DepositReason,
     DepositSettings, Dialogue, Finish, Input, PlayItem, PlayTag, RecordingReport,
 };
-use voicemail::{AudioWriter, MailboxId, MessageStore};
+use voicemail::{AudioWriter, CommitOutcome, MailboxId, MessageStore};
 
 /// How long a caller may say nothing before a recording ends.
 const SILENCE_ENDS_RECORDING: Duration = Duration::from_secs(6);
@@ -107,6 +107,8 @@ pub struct Parts {
     pub mailboxes: Mailboxes,
     /// To the core loop.
     pub to_core: tokio::sync::mpsc::UnboundedSender<CoreCommand>,
+    /// Emails about new messages.
+    pub email: crate::email::EmailNotifier,
 }
 
 /// One call in voicemail.
@@ -447,7 +449,7 @@ impl Service {
                     }
                 }
                 let mut store = self.parts.store.lock().ok()?;
-                apply_finish(finish, &mut store, writer)
+                self.finish_recording(finish, &mut store, writer)
             }
             Action::HangUp => {
                 if !s.gone {
@@ -609,7 +611,33 @@ pub fn mailbox_numbers(config: &store::Config) -> HashSet<String> {
         .collect()
 }
 
-/// Commits or discards a finished recording; the report for the dialogue.
-fn apply_finish(finish: Finish, store: &mut MessageStore, writer: AudioWriter) -> Option<Input> {
-    finish.apply(store, writer)
+impl Service {
+    /// Commits or discards a finished recording; the report for the dialogue. A message
+    /// stored is also queued for its owner's email.
+    fn finish_recording(
+        &self,
+        finish: Finish,
+        store: &mut MessageStore,
+        writer: AudioWriter,
+    ) -> Option<Input> {
+        let Finish::Keep(Commit::Message(envelope)) = finish else {
+            return finish.apply(store, writer);
+        };
+        let mailbox = writer.mailbox().clone();
+        let report = match store.commit_message(writer, envelope) {
+            Ok(CommitOutcome::Stored(message)) => {
+                self.parts
+                    .email
+                    .message_deposited(store, message.id, &mailbox);
+                RecordingReport::Stored {
+                    duration_ms: message.duration_ms,
+                }
+            }
+            Ok(CommitOutcome::TooShort { duration_ms, .. }) => {
+                RecordingReport::TooShort { duration_ms }
+            }
+            Err(e) => RecordingReport::from_error(&e),
+        };
+        Some(Input::Recording(report))
+    }
 }

@@ -8,6 +8,7 @@ mod cli_config;
 mod clock;
 mod control;
 mod convert;
+mod email;
 mod mailbox_calls;
 mod music;
 mod prompts;
@@ -117,7 +118,8 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ConfigCmd {
-    /// Print the configuration in force (passwords only as hashes).
+    /// Print the configuration in force (phone and administrator passwords only as hashes;
+    /// the mail server's password as given).
     Export {
         #[command(flatten)]
         dir: DataDir,

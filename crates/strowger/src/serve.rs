@@ -70,6 +70,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     tracing::info!(files = library.files(), "music on hold loaded");
     let music: SharedMusic = Arc::new(Mutex::new(library));
     let (mwi, mwi_rx) = MessageWaiting::open(&opts.data_dir, opts.sip_listen.ip());
+    let email = crate::email::EmailNotifier::start(&mwi, &config);
 
     let udp = bind_udp(opts.sip_listen)?;
     let tcp = TcpListener::bind(opts.sip_listen)
@@ -146,6 +147,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 prompts,
                 mailboxes: mailboxes.clone(),
                 to_core: vm_tx,
+                email: email.clone(),
             };
             VoicemailCalls::spawn(vm_rx, parts).context("starting the voicemail thread")?;
             Some(VoicemailEdge::new(vm_calls, swapped, mailboxes))
@@ -165,6 +167,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         clock,
         mwi,
         voicemail,
+        email,
     };
     let result = core.run(tcp_rx, ctl_rx, mwi_rx, vm_commands).await;
     core.audit.record("server.stop", "");
@@ -203,6 +206,8 @@ struct CoreLoop {
     mwi: MessageWaiting,
     /// Calls in voicemail, when the voicemail store opened.
     voicemail: Option<VoicemailEdge>,
+    /// Voicemail email: `message_deposited` after each new message.
+    email: crate::email::EmailNotifier,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -367,6 +372,7 @@ impl CoreLoop {
                     }
                     self.mwi
                         .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());
+                    self.email.configure(&config);
                     self.clock = local_clock(&config);
                     self.clock.tick(&mut self.pbx, Instant::now());
                     tracing::info!(

@@ -8,10 +8,15 @@
 //! (play these prompts, start or finish a recording, hang up, transfer, a mailbox
 //! changed); the names of the spoken prompts are [`dialogue::Prompt`].
 //!
+//! The store also keeps the outbox of voicemail emails ([`MessageStore::queue_email`],
+//! [`MessageStore::due_emails`], [`MessageStore::email_sent`],
+//! [`MessageStore::email_failed`]): emails waiting to be sent are as durable as the
+//! messages they carry, and are retried until they are sent.
+//!
 //! What lives elsewhere: playing and recording audio (the media side feeds an
 //! [`AudioWriter`] with the samples it receives), SIP SUBSCRIBE/NOTIFY (the call server
 //! sends the body [`MessageSummary::to_body`] renders), the prompt files themselves
-//! (`crates/strowger/assets/prompts/`), and email delivery. Nothing here opens a socket or
+//! (`crates/strowger/assets/prompts/`), and sending email (the binary talks SMTP). Nothing here opens a socket or
 //! reads the clock: every operation that depends on time takes `now` as unix seconds
 //! (`u64`) in the store, unix milliseconds (`now_ms`) in the dialogues.
 //!
@@ -26,7 +31,9 @@
 //! # Example
 //!
 //! ```no_run
-//! use voicemail::{CommitOutcome, MailboxId, MessageKind, MessageState, MessageStore, NewMessage};
+//! use voicemail::{
+//!     CommitOutcome, EmailMode, MailboxId, MessageKind, MessageState, MessageStore, NewMessage,
+//! };
 //! # fn main() -> Result<(), voicemail::VoicemailError> {
 //! let (mut store, _repairs) = MessageStore::open(std::path::Path::new("/var/lib/strowger"))?;
 //! let mailbox = MailboxId::new("201")?;
@@ -41,6 +48,8 @@
 //! };
 //! if let CommitOutcome::Stored(message) = store.commit_message(writer, envelope)? {
 //!     assert_eq!(store.messages(&mailbox, MessageState::New)?[0].id, message.id);
+//!     // Its owner wants a copy by email: queued now, sent by the shell, retried if need be.
+//!     store.queue_email(message.id, "alice@example.com", EmailMode::Copy, 1_700_000_000)?;
 //! }
 //! let body = store.summary(&mailbox)?.to_body(Some("sip:201@pbx.example.com"));
 //! # let _ = body;
@@ -59,6 +68,7 @@ mod mailbox;
 mod messages;
 mod migrations;
 mod mwi;
+mod outbox;
 mod pin;
 mod reconcile;
 mod store;
@@ -71,6 +81,10 @@ pub use greeting::{Greeting, GreetingSlot};
 pub use mailbox::{MailboxId, MessageId, MAX_MAILBOX_LEN};
 pub use messages::{MailboxCounts, Message, MessageKind, MessageState, NewMessage};
 pub use mwi::MessageSummary;
+pub use outbox::{
+    email_retry_delay, EmailMode, OutboxEntry, EMAIL_RETRY_FIRST_SECS, EMAIL_RETRY_MAX_SECS,
+    MAX_EMAIL_ERROR_LEN,
+};
 pub use pin::{LockoutPolicy, PinPolicy, PinRefusal};
 pub use reconcile::{DroppedRow, Reconciliation};
 pub use store::{

@@ -6,7 +6,7 @@ use crate::mailbox::{MailboxId, MessageId};
 use crate::store::{to_i64, to_u64, CommitOutcome, MessageStore};
 use crate::wav;
 use crate::writer::{remove_quietly, sync_dir, AudioWriter, Finished, TEMP_PREFIX};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -227,14 +227,7 @@ impl MessageStore {
 
     /// The message with this id, if it exists.
     pub fn message(&self, id: MessageId) -> Result<Option<Message>, VoicemailError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
-                [to_i64(id.0)],
-                message_from_row,
-            )
-            .optional()
-            .ctx("reading a message")
+        read_message(&self.conn, id)
     }
 
     /// The messages of `mailbox` in `state`, in playing order: urgent ones first, then
@@ -282,27 +275,26 @@ impl MessageStore {
         self.set_state(id, MessageState::Saved)
     }
 
-    /// Deletes a message: the row in a transaction, then the file. A file already gone is
-    /// not an error; a file that cannot be removed is logged and left for the next
-    /// reconciliation to quarantine (the message is deleted either way).
+    /// Deletes a message: the row in a transaction (with any email about it still waiting
+    /// in the outbox), then the file. A file already gone is not an error; a file that
+    /// cannot be removed is logged and left for the next reconciliation to quarantine (the
+    /// message is deleted either way).
     pub fn delete(&mut self, id: MessageId) -> Result<(), VoicemailError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx("starting to delete a message")?;
-        let found = tx
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
-                [to_i64(id.0)],
-                message_from_row,
-            )
-            .optional()
-            .ctx("reading a message")?;
-        let Some(message) = found else {
+        let Some(message) = read_message(&tx, id)? else {
             return Err(VoicemailError::UnknownMessage(id));
         };
         tx.execute("DELETE FROM messages WHERE id = ?1", [to_i64(id.0)])
             .ctx("deleting a message")?;
+        // An email not sent yet about a message its owner deleted has nothing to carry.
+        tx.execute(
+            "DELETE FROM email_outbox WHERE message_id = ?1",
+            [to_i64(id.0)],
+        )
+        .ctx("deleting a message's pending emails")?;
         tx.commit().ctx("committing a deletion")?;
         remove_quietly(&self.message_path(&message));
         Ok(())
@@ -375,6 +367,21 @@ impl MessageStore {
     pub fn read_audio(&self, message: &Message) -> Result<Vec<i16>, VoicemailError> {
         wav::read_samples(&self.message_path(message))
     }
+}
+
+/// The message with this id, if it exists, read on `conn` (the store's connection or a
+/// transaction on it).
+pub(crate) fn read_message(
+    conn: &Connection,
+    id: MessageId,
+) -> Result<Option<Message>, VoicemailError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
+        [to_i64(id.0)],
+        message_from_row,
+    )
+    .optional()
+    .ctx("reading a message")
 }
 
 /// Copies `src` to `<dir>/<id>.wav` through a synced temporary file and a rename, so the

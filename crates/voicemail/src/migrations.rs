@@ -51,6 +51,21 @@ const MIGRATIONS: &[&str] = &[
          failed_attempts INTEGER NOT NULL DEFAULT 0,
          locked_until    INTEGER               -- unix seconds
      );",
+    // 2: the email outbox. AUTOINCREMENT so that an id is never reused: a sender holding
+    // an entry across a slow send must never remove another entry that took its id.
+    "CREATE TABLE email_outbox (
+         id              INTEGER PRIMARY KEY AUTOINCREMENT,
+         message_id      INTEGER NOT NULL,     -- messages.id
+         mailbox         TEXT NOT NULL,
+         address         TEXT NOT NULL,
+         mode            TEXT NOT NULL CHECK (mode IN ('notify', 'copy', 'forward')),
+         attempts        INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL,     -- unix seconds
+         last_error      TEXT,
+         created_at      INTEGER NOT NULL      -- unix seconds
+     );
+     CREATE INDEX email_outbox_due ON email_outbox (next_attempt_at);
+     CREATE INDEX email_outbox_by_message ON email_outbox (message_id);",
 ];
 
 /// Brings the index at `path` to the latest schema (the runner is the configuration

@@ -8,6 +8,9 @@
 //! | `.tmp-*` file | a recording in progress | removed: it was never committed |
 //! | row without its file | file deleted by hand, or lost with a disk | row dropped |
 //! | `.wav` without a row | crash between rename and insert, or delete and unlink | moved to `.quarantine/<mailbox>/` |
+//!
+//! Emails still in the outbox about a message whose row is gone (dropped here) are dropped
+//! with it: there is nothing left for them to carry.
 
 use crate::error::{io_error, SqlContext, VoicemailError};
 use crate::greeting::GreetingSlot;
@@ -28,6 +31,9 @@ pub struct Reconciliation {
     pub rows_dropped: Vec<DroppedRow>,
     /// Audio files without an index row: where each was, and where it was moved to.
     pub quarantined: Vec<(PathBuf, PathBuf)>,
+    /// Emails still waiting in the outbox about messages that are gone (their row was
+    /// dropped): the messages' ids, one per email dropped.
+    pub emails_dropped: Vec<MessageId>,
 }
 
 impl Reconciliation {
@@ -36,6 +42,7 @@ impl Reconciliation {
         self.temp_files_removed.is_empty()
             && self.rows_dropped.is_empty()
             && self.quarantined.is_empty()
+            && self.emails_dropped.is_empty()
     }
 }
 
@@ -127,6 +134,24 @@ pub(crate) fn reconcile(store: &mut MessageStore) -> Result<Reconciliation, Voic
             });
         }
     }
+    // Emails about messages that are gone (dropped above, or removed from the index by
+    // hand) have nothing left to carry.
+    let orphans: Vec<i64> = {
+        let mut stmt = tx
+            .prepare(
+                "DELETE FROM email_outbox WHERE message_id NOT IN (SELECT id FROM messages) \
+                 RETURNING message_id",
+            )
+            .ctx("dropping emails without their message")?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .ctx("dropping emails without their message")?;
+        rows.collect::<Result<_, _>>()
+            .ctx("dropping emails without their message")?
+    };
+    report
+        .emails_dropped
+        .extend(orphans.into_iter().map(|id| MessageId(to_u64(id))));
     tx.commit().ctx("committing reconciliation")?;
 
     sweep_directories(&root, &referenced, &mut report)?;

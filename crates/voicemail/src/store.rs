@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! <data_dir>/voicemail/
-//!     index.sqlite          the index (WAL): messages, greetings, PIN state
+//!     index.sqlite          the index (WAL): messages, greetings, PIN state, email outbox
 //!     201/                  one directory per mailbox
 //!         17.wav            message 17 (or a greeting: the index says which)
 //!         .tmp-18.wav       a recording in progress
@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Message operations live in `messages.rs`, greetings in `greeting.rs`, PINs in
-//! `access.rs`; each is an `impl MessageStore` block over the connection held here.
+//! `access.rs`, the email outbox in `outbox.rs`; each is an `impl MessageStore` block over the connection held here.
 
 use crate::error::{SqlContext, VoicemailError};
 use crate::mailbox::{MailboxId, MessageId};
