@@ -16,21 +16,8 @@ use store::{Config, FieldError};
 /// The built-in piece: 24 s, 8 kHz µ-law, made by `assets/make-hold-music.sh`.
 const BUILT_IN: &[u8] = include_bytes!("../assets/hold-music.wav");
 
-/// The spoken prompts of the call queue (English), made by `assets/make-prompts.sh`.
-const QUEUE_INTRO: &[u8] = include_bytes!("../assets/prompts/en/queue-intro.wav");
-const QUEUE_OUTRO: &[u8] = include_bytes!("../assets/prompts/en/queue-outro.wav");
-const QUEUE_MANY: &[u8] = include_bytes!("../assets/prompts/en/queue-many.wav");
-const NUMBERS: [&[u8]; 9] = [
-    include_bytes!("../assets/prompts/en/number-1.wav"),
-    include_bytes!("../assets/prompts/en/number-2.wav"),
-    include_bytes!("../assets/prompts/en/number-3.wav"),
-    include_bytes!("../assets/prompts/en/number-4.wav"),
-    include_bytes!("../assets/prompts/en/number-5.wav"),
-    include_bytes!("../assets/prompts/en/number-6.wav"),
-    include_bytes!("../assets/prompts/en/number-7.wav"),
-    include_bytes!("../assets/prompts/en/number-8.wav"),
-    include_bytes!("../assets/prompts/en/number-9.wav"),
-];
+/// The call queue's place is said up to this number; past it, without the number.
+const SAID_PLACES: usize = 9;
 
 /// How much music follows the announcement before it is said again.
 const MUSIC_BETWEEN_ANNOUNCEMENTS: std::time::Duration = std::time::Duration::from_secs(20);
@@ -40,19 +27,31 @@ const MUSIC_BETWEEN_ANNOUNCEMENTS: std::time::Duration = std::time::Duration::fr
 /// number), then 20 s of `music`. `None` when a built-in prompt does not load (a broken
 /// build: logged), and the caller then hears the music alone.
 pub fn queue_announcement(position: usize, music: &Music) -> Option<Music> {
-    let load = |name: &str, bytes: &[u8]| {
-        Music::from_wav(name.to_string(), bytes)
-            .map_err(|e| tracing::error!(error = %e, "a built-in queue prompt does not load"))
-            .ok()
+    // The prompts built into the binary (`crate::prompts`), English for now.
+    let load = |name: &str| {
+        let bytes = crate::prompts::bytes(crate::prompts::FALLBACK_LANGUAGE, name);
+        let music = bytes.map(|b| Music::from_wav(name.to_string(), b));
+        match music {
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "a built-in queue prompt does not load");
+                None
+            }
+            None => {
+                tracing::error!(prompt = name, "a queue prompt is not built in");
+                None
+            }
+        }
     };
     let interlude = music.first(MUSIC_BETWEEN_ANNOUNCEMENTS);
-    let parts = match position.checked_sub(1).and_then(|i| NUMBERS.get(i)) {
-        Some(number) => vec![
-            load("queue-intro", QUEUE_INTRO)?,
-            load("number", number)?,
-            load("queue-outro", QUEUE_OUTRO)?,
-        ],
-        None => vec![load("queue-many", QUEUE_MANY)?],
+    let parts = if (1..=SAID_PLACES).contains(&position) {
+        vec![
+            load("queue-intro")?,
+            load(&format!("number-{position}"))?,
+            load("queue-outro")?,
+        ]
+    } else {
+        vec![load("queue-many")?]
     };
     let mut all: Vec<&Music> = parts.iter().collect();
     all.push(&interlude);

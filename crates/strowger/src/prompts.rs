@@ -11,6 +11,14 @@ include!(concat!(env!("OUT_DIR"), "/prompts.rs"));
 /// The language used when a prompt is missing in the caller's.
 pub const FALLBACK_LANGUAGE: &str = "en";
 
+/// The WAV bytes of the built-in prompt `name` in `language`, if there is one.
+pub fn bytes(language: &str, name: &str) -> Option<&'static [u8]> {
+    PROMPTS
+        .iter()
+        .find(|(l, n, _)| *l == language && *n == name)
+        .map(|(_, _, b)| *b)
+}
+
 /// Every built-in prompt, by language and name.
 #[derive(Debug, Default)]
 pub struct PromptLibrary {
