@@ -70,6 +70,8 @@ pub enum InternalKind {
     Extension,
     /// A hunt group.
     HuntGroup,
+    /// A call flow (an auto attendant).
+    CallFlow,
 }
 
 /// The class of a dialled number.
@@ -139,6 +141,11 @@ pub trait Numbering {
     fn is_extension(&self, number: &str) -> bool;
     /// The number is a hunt group.
     fn is_hunt_group(&self, number: &str) -> bool;
+    /// The number reaches a call flow (an auto attendant). None do unless said.
+    fn is_call_flow(&self, number: &str) -> bool {
+        let _ = number;
+        false
+    }
 }
 
 /// A classified number.
@@ -212,6 +219,9 @@ impl DialPlan {
         }
         if internal.is_hunt_group(dialled) {
             return classified(CallClass::Internal(InternalKind::HuntGroup), dialled);
+        }
+        if internal.is_call_flow(dialled) {
+            return classified(CallClass::Internal(InternalKind::CallFlow), dialled);
         }
         let number = match (&self.external_prefix, outside) {
             (None, _) => dialled,

@@ -51,6 +51,9 @@ pub enum VoicemailReason {
     DoNotDisturb,
     /// The mailbox's owner collects messages (the voicemail short code, `*17`).
     Collect,
+    /// The caller dialled (or was sent to) a call flow's number: an auto attendant
+    /// answers. The call's `mailbox` is then the flow's name.
+    CallFlow,
 }
 
 /// A call the PBX answered for voicemail: the shell runs the mailbox dialogue on the
@@ -69,7 +72,8 @@ pub struct VoicemailCall {
     pub payload_type: u8,
     /// The payload type of the caller's RFC 4733 telephone events, if it sends them.
     pub dtmf_payload_type: Option<u8>,
-    /// The mailbox: the number of its user.
+    /// The mailbox: the number of its user; for [`VoicemailReason::CallFlow`], the
+    /// call flow's name.
     pub mailbox: String,
     /// Why.
     pub reason: VoicemailReason,

@@ -149,6 +149,8 @@ pub struct Features {
     dial_plan: DialPlan,
     /// Music on hold chosen for a user (by extension) or a hunt group (by number).
     music_on_hold: HashMap<String, String>,
+    /// Call flow names by the number that reaches them.
+    call_flows: HashMap<String, String>,
 }
 
 impl Features {
@@ -166,7 +168,23 @@ impl Features {
             short_codes: ShortCodes::default(),
             dial_plan: DialPlan::default(),
             music_on_hold: HashMap::new(),
+            call_flows: HashMap::new(),
         }
+    }
+
+    /// The same, with these call flows (auto attendants): `(number, flow name)`. A call
+    /// to the number is answered and handed to the shell, which runs the flow.
+    pub fn with_call_flows(
+        mut self,
+        flows: impl IntoIterator<Item = (String, String)>,
+    ) -> Features {
+        self.call_flows = flows.into_iter().collect();
+        self
+    }
+
+    /// The name of the call flow `number` reaches, if any.
+    pub fn call_flow(&self, number: &str) -> Option<&str> {
+        self.call_flows.get(number).map(String::as_str)
     }
 
     /// The same, with this dial plan (the default is UK/EU style: see [`DialPlan`]).

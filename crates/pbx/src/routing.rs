@@ -65,9 +65,10 @@ pub(crate) enum Step {
         /// The group's number.
         group: String,
     },
-    /// The caller leaves a message in this mailbox.
+    /// The caller leaves a message in this mailbox (or, for
+    /// [`VoicemailReason::CallFlow`], is answered by this call flow).
     Voicemail {
-        /// The mailbox (its user's number).
+        /// The mailbox (its user's number), or the call flow's name.
         mailbox: String,
         /// Why the call went there.
         reason: VoicemailReason,
@@ -160,6 +161,9 @@ impl Numbering for Internal<'_> {
     fn is_hunt_group(&self, number: &str) -> bool {
         self.features.group(number).is_some()
     }
+    fn is_call_flow(&self, number: &str) -> bool {
+        self.features.call_flow(number).is_some()
+    }
 }
 
 /// The class of a dialled number in this system's dial plan and numbering.
@@ -221,6 +225,13 @@ impl Router<'_> {
             CallClass::Internal(InternalKind::Extension) => {
                 self.extension_step(number, looped, visited)
             }
+            CallClass::Internal(InternalKind::CallFlow) => match self.features.call_flow(number) {
+                Some(flow) => Step::Voicemail {
+                    mailbox: flow.to_string(),
+                    reason: VoicemailReason::CallFlow,
+                },
+                None => refuse(404, "unassigned number"),
+            },
             // Dialled from a phone, a short code is acted on before routing; reached as a
             // forward or transfer target it has no phone to ring.
             CallClass::Internal(InternalKind::ShortCode) => Step::Refuse {

@@ -165,8 +165,10 @@ struct Call {
     parked: Option<park::Parked>,
     /// A page: the caller talks to every phone that answered (no winner).
     page: Option<page::Page>,
-    /// In voicemail (answered by us, no winner): the mailbox.
+    /// In voicemail (answered by us, no winner): the mailbox, or the call flow's name.
     voicemail: Option<String>,
+    /// The call is with a call flow (an auto attendant), not a mailbox.
+    in_call_flow: bool,
     /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
     party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
@@ -323,6 +325,9 @@ impl Calls {
             .values()
             .map(|c| match (&c.parked, &c.voicemail) {
                 (Some(p), _) => (c.caller.clone(), format!("park {}", p.slot), true),
+                (None, Some(flow)) if c.in_call_flow => {
+                    (c.caller.clone(), format!("attendant {flow}"), true)
+                }
                 (None, Some(mailbox)) => (c.caller.clone(), format!("voicemail {mailbox}"), true),
                 (None, None) => (
                     c.caller.clone(),

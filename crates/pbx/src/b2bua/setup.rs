@@ -316,6 +316,7 @@ impl Pbx {
                 requeue: None,
                 page: None,
                 voicemail: None,
+                in_call_flow: false,
                 party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),

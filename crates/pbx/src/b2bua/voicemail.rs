@@ -34,6 +34,7 @@ impl Pbx {
             VoicemailReason::NoAnswer | VoicemailReason::Collect => (480, "no answer"),
             VoicemailReason::Busy => (486, "busy"),
             VoicemailReason::DoNotDisturb => (486, "do not disturb"),
+            VoicemailReason::CallFlow => (480, "the call flow could not answer"),
         };
         if call.media.is_none() {
             // Direct media between the phones was allowed: the mailbox needs the relay.
@@ -52,6 +53,7 @@ impl Pbx {
             return;
         };
         call.voicemail = Some(mailbox.to_string());
+        call.in_call_flow = reason == VoicemailReason::CallFlow;
         let Some(ports) = call.media else {
             return;
         };
@@ -156,10 +158,12 @@ impl Pbx {
         true
     }
 
-    /// The caller in voicemail goes on to `number` (the operator, or the sender of a
-    /// message called back), routed with the caller's rights; the caller hears ringback,
-    /// and if nobody answers the call ends. `Err(status)` when nothing can ring (the call
-    /// stays in voicemail).
+    /// The caller in voicemail goes on to `number` (the operator, the sender of a
+    /// message called back, an auto attendant's choice), routed with the caller's rights;
+    /// the caller hears ringback, and if nobody answers the call ends. A number that
+    /// leads straight to a mailbox or a call flow (a user on do not disturb, another
+    /// attendant) hands the call over there: a new [`PbxEvent::VoicemailCall`] for the
+    /// same call. `Err(status)` when nothing can ring (the call stays in voicemail).
     pub fn route_voicemail_call(
         &mut self,
         now: Instant,
@@ -171,18 +175,30 @@ impl Pbx {
         }
         let caller = self.calls.calls[&call].caller.clone();
         let step = self.route_for(now, &caller, number);
-        if let Step::Voicemail { .. } = step.0 {
-            return Err(480);
+        match &step.0 {
+            Step::Voicemail {
+                reason: VoicemailReason::Collect,
+                ..
+            } => return Err(480),
+            Step::Voicemail { mailbox, reason } => {
+                let (mailbox, reason) = (mailbox.clone(), *reason);
+                self.send_to_voicemail(now, call, &mailbox, reason);
+                return Ok(());
+            }
+            _ => {}
         }
-        let mailbox = self
-            .calls
-            .calls
-            .get_mut(&call)
-            .and_then(|c| c.voicemail.take());
+        let mailbox = self.calls.calls.get_mut(&call).and_then(|c| {
+            c.voicemail
+                .take()
+                .map(|m| (m, std::mem::take(&mut c.in_call_flow)))
+        });
         let result = self.ring_for_answered_call(now, call, 0, true, step);
         if result.is_err() {
             if let Some(c) = self.calls.calls.get_mut(&call) {
-                c.voicemail = mailbox;
+                if let Some((mailbox, in_call_flow)) = mailbox {
+                    c.voicemail = Some(mailbox);
+                    c.in_call_flow = in_call_flow;
+                }
             }
         }
         self.calls.schedule(call);
