@@ -177,6 +177,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     }
     diff_features::time_profiles(old, new, &mut out);
     diff_features::hunt_groups(old, new, &mut out);
+    diff_features::call_flows(old, new, &mut out);
 
     for a in &new.admins {
         match old.admin(&a.name) {

@@ -303,3 +303,52 @@ fn joined_with<T: AsRef<str>>(items: impl IntoIterator<Item = T>, separator: &st
     let parts: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     parts.join(separator)
 }
+
+/// Call flows added, removed, renumbered, or with steps changed (a flow's steps are a
+/// graph: the summary names the steps that changed, not their every field).
+pub(crate) fn call_flows(old: &Config, new: &Config, out: &mut Vec<String>) {
+    for f in &new.call_flows {
+        let Some(o) = old.call_flow(&f.name) else {
+            out.push(format!("call flow {} added", f.name));
+            continue;
+        };
+        if o.number != f.number {
+            out.push(format!(
+                "call flow {} number {} -> {}",
+                f.name,
+                opt(&o.number),
+                opt(&f.number)
+            ));
+        }
+        if o.start != f.start {
+            out.push(format!(
+                "call flow {} start {} -> {}",
+                f.name, o.start, f.start
+            ));
+        }
+        let changed: Vec<&str> = f
+            .steps
+            .iter()
+            .filter(|s| o.step(&s.name) != Some(*s))
+            .map(|s| s.name.as_str())
+            .chain(
+                o.steps
+                    .iter()
+                    .filter(|s| f.step(&s.name).is_none())
+                    .map(|s| s.name.as_str()),
+            )
+            .collect();
+        if !changed.is_empty() {
+            out.push(format!(
+                "call flow {} steps changed: {}",
+                f.name,
+                joined(changed)
+            ));
+        }
+    }
+    for f in &old.call_flows {
+        if new.call_flow(&f.name).is_none() {
+            out.push(format!("call flow {} removed", f.name));
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! for strength and hashed here, so they never reach the model. See the crate documentation
 //! for the document's layout.
 
+use crate::call_flow::read_call_flow;
 use crate::dial_plan::DialPlanSettings;
 use crate::document_features::{
     read_dial_plan, read_hunt_group, read_short_codes, read_time_profile, read_user_settings,
@@ -95,6 +96,11 @@ impl Config {
             .into_iter()
             .map(|(path, t)| read_hunt_group(Fields::new(t, path), &mut r))
             .collect();
+        let call_flows = doc
+            .tables("call_flows", &mut r.errs)
+            .into_iter()
+            .map(|(path, t)| read_call_flow(Fields::new(t, path), &mut r))
+            .collect();
         let short_codes = match doc.table("short_codes", &mut r.errs) {
             Some(t) => read_short_codes(t, &mut r.errs),
             None => default_short_codes(),
@@ -113,6 +119,7 @@ impl Config {
             time_profiles,
             hunt_groups,
             short_codes,
+            call_flows,
         };
         if let Some(prev) = previous {
             check_realm_change(prev, &config, &mut r);

@@ -97,6 +97,9 @@ impl Config {
         for g in &self.hunt_groups {
             write_hunt_group(&mut out, g);
         }
+        for f in &self.call_flows {
+            crate::call_flow::write_call_flow(&mut out, f);
+        }
         for a in &self.admins {
             out.push_str("\n[[admins]]\n");
             field_str(&mut out, "name", &a.name);
@@ -197,24 +200,24 @@ fn write_hunt_group(out: &mut String, g: &HuntGroup) {
     field_opt(out, "music_on_hold", &g.music_on_hold);
 }
 
-fn field_opt(out: &mut String, key: &str, value: &Option<String>) {
+pub(crate) fn field_opt(out: &mut String, key: &str, value: &Option<String>) {
     if let Some(value) = value {
         field_str(out, key, value);
     }
 }
 
-fn field_bool(out: &mut String, key: &str, value: bool) {
+pub(crate) fn field_bool(out: &mut String, key: &str, value: bool) {
     let _ = writeln!(out, "{key} = {value}");
 }
 
-fn field_str(out: &mut String, key: &str, value: &str) {
+pub(crate) fn field_str(out: &mut String, key: &str, value: &str) {
     out.push_str(key);
     out.push_str(" = ");
     push_toml_string(out, value);
     out.push('\n');
 }
 
-fn field_str_list(out: &mut String, key: &str, values: &[&str]) {
+pub(crate) fn field_str_list(out: &mut String, key: &str, values: &[&str]) {
     out.push_str(key);
     out.push_str(" = [");
     for (i, value) in values.iter().enumerate() {
@@ -226,13 +229,13 @@ fn field_str_list(out: &mut String, key: &str, values: &[&str]) {
     out.push_str("]\n");
 }
 
-fn field_num(out: &mut String, key: &str, value: u32) {
+pub(crate) fn field_num(out: &mut String, key: &str, value: u32) {
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{key} = {value}");
 }
 
 /// Appends `s` as a TOML basic string, escaping what TOML requires.
-fn push_toml_string(out: &mut String, s: &str) {
+pub(crate) fn push_toml_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

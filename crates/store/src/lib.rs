@@ -139,6 +139,22 @@
 //!                           # the member who answered holds it (default: the member's,
 //!                           # else the system's)
 //!
+//! [[call_flows]]            # an auto attendant (see CallFlow for every action)
+//! name = "reception"        # [a-z0-9._-]{1,32}, unique
+//! number = "800"            # optional, 2..=15 digits; no extension, group or flow has it
+//! start = "menu"            # the first step
+//! [[call_flows.steps]]
+//! name = "menu"             # [a-z0-9._-]{1,32}, unique in the flow
+//! action = "menu"           # play | menu | transfer | leave_mail | get_mail |
+//!                           # time_condition | set | branch | hang_up
+//! say = ["attendant-welcome"]   # built-in prompt names or absolute .wav paths
+//! choices = { "0" = "operator" }  # key to step
+//! dial_extensions = true    # the caller may dial an internal number
+//! [[call_flows.steps]]
+//! name = "operator"
+//! action = "transfer"
+//! to = "201"                # a dialable number
+//!
 //! [[admins]]
 //! name = "admin"
 //! password = "..."          # input only; exported as password_hash = "$argon2id$..."
@@ -151,6 +167,7 @@
 #![warn(missing_docs)]
 
 mod audit;
+mod call_flow;
 mod cdr;
 mod csv_import;
 mod db;
@@ -169,12 +186,14 @@ pub mod secrets;
 mod short_codes;
 mod time_profile;
 pub mod validate;
+mod validate_call_flows;
 mod validate_dial_plan;
 mod validate_email;
 mod validate_features;
 mod walker;
 
 pub use audit::AuditEntry;
+pub use call_flow::{CallFlow, FlowAction, FlowPrompt, FlowStep, Menu};
 pub use cdr::CallRecordRow;
 pub use csv_import::{import_extensions_csv, ImportOptions};
 pub use db::{Store, VersionInfo, DATABASE_FILE};

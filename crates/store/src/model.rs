@@ -2,6 +2,7 @@
 //! system. Values held here have been validated (see [`crate::validate`]); plain passwords are
 //! never held, only their hashes.
 
+use crate::call_flow::CallFlow;
 use crate::dial_plan::DialPlanSettings;
 use crate::model_features::VoicemailEmailMode;
 use crate::model_features::{CallRight, Forwarding, HuntGroup};
@@ -36,6 +37,8 @@ pub struct Config {
     /// Feature short codes: code pattern (`*17`, `*14*N#`) to feature. Without a
     /// `[short_codes]` section these are [`default_short_codes`].
     pub short_codes: BTreeMap<String, ShortCodeFeature>,
+    /// Auto attendants and IVRs (see [`crate::CallFlow`]).
+    pub call_flows: Vec<CallFlow>,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             time_profiles: Vec::new(),
             hunt_groups: Vec::new(),
             short_codes: default_short_codes(),
+            call_flows: Vec::new(),
         }
     }
 }
@@ -77,6 +81,11 @@ impl Config {
     /// The hunt group with `number`, if any.
     pub fn hunt_group(&self, number: &str) -> Option<&HuntGroup> {
         self.hunt_groups.iter().find(|g| g.number == number)
+    }
+
+    /// The call flow called `name`, if any.
+    pub fn call_flow(&self, name: &str) -> Option<&CallFlow> {
+        self.call_flows.iter().find(|f| f.name == name)
     }
 
     /// The time profile called `name`, if any.

@@ -42,6 +42,11 @@ impl<'a> Fields<'a> {
         self.table.get(key)
     }
 
+    /// The value of `key`, if present; does not mark it known.
+    pub(crate) fn peek(&self, key: &str) -> Option<&'a Value> {
+        self.table.get(key)
+    }
+
     /// True when `key` is present (whatever its type); does not mark it known.
     pub(crate) fn has(&self, key: &str) -> bool {
         self.table.contains_key(key)
