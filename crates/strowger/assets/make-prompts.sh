@@ -72,6 +72,13 @@ vm-too-short|Your message was too short, and has not been kept.
 vm-not-saved|Sorry, your message could not be saved.
 vm-please-hold|Please hold.
 vm-goodbye|Goodbye.
+attendant-welcome|Thank you for calling.
+attendant-dial-extension|If you know the extension of the person you are calling, please dial it now.
+attendant-operator|For the operator, press zero.
+attendant-invalid|Sorry, that is not a valid choice.
+attendant-transferring|Please hold while I put you through.
+attendant-closed|Our office is closed at the moment.
+attendant-unreachable|Sorry, that number cannot be reached.
 vm-unavailable|Sorry, voicemail is not available at the moment. Please try again later.
 vm-enter-mailbox|Please enter your mailbox number, then press hash.
 vm-enter-pin|Please enter your PIN, then press hash.

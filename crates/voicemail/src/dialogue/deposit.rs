@@ -148,6 +148,25 @@ impl Deposit {
         d
     }
 
+    /// Starts the dialogue with `greeting` in place of the mailbox's (a call flow's own
+    /// words before the tone); the tone follows it.
+    pub fn start_with_greeting(
+        call: DepositCall,
+        settings: DepositSettings,
+        greeting: Vec<PlayItem>,
+    ) -> Deposit {
+        let mut d = Deposit {
+            call,
+            settings,
+            state: State::Greeting,
+            out: Outbox::default(),
+        };
+        let mut items = greeting;
+        items.push(Prompt::Beep.into());
+        d.out.play(items);
+        d
+    }
+
     fn start_recording(&mut self, now_ms: u64) {
         self.out.push(Action::StartRecording {
             mailbox: self.call.mailbox.clone(),

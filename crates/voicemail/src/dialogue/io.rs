@@ -47,6 +47,12 @@ pub enum Input {
     /// What became of the recording: the answer to [`Action::FinishRecording`] with
     /// [`Finish::Keep`], or a failure of the writer while recording.
     Recording(RecordingReport),
+    /// The answer to [`Action::Transfer`]: the caller is on the way (ringing the number,
+    /// or handed to its mailbox). Only a call flow waits for it.
+    Transferred,
+    /// The answer to [`Action::Transfer`]: nothing can ring at the number (unknown,
+    /// barred, unreachable); the caller is still here.
+    TransferFailed,
 }
 
 /// What became of a recording.
@@ -94,6 +100,8 @@ pub enum PlayItem {
         /// Its audio file.
         path: PathBuf,
     },
+    /// A recorded file of the administrator's (a call flow's announcement).
+    File(PathBuf),
     /// A message from the store.
     Message {
         /// Which one (for logs and tests).
@@ -204,7 +212,8 @@ pub enum Action {
     FinishRecording(Finish),
     /// End the call.
     HangUp,
-    /// Transfer the caller (blind) to this number; the dialogue is over.
+    /// Transfer the caller (blind) to this number; the dialogue is over (a call flow
+    /// waits for [`Input::Transferred`] or [`Input::TransferFailed`]).
     Transfer {
         /// The number to call.
         to: String,

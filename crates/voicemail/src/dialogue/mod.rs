@@ -1,6 +1,7 @@
 //! The voicemail dialogues as sans-IO state machines: [`Deposit`] (a caller leaves a
-//! message) and [`Collect`] (the mailbox owner listens to messages, records greetings,
-//! changes the PIN).
+//! message), [`Collect`] (the mailbox owner listens to messages, records greetings,
+//! changes the PIN) and [`Flow`] (a call flow: an auto attendant, which may hand the
+//! caller to the other two).
 //!
 //! A dialogue plays nothing, records nothing and reads no clock. It is fed what happened
 //! on the call ([`Input`]) at a time the caller of [`Dialogue::handle`] gives, and asks
@@ -86,12 +87,14 @@
 
 mod collect;
 mod deposit;
+mod flow;
 mod io;
 mod outbox;
 mod prompt;
 
 pub use collect::{Collect, CollectEntry, CollectSettings, MailboxLookup};
 pub use deposit::{Deposit, DepositCall, DepositReason, DepositSettings};
+pub use flow::{Flow, FlowCall, FlowEnv, NumberMatch, SharedMailboxLookup, MAX_HOPS};
 pub use io::{Action, Commit, Finish, Input, PlayItem, PlayTag, RecordPurpose, RecordingReport};
 pub use prompt::{say_digits, say_number, Prompt};
 

@@ -230,6 +230,20 @@ prompts! {
     GreetingDeleted => "vm-greeting-deleted",
     /// "You have not recorded your name."
     NoName => "vm-no-name",
+    /// "Thank you for calling."
+    AttendantWelcome => "attendant-welcome",
+    /// "If you know the extension of the person you are calling, please dial it now."
+    AttendantDialExtension => "attendant-dial-extension",
+    /// "For the operator, press zero."
+    AttendantOperator => "attendant-operator",
+    /// "Sorry, that is not a valid choice."
+    AttendantInvalid => "attendant-invalid",
+    /// "Please hold while I put you through."
+    AttendantTransferring => "attendant-transferring",
+    /// "Our office is closed at the moment."
+    AttendantClosed => "attendant-closed",
+    /// "Sorry, that number cannot be reached."
+    AttendantUnreachable => "attendant-unreachable",
 }
 
 const UNITS: [Prompt; 20] = [
@@ -267,6 +281,11 @@ const TENS: [Prompt; 8] = [
 ];
 
 impl Prompt {
+    /// The prompt called `name` ([`Prompt::name`]), if there is one.
+    pub fn from_name(name: &str) -> Option<Prompt> {
+        Prompt::ALL.iter().copied().find(|p| p.name() == name)
+    }
+
     /// The prompt for one digit, `0` to `9`; `None` for anything else.
     pub fn digit(d: char) -> Option<Prompt> {
         d.to_digit(10).map(|n| UNITS[n as usize])

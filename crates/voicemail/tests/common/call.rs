@@ -213,5 +213,6 @@ fn item(i: &PlayItem) -> String {
             assert!(path.is_file(), "{} is not there", path.display());
             format!("[message {id}]")
         }
+        PlayItem::File(path) => format!("[file {}]", path.display()),
     }
 }

@@ -475,6 +475,7 @@ impl Dialogue for Collect {
                 }
             }
             Input::Recording(report) => self.recording_report(report),
+            Input::Transferred | Input::TransferFailed => {}
         }
     }
 
