@@ -1,6 +1,7 @@
 //! The configuration a node starts with when it has none: ten extensions with users and one
 //! administrator, each with a fresh strong random password, and the default short codes.
 
+use crate::call_flow::{CallFlow, FlowAction, FlowPrompt, FlowStep, Menu};
 use crate::model::{Admin, Config, Credentials, Extension, User};
 use crate::secrets::{generate_password, hash_admin_password};
 use std::fmt;
@@ -35,7 +36,10 @@ impl fmt::Debug for DefaultCredentials {
 impl Config {
     /// A working first configuration: extensions 201–210 with users `user201`..`user210`
     /// ("Extension 201"..) on them, and administrator `admin`, every password random and
-    /// strong; the default short codes ([`crate::default_short_codes`]), no hunt groups.
+    /// strong; the default short codes ([`crate::default_short_codes`]), no hunt groups,
+    /// and an auto attendant on 200 ([`DEFAULT_ATTENDANT_NUMBER`]): callers dial an
+    /// extension or press 0 for the operator (201), whose mailbox takes the call when 201
+    /// cannot be reached.
     /// Returns the plain passwords beside it; they exist nowhere else.
     pub fn embedded_default() -> (Config, DefaultCredentials) {
         let mut config = Config::default();
@@ -55,6 +59,7 @@ impl Config {
             ));
             extension_passwords.push((number, password));
         }
+        config.call_flows.push(default_attendant());
         let admin_name = "admin".to_owned();
         let admin_password = generate_password(DEFAULT_PASSWORD_LEN, &admin_name);
         config.admins.push(Admin {
@@ -67,5 +72,61 @@ impl Config {
             admin_password,
         };
         (config, credentials)
+    }
+}
+
+/// The number of the default auto attendant.
+pub const DEFAULT_ATTENDANT_NUMBER: &str = "200";
+
+/// The auto attendant of the embedded default: "Thank you for calling. If you know the
+/// extension ..., please dial it now. For the operator, press zero."
+fn default_attendant() -> CallFlow {
+    let step = |name: &str, action| FlowStep {
+        name: name.to_owned(),
+        action,
+    };
+    let say = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| FlowPrompt::BuiltIn((*n).to_owned()))
+            .collect()
+    };
+    CallFlow {
+        name: "reception".to_owned(),
+        number: Some(DEFAULT_ATTENDANT_NUMBER.to_owned()),
+        start: "menu".to_owned(),
+        steps: vec![
+            step(
+                "menu",
+                FlowAction::Menu(Menu {
+                    say: say(&[
+                        "attendant-welcome",
+                        "attendant-dial-extension",
+                        "attendant-operator",
+                    ]),
+                    choices: [('0', "operator".to_owned())].into(),
+                    dial_extensions: true,
+                    timeout_secs: 5,
+                    retries: 2,
+                    variable: None,
+                    on_fail: Some("operator".to_owned()),
+                }),
+            ),
+            step(
+                "operator",
+                FlowAction::Transfer {
+                    to: "201".to_owned(),
+                    say: Vec::new(),
+                    on_fail: Some("message".to_owned()),
+                },
+            ),
+            step(
+                "message",
+                FlowAction::LeaveMail {
+                    mailbox: "201".to_owned(),
+                    say: Vec::new(),
+                },
+            ),
+        ],
     }
 }

@@ -197,7 +197,7 @@ pub use call_flow::{CallFlow, FlowAction, FlowPrompt, FlowStep, Menu};
 pub use cdr::CallRecordRow;
 pub use csv_import::{import_extensions_csv, ImportOptions};
 pub use db::{Store, VersionInfo, DATABASE_FILE};
-pub use defaults::DefaultCredentials;
+pub use defaults::{DefaultCredentials, DEFAULT_ATTENDANT_NUMBER};
 pub use dial_plan::DialPlanSettings;
 pub use diff::changes;
 pub use error::{ConfigErrors, FieldError, StoreError};

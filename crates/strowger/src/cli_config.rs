@@ -60,7 +60,8 @@ fn validate(
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let checked = Config::from_toml(&text, Some(store_config)).and_then(|config| {
-        let (_, errors) = MusicLibrary::load(&config, data_dir);
+        let (_, mut errors) = MusicLibrary::load(&config, data_dir);
+        errors.extend(crate::flows::unknown_prompts(&config));
         if errors.is_empty() {
             Ok(config)
         } else {

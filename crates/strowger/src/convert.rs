@@ -117,7 +117,14 @@ pub fn features(config: &Config, voicemail: bool) -> pbx::Features {
             .find(|f| short_code_name(*f) == feature.as_str())?;
         pbx::ShortCode::new(pattern, feature)
     });
+    // Flows run on the voicemail thread: without it their numbers reach nothing.
+    let flows = config
+        .call_flows
+        .iter()
+        .filter(|_| voicemail)
+        .filter_map(|f| Some((f.number.clone()?, f.name.clone())));
     pbx::Features::new(users, groups)
+        .with_call_flows(flows)
         .with_short_codes(pbx::ShortCodes::new(codes))
         .with_dial_plan(dial_plan(&config.dial_plan))
         .with_music_on_hold(crate::music::choices(config))

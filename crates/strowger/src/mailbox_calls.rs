@@ -13,6 +13,7 @@
 //! What it asks of the core — end the call, route it on — goes back to the core loop as a
 //! [`CoreCommand`].
 
+use crate::flows::SharedBook;
 use crate::prompts::PromptLibrary;
 use crate::voicemail::{MessageWaiting, SharedStore};
 use media_engine::{
@@ -21,11 +22,11 @@ use media_engine::{
 use pbx::{VoicemailCall, VoicemailReason};
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use voicemail::dialogue::{
     Action, Collect, CollectEntry, CollectSettings, Commit, Deposit, DepositCall, DepositReason,
-    DepositSettings, Dialogue, Finish, Input, PlayItem, PlayTag, RecordingReport,
+    DepositSettings, Dialogue, Finish, Flow, FlowCall, Input, PlayItem, PlayTag, RecordingReport,
 };
 use voicemail::{AudioWriter, CommitOutcome, MailboxId, MessageStore};
 
@@ -48,6 +49,9 @@ pub enum ServiceInput {
     Ended(String),
     /// Something from the media engine.
     Media(MediaEvent),
+    /// The core put the call (by its handle) through to the number a dialogue asked for
+    /// (true), or nothing could ring there (false).
+    Routed(u64, bool),
 }
 
 /// What the voicemail thread asks of the core.
@@ -58,10 +62,6 @@ pub enum CoreCommand {
     /// The caller goes on to this number.
     Route(u64, String),
 }
-
-/// The numbers that have a mailbox, as the configuration says (updated on reload): a
-/// caller collecting from another phone types one of them.
-pub type Mailboxes = Arc<RwLock<HashSet<String>>>;
 
 /// Sends inputs to the voicemail thread. Cheap to clone.
 #[derive(Clone)]
@@ -103,8 +103,8 @@ pub struct Parts {
     pub mwi: MessageWaiting,
     /// The built-in prompts.
     pub prompts: Arc<PromptLibrary>,
-    /// Who has a mailbox.
-    pub mailboxes: Mailboxes,
+    /// Who has a mailbox, the call flows, the numbers a flow's caller may dial.
+    pub book: SharedBook,
     /// To the core loop.
     pub to_core: tokio::sync::mpsc::UnboundedSender<CoreCommand>,
     /// Emails about new messages.
@@ -201,6 +201,7 @@ impl Service {
                 }
             }
             ServiceInput::Media(event) => self.on_media(event),
+            ServiceInput::Routed(call, routed) => self.routed(call, routed),
         }
     }
 
@@ -236,7 +237,12 @@ impl Service {
     /// A new call: its dialogue starts.
     fn start(&mut self, call: VoicemailCall, leg: Leg) {
         let session = SessionId(call.relay_session);
-        let Ok(mailbox) = MailboxId::new(&call.mailbox) else {
+        let mailbox = match call.reason {
+            // A flow's name stands in the mailbox's place; any name will do as an id here.
+            VoicemailReason::CallFlow => MailboxId::new("0"),
+            _ => MailboxId::new(&call.mailbox),
+        };
+        let Ok(mailbox) = mailbox else {
             tracing::warn!(mailbox = %call.mailbox, "not a mailbox number");
             let _ = self.parts.to_core.send(CoreCommand::End(call.call));
             return;
@@ -260,13 +266,11 @@ impl Service {
                 } else {
                     CollectEntry::Pin(mailbox)
                 };
-                let mailboxes = self.parts.mailboxes.clone();
+                let book = self.parts.book.clone();
                 let lookup = Box::new(move |number: &str| {
-                    let known = mailboxes
-                        .read()
-                        .map(|m| m.contains(number))
-                        .unwrap_or(false);
-                    known.then(|| MailboxId::new(number).ok()).flatten()
+                    book.read()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .mailbox(number)
                 });
                 Box::new(Collect::start(
                     now,
@@ -275,6 +279,26 @@ impl Service {
                     lookup,
                     &mut store,
                 ))
+            }
+            VoicemailReason::CallFlow => {
+                let flow = self
+                    .parts
+                    .book
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .flow(&call.mailbox);
+                let Some(flow) = flow else {
+                    tracing::warn!(flow = %call.mailbox, "no such call flow");
+                    let _ = self.parts.to_core.send(CoreCommand::End(call.call));
+                    return;
+                };
+                let call = FlowCall {
+                    flow,
+                    caller_number: Some(call.caller.clone()),
+                    caller_name: call.caller_name.clone(),
+                };
+                let env = crate::flows::env(&self.parts.book);
+                Box::new(Flow::start(now, call, env, &mut store))
             }
             reason => Box::new(Deposit::start(
                 now,
@@ -310,6 +334,25 @@ impl Service {
             },
         );
         self.act(session);
+    }
+
+    /// The core's answer to a dialogue's transfer. A dialogue that is over (a deposit's
+    /// "press 0 for the operator") does not wait for it: when nothing could ring, the call
+    /// ends.
+    fn routed(&mut self, call: u64, routed: bool) {
+        let found = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.call == call)
+            .map(|(id, _)| *id);
+        match (found, routed) {
+            (Some(id), true) => self.feed(id, Input::Transferred),
+            (Some(id), false) => self.feed(id, Input::TransferFailed),
+            (None, true) => {}
+            (None, false) => {
+                let _ = self.parts.to_core.send(CoreCommand::End(call));
+            }
+        }
     }
 
     /// Hands an input to a session's dialogue and carries out what it asks.
@@ -483,12 +526,12 @@ impl Service {
                     }
                     m
                 }
-                PlayItem::Greeting { path, .. } | PlayItem::Message { path, .. } => {
-                    Music::load(path)
-                        .map(Arc::new)
-                        .map_err(|e| tracing::warn!(error = %e, "recording does not play"))
-                        .ok()
-                }
+                PlayItem::Greeting { path, .. }
+                | PlayItem::Message { path, .. }
+                | PlayItem::File(path) => Music::load(path)
+                    .map(Arc::new)
+                    .map_err(|e| tracing::warn!(error = %e, "recording does not play"))
+                    .ok(),
             })
             .collect();
         let refs: Vec<&Music> = pieces.iter().map(Arc::as_ref).collect();
@@ -544,17 +587,17 @@ pub struct VoicemailEdge {
     /// The Call-IDs of the calls in voicemail.
     in_voicemail: HashSet<String>,
     swapped: SwappedSessions,
-    mailboxes: Mailboxes,
+    book: SharedBook,
 }
 
 impl VoicemailEdge {
     /// The edge for a running voicemail thread.
-    pub fn new(calls: VoicemailCalls, swapped: SwappedSessions, mailboxes: Mailboxes) -> Self {
+    pub fn new(calls: VoicemailCalls, swapped: SwappedSessions, book: SharedBook) -> Self {
         VoicemailEdge {
             calls,
             in_voicemail: HashSet::new(),
             swapped,
-            mailboxes,
+            book,
         }
     }
 
@@ -578,37 +621,31 @@ impl VoicemailEdge {
         }
     }
 
-    /// Carries out a command of the voicemail thread on the core.
-    pub fn apply(pbx: &mut pbx::Pbx, now: std::time::Instant, command: CoreCommand) {
+    /// Carries out a command of the voicemail thread on the core; the outcome of a
+    /// route goes back to the thread.
+    pub fn apply(&self, pbx: &mut pbx::Pbx, now: std::time::Instant, command: CoreCommand) {
         match command {
             CoreCommand::End(call) => {
                 pbx.end_voicemail_call(now, call);
             }
             CoreCommand::Route(call, number) => {
-                if let Err(status) = pbx.route_voicemail_call(now, call, &number) {
+                let routed = pbx.route_voicemail_call(now, call, &number);
+                if let Err(status) = routed {
                     tracing::info!(number, status, "voicemail caller could not be routed on");
-                    pbx.end_voicemail_call(now, call);
                 }
+                self.calls.send(ServiceInput::Routed(call, routed.is_ok()));
             }
         }
     }
 
-    /// The numbers with a mailbox, from a configuration just applied.
-    pub fn set_mailboxes(&self, config: &store::Config) {
-        if let Ok(mut m) = self.mailboxes.write() {
-            *m = mailbox_numbers(config);
-        }
+    /// The voicemail thread's view of a configuration just applied.
+    pub fn set_config(&self, config: &store::Config) {
+        let book = crate::flows::Book::from_config(config);
+        *self
+            .book
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = book;
     }
-}
-
-/// The numbers of the users who have a mailbox.
-pub fn mailbox_numbers(config: &store::Config) -> HashSet<String> {
-    config
-        .users
-        .iter()
-        .filter(|u| u.voicemail)
-        .filter_map(|u| u.extension.clone())
-        .collect()
 }
 
 impl Service {

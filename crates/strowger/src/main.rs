@@ -9,6 +9,7 @@ mod clock;
 mod control;
 mod convert;
 mod email;
+mod flows;
 mod mailbox_calls;
 mod music;
 mod prompts;

@@ -5,7 +5,7 @@
 use crate::clock::LocalClock;
 use crate::control::{self, Command, ControlRequest};
 use crate::convert;
-use crate::mailbox_calls::{CoreCommand, Mailboxes, ServiceInput, VoicemailCalls, VoicemailEdge};
+use crate::mailbox_calls::{CoreCommand, ServiceInput, VoicemailCalls, VoicemailEdge};
 use crate::music::{MusicLibrary, SharedMusic};
 use crate::sip_limits::MAX_MESSAGE;
 use crate::tcp::{self, TcpEvent};
@@ -135,9 +135,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let (vm_tx, vm_commands) = mpsc::unbounded_channel();
     let voicemail = match mwi.store() {
         Some(store) => {
-            let mailboxes: Mailboxes = Arc::new(std::sync::RwLock::new(
-                crate::mailbox_calls::mailbox_numbers(&config),
-            ));
+            let book = crate::flows::Book::shared(&config);
             let prompts = Arc::new(crate::prompts::PromptLibrary::load());
             tracing::info!(prompts = prompts.len(), "voicemail runs");
             let parts = crate::mailbox_calls::Parts {
@@ -145,12 +143,12 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 store,
                 mwi: mwi.clone(),
                 prompts,
-                mailboxes: mailboxes.clone(),
+                book: book.clone(),
                 to_core: vm_tx,
                 email: email.clone(),
             };
             VoicemailCalls::spawn(vm_rx, parts).context("starting the voicemail thread")?;
-            Some(VoicemailEdge::new(vm_calls, swapped, mailboxes))
+            Some(VoicemailEdge::new(vm_calls, swapped, book))
         }
         None => None,
     };
@@ -269,7 +267,9 @@ impl CoreLoop {
                     self.pbx.set_message_summary(Instant::now(), &s.extension, s.waiting, s.body);
                 }
                 Some(command) = vm_commands.recv() => {
-                    VoicemailEdge::apply(&mut self.pbx, Instant::now(), command);
+                    if let Some(voicemail) = &self.voicemail {
+                        voicemail.apply(&mut self.pbx, Instant::now(), command);
+                    }
                 }
                 _ = &mut sleep => {
                     self.pbx.handle_timeout(Instant::now());
@@ -368,7 +368,7 @@ impl CoreLoop {
                     self.pbx
                         .set_features(convert::features(&config, self.voicemail.is_some()));
                     if let Some(voicemail) = &self.voicemail {
-                        voicemail.set_mailboxes(&config);
+                        voicemail.set_config(&config);
                     }
                     self.mwi
                         .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());

@@ -48,6 +48,12 @@ pub fn print(
             );
         }
     }
+    for flow in config.call_flows.iter() {
+        if let Some(number) = &flow.number {
+            println!();
+            println!("Call flow {:?} (auto attendant): dial {number}", flow.name);
+        }
+    }
     println!();
     println!("`strowger status` shows registrations; Ctrl-C stops the server.");
 }

@@ -354,3 +354,23 @@ fn calls_settings_apply_to_the_running_server() {
     let audit = server.cli_ok(&["audit"]);
     assert!(audit.contains("calls.min_se_secs"), "{audit}");
 }
+
+#[test]
+fn the_default_attendant_exports_and_an_unknown_prompt_is_refused_with_its_path() {
+    let server = Server::start();
+    let before = server.export();
+    assert!(
+        before.contains("[[call_flows]]\nname = \"reception\"\nnumber = \"200\""),
+        "{before}"
+    );
+    let doc = before.replacen("\"attendant-welcome\"", "\"attendant-hello\"", 1);
+    let path = server.write_file("prompt.toml", &doc);
+    let out = server.cli(&["config", "apply", path.to_str().unwrap()]);
+    assert!(!out.success(), "{out}");
+    assert!(
+        out.all()
+            .contains("call_flows[0].steps[0].say[0]: no built-in prompt \"attendant-hello\""),
+        "{out}"
+    );
+    assert_eq!(server.export(), before);
+}
