@@ -39,6 +39,7 @@ mod park;
 mod parties;
 mod pickup;
 mod queue;
+mod recording;
 mod reliable;
 mod reoffer;
 mod replaces;
@@ -167,6 +168,8 @@ struct Call {
     page: Option<page::Page>,
     /// In voicemail (answered by us, no winner): the mailbox.
     voicemail: Option<String>,
+    /// Call recording: the recording under way, keys pressed.
+    recording: recording::RecordingState,
     /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
     party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
@@ -488,6 +491,7 @@ impl Pbx {
 
     /// Forgets a call and reports its record.
     pub(super) fn end_call(&mut self, now: Instant, id: u64, cause: &str) {
+        self.stop_recording(id);
         self.leave_queue(id);
         self.release_parties(now, id);
         let Some(call) = self.calls.calls.remove(&id) else {

@@ -30,6 +30,11 @@ impl Pbx {
         if call.transfer.is_some() {
             return self.transfer_failed(now, id, 480);
         }
+        if !self.channel_free(crate::channels::ChannelUse::Mailbox) {
+            // A clear busy, never an answer into silence.
+            tracing::warn!(call = id, mailbox, "no voicemail channel free");
+            return self.refuse_ringing(now, id, 486, "no voicemail channel free".into());
+        }
         let (status, cause) = match reason {
             VoicemailReason::NoAnswer | VoicemailReason::Collect => (480, "no answer"),
             VoicemailReason::Busy => (486, "busy"),
