@@ -502,3 +502,36 @@ fn a_recording_that_finds_no_channel_is_not_started_and_the_call_goes_on() {
     let out = net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
     assert_eq!(requests_to(&out, p[0])[0].method, Method::Bye);
 }
+
+#[test]
+fn a_blind_transfer_stops_the_recording_and_records_the_new_pair() {
+    let (mut net, mut a, p, _) = office(
+        PbxSettings::default(),
+        users(),
+        &["201"],
+        &[("202", 5202), ("203", 5203)],
+    );
+    let (inv, a_tag) = call_answered(&mut net, &mut a, "202", p[0], "bob");
+    let refer = callee_request(
+        &inv,
+        5202,
+        "bob",
+        "REFER",
+        2,
+        "Refer-To: <sip:203@127.0.0.1>\r\n",
+    );
+    let out = net.deliver(p[0], &refer);
+    let to_203 = invites_to(&out, p[1]).remove(0);
+    // While 203 rings the transferee hears ringback: the recording pauses.
+    assert_eq!(
+        recording_events(&mut net),
+        ["started 7 Automatic 201<-202", "paused"]
+    );
+    net.deliver(p[1], &answer(&to_203, 200, "carol", Some(SDP_B)));
+    assert_eq!(
+        recording_events(&mut net),
+        ["stopped", "started 7 Automatic 201<-203"]
+    );
+    net.deliver(a.phone.peer, a.in_dialog("BYE", &a_tag).as_bytes());
+    assert_eq!(recording_events(&mut net), ["stopped", "call ended"]);
+}

@@ -203,6 +203,7 @@ impl Pbx {
                 payload_type,
             );
         }
+        self.recording_hold_changed(id);
     }
 
     /// Tells a caller waiting in a queue its place, then plays `music` (the group's; `None`

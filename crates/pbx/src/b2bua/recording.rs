@@ -213,8 +213,19 @@ impl Pbx {
     /// Music started or stopped in call `id`: its recording pauses while music plays
     /// (hold, ringback to a transferee) or the call is parked, and resumes after.
     pub(super) fn recording_hold_changed(&mut self, id: u64) {
-        if let Some(call) = self.calls.calls.get(&id) {
-            let held = call.hold.any() || call.parked.is_some();
+        let Some(call) = self.calls.calls.get(&id) else {
+            return;
+        };
+        let held = call.hold.any() || call.parked.is_some();
+        // Parties changing (a transfer's target answering) are the review's to handle: the
+        // old pair's recording is not resumed on the way.
+        let pair_now = self.talking(id).map(|(a, b)| pair(&a, &b));
+        let same = match (&call.recording.current, pair_now) {
+            (Some(running), Some(p)) => running.pair == p,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if same {
             self.set_paused(id, held);
         }
     }
