@@ -92,6 +92,25 @@ pub enum PbxEvent {
     CallEnded(CallRecord),
     /// A call was answered for voicemail.
     VoicemailCall(VoicemailCall),
+    /// A call's recording starts (see [`crate::recording`]).
+    RecordingStarted(crate::recording::RecordingStarted),
+    /// A call's recording pauses: the call is on hold or parked.
+    RecordingPaused {
+        /// The call, as in [`crate::RecordingStarted::call`].
+        call: u64,
+    },
+    /// A paused recording goes on.
+    RecordingResumed {
+        /// The call.
+        call: u64,
+    },
+    /// A call's recording is over: the shell keeps what was recorded in the owners'
+    /// mailboxes. Comes before the call's `CallEnded`, and when the parties change
+    /// (transfer, pickup, a parked call taken by another) or a party stops it by keys.
+    RecordingStopped {
+        /// The call.
+        call: u64,
+    },
     /// A user changed a setting by short code; the core already acts on it, the shell
     /// keeps it in the configuration.
     FeatureChanged {

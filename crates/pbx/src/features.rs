@@ -6,7 +6,7 @@
 use crate::dialplan::{CallRight, DialPlan};
 use crate::shortcodes::ShortCodes;
 use crate::time_profile::TimeProfile;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Where a user's calls go instead of (or after) ringing the user's extension.
@@ -151,6 +151,8 @@ pub struct Features {
     music_on_hold: HashMap<String, String>,
     /// Call flow names by the number that reaches them.
     call_flows: HashMap<String, String>,
+    /// Users (by extension) and hunt groups (by number) whose calls are recorded.
+    record_calls: HashSet<String>,
 }
 
 impl Features {
@@ -169,6 +171,7 @@ impl Features {
             dial_plan: DialPlan::default(),
             music_on_hold: HashMap::new(),
             call_flows: HashMap::new(),
+            record_calls: HashSet::new(),
         }
     }
 
@@ -225,6 +228,19 @@ impl Features {
     /// The music on hold chosen for a user's extension or a hunt group's number, if any.
     pub fn music_on_hold(&self, number: &str) -> Option<&str> {
         self.music_on_hold.get(number).map(String::as_str)
+    }
+
+    /// The same, recording automatically every answered call of these numbers: users'
+    /// extensions (any call they take part in) and hunt groups' numbers (calls answered
+    /// through the group, into the answering member's mailbox).
+    pub fn with_call_recording(mut self, numbers: impl IntoIterator<Item = String>) -> Features {
+        self.record_calls = numbers.into_iter().collect();
+        self
+    }
+
+    /// True when the calls of this user's extension or hunt group's number are recorded.
+    pub fn records_calls(&self, number: &str) -> bool {
+        self.record_calls.contains(number)
     }
 
     /// The short codes users dial.

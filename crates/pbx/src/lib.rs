@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod b2bua;
+pub mod channels;
 mod core;
 pub mod dialplan;
 mod events;
@@ -41,6 +42,7 @@ pub mod location;
 pub mod media;
 mod mwi;
 mod nat;
+pub mod recording;
 pub mod registrar;
 mod routing;
 pub mod settings;
@@ -48,6 +50,7 @@ pub mod shortcodes;
 pub mod time_profile;
 
 pub use crate::core::Pbx;
+pub use channels::{ChannelCounts, ChannelLimits, ChannelUse};
 pub use dialplan::{CallClass, CallRight, DialPlan};
 pub use events::{
     CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, SubscriptionChange,
@@ -56,6 +59,7 @@ pub use events::{
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};
 pub use media::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side, RINGBACK_TONE};
+pub use recording::{RecordingOwner, RecordingSettings, RecordingStarted, RecordingTrigger};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};
 pub use shortcodes::{ShortCode, ShortCodeFeature, ShortCodes};
 pub use sip::transaction::{Peer, Transport};

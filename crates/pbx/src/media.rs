@@ -91,6 +91,13 @@ pub trait MediaRelay: Send {
         let _ = position;
         self.start_music(session, side, music, payload_type);
     }
+    /// Reports the RFC 4733 telephone-events `side`'s endpoint sends as `payload_type`
+    /// (from the session description it was sent), through
+    /// [`Pbx::handle_key`](crate::Pbx::handle_key): the record keys. The events still
+    /// reach the other side. A relay that cannot read keys ignores this.
+    fn listen_for_keys(&mut self, session: u64, side: Side, payload_type: u8) {
+        let _ = (session, side, payload_type);
+    }
     /// Stops the music to `side`: the other side's media reaches it again.
     fn stop_music(&mut self, session: u64, side: Side);
     /// Adds a party to a session, with ports of its own: what it hears is mixed by the

@@ -39,6 +39,10 @@ pub struct PbxSettings {
     /// How long a parked call waits for someone to take it back before it rings the
     /// phone that parked it.
     pub park_timeout: Duration,
+    /// The voicemail channel pool (mailboxes, auto attendants, call recordings).
+    pub voicemail_channels: crate::channels::ChannelLimits,
+    /// Call recording.
+    pub recording: crate::recording::RecordingSettings,
 }
 
 impl Default for PbxSettings {
@@ -56,6 +60,8 @@ impl Default for PbxSettings {
             session_expires: 1800,
             min_se: 90,
             park_timeout: Duration::from_secs(120),
+            voicemail_channels: crate::channels::ChannelLimits::default(),
+            recording: crate::recording::RecordingSettings::default(),
         }
     }
 }

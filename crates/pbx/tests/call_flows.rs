@@ -19,7 +19,11 @@ fn voicemail_calls(net: &mut Net) -> Vec<VoicemailCall> {
 }
 
 fn office() -> (Net, Caller, pbx::Peer) {
-    let mut net = Net::with_extensions(PbxSettings::default(), &["201", "202", "203"]);
+    office_with(PbxSettings::default())
+}
+
+fn office_with(settings: PbxSettings) -> (Net, Caller, pbx::Peer) {
+    let mut net = Net::with_extensions(settings, &["201", "202", "203"]);
     let mut on_dnd = UserEntry::new("u202", "202");
     on_dnd.voicemail = true;
     on_dnd.dnd = true;
@@ -89,4 +93,48 @@ fn a_choice_that_leads_to_a_mailbox_hands_the_call_over_there() {
     assert_eq!(net.pbx.route_voicemail_call(at, vm.call, "299"), Err(404));
     let _ = net.run_for(Duration::from_millis(100));
     assert!(net.pbx.end_voicemail_call(at, vm.call));
+}
+
+/// Calls `number` as a new call; the final status and reason.
+fn call_again(net: &mut Net, a: &mut Caller, suffix: &str, number: &str) -> (u16, String) {
+    a.phone.call_id.push_str(suffix);
+    let out = a.call(net, number);
+    let r = responses_to(&out, a.phone.peer)
+        .into_iter()
+        .find(|r| r.status.0 >= 200)
+        .expect("a final response");
+    if r.status.0 == 200 {
+        net.deliver(a.phone.peer, a.ack_text(&to_tag(&r)).as_bytes());
+    }
+    (r.status.0, r.reason)
+}
+
+#[test]
+fn attendant_calls_use_attendant_channels_and_keep_theirs_when_handed_to_a_mailbox() {
+    let settings = PbxSettings {
+        voicemail_channels: pbx::ChannelLimits {
+            channels: 2,
+            reserve_mailbox: 1,
+            ..pbx::ChannelLimits::default()
+        },
+        ..PbxSettings::default()
+    };
+    let (mut net, mut a, _) = office_with(settings);
+    assert_eq!(call_again(&mut net, &mut a, "-1", "800").0, 200);
+    let first = voicemail_calls(&mut net).remove(0);
+    assert_eq!(net.pbx.voicemail_channels().0.attendant, 1);
+    // The last channel is the mailboxes' own: a second attendant caller gets busy.
+    let (status, reason) = call_again(&mut net, &mut a, "-2", "800");
+    assert_eq!(status, 486);
+    assert!(reason.contains("no voicemail channel"), "{reason}");
+    // ... while a caller to 202 (on DND) reaches its mailbox.
+    assert_eq!(call_again(&mut net, &mut a, "-3", "202").0, 200);
+    let counts = net.pbx.voicemail_channels().0;
+    assert_eq!((counts.attendant, counts.mailbox), (1, 1));
+    // The pool is full, yet the attendant caller handed on to 202's mailbox keeps its
+    // channel, now a mailbox's.
+    let at = net.now;
+    assert!(net.pbx.route_voicemail_call(at, first.call, "202").is_ok());
+    let counts = net.pbx.voicemail_channels().0;
+    assert_eq!((counts.attendant, counts.mailbox), (0, 2));
 }

@@ -79,6 +79,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
         a.park_timeout_secs,
         b.park_timeout_secs,
     );
+    crate::voicemail_settings::diff(old, new, &mut out);
     let (a, b) = (&old.security, &new.security);
     setting(
         &mut out,

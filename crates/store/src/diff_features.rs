@@ -176,6 +176,11 @@ pub(crate) fn user_settings(o: &User, u: &User, out: &mut Vec<String>) {
         o.voicemail_email_mode.as_str().into(),
         u.voicemail_email_mode.as_str().into(),
     );
+    line(
+        "record_calls",
+        o.record_calls.to_string(),
+        u.record_calls.to_string(),
+    );
     if let Some(said) = secret_change(&o.login_code, &u.login_code) {
         out.push(format!("user {} login_code {said}", u.name));
     }
@@ -269,6 +274,7 @@ pub(crate) fn hunt_groups(old: &Config, new: &Config, out: &mut Vec<String>) {
             opt(&o.music_on_hold),
             opt(&g.music_on_hold),
         );
+        line("record_calls", text(o.record_calls), text(g.record_calls));
     }
     let after: HashMap<&str, &HuntGroup> = new
         .hunt_groups

@@ -105,6 +105,10 @@ impl Config {
             Some(t) => read_short_codes(t, &mut r.errs),
             None => default_short_codes(),
         };
+        let voicemail = match doc.table("voicemail", &mut r.errs) {
+            Some(t) => crate::voicemail_settings::read(Fields::new(t, "voicemail"), &mut r.errs),
+            None => Default::default(),
+        };
         doc.finish(&mut r.errs);
 
         let config = Config {
@@ -120,6 +124,7 @@ impl Config {
             hunt_groups,
             short_codes,
             call_flows,
+            voicemail,
         };
         if let Some(prev) = previous {
             check_realm_change(prev, &config, &mut r);
@@ -197,6 +202,9 @@ fn read_calls(mut f: Fields<'_>, errs: &mut ConfigErrors) -> CallSettings {
         park_timeout_secs: f
             .uint("park_timeout_secs", PARK_TIMEOUT, errs)
             .unwrap_or(d.park_timeout_secs),
+        record_keys: f
+            .string("record_keys", errs)
+            .map_or(d.record_keys, str::to_owned),
     };
     f.finish(errs);
     s

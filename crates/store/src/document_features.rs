@@ -44,6 +44,9 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
         user.voicemail_trusted = trusted;
     }
     user.voicemail_email = f.string("voicemail_email", &mut r.errs).map(str::to_owned);
+    if let Some(record) = f.boolean("record_calls", &mut r.errs) {
+        user.record_calls = record;
+    }
     if let Some(mode) = f.string("voicemail_email_mode", &mut r.errs) {
         match VoicemailEmailMode::parse(mode) {
             Some(mode) => user.voicemail_email_mode = mode,
@@ -221,6 +224,7 @@ pub(crate) fn read_hunt_group(mut f: Fields<'_>, r: &mut Reading) -> HuntGroup {
     g.night_service_to = f.string("night_service_to", errs).map(str::to_owned);
     g.in_service = f.boolean("in_service", errs).unwrap_or(g.in_service);
     g.music_on_hold = f.string("music_on_hold", errs).map(str::to_owned);
+    g.record_calls = f.boolean("record_calls", errs).unwrap_or(false);
     f.finish(&mut r.errs);
     g
 }

@@ -54,6 +54,8 @@ impl Config {
         field_num(&mut out, "session_expires_secs", t.session_expires_secs);
         field_num(&mut out, "min_se_secs", t.min_se_secs);
         field_num(&mut out, "park_timeout_secs", t.park_timeout_secs);
+        field_str(&mut out, "record_keys", &t.record_keys);
+        crate::voicemail_settings::export(&mut out, &self.voicemail);
 
         let c = &self.security;
         out.push_str("\n[security]\n");
@@ -149,6 +151,7 @@ fn write_user(out: &mut String, u: &User) {
     field_bool(out, "voicemail_trusted", u.voicemail_trusted);
     field_opt(out, "voicemail_email", &u.voicemail_email);
     field_str(out, "voicemail_email_mode", u.voicemail_email_mode.as_str());
+    field_bool(out, "record_calls", u.record_calls);
     let rights: Vec<&str> = u.rights.iter().map(|r| r.as_str()).collect();
     field_str_list(out, "rights", &rights);
     field_opt(out, "music_on_hold", &u.music_on_hold);
@@ -198,6 +201,7 @@ fn write_hunt_group(out: &mut String, g: &HuntGroup) {
     field_opt(out, "night_service_to", &g.night_service_to);
     field_bool(out, "in_service", g.in_service);
     field_opt(out, "music_on_hold", &g.music_on_hold);
+    field_bool(out, "record_calls", g.record_calls);
 }
 
 pub(crate) fn field_opt(out: &mut String, key: &str, value: &Option<String>) {

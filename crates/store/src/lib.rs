@@ -41,6 +41,15 @@
 //!                               # them) or min_se_secs..=86400
 //! min_se_secs = 90              # 90..=86400; shorter intervals get 422
 //! park_timeout_secs = 120       # 10..=3600; then a parked call rings its parker
+//! record_keys = "*1"            # pressed during a call (RFC 4733): start/stop recording
+//!                               # it into the presser's mailbox; 2..=8 of 0-9 * #, or ""
+//!
+//! [voicemail]               # the channel pool of mailboxes, auto attendants, recordings
+//! channels = 250            # 1..=10000; a caller who finds none gets 486, a recording
+//!                           # that finds none is not made (logged)
+//! reserve_mailbox = 0       # channels only that function may take; each function uses
+//! reserve_attendant = 0     # its own first, then the unreserved rest; the three add up
+//! reserve_recording = 0     # to at most channels
 //!
 //! [security]
 //! auth_failures_before_block = 10   # 1..=1000
@@ -88,6 +97,7 @@
 //! voicemail = true          # a mailbox takes unanswered, busy and DND calls
 //! voicemail_trusted = true  # collecting (*17) from the own extension needs no PIN
 //! voicemail_email = "alice@example.com"   # optional: where voicemail emails go
+//! record_calls = false      # record every answered call of the user into its mailbox
 //! voicemail_email_mode = "off"   # (default) | notify (who, when, how long) | copy (the
 //!                           # WAV attached) | forward (attached, and removed from the
 //!                           # mailbox once sent); all but off need voicemail_email and
@@ -138,6 +148,8 @@
 //! music_on_hold = "moh/sales.wav"   # optional: what a caller to the group hears when
 //!                           # the member who answered holds it (default: the member's,
 //!                           # else the system's)
+//! record_calls = false      # record calls answered through the group, into the
+//!                           # answering member's mailbox (no group mailboxes yet)
 //!
 //! [[call_flows]]            # an auto attendant (see CallFlow for every action)
 //! name = "reception"        # [a-z0-9._-]{1,32}, unique
@@ -190,6 +202,7 @@ mod validate_call_flows;
 mod validate_dial_plan;
 mod validate_email;
 mod validate_features;
+mod voicemail_settings;
 mod walker;
 
 pub use audit::AuditEntry;
@@ -209,3 +222,4 @@ pub use model::{
 pub use model_features::{CallRight, Forwarding, HuntGroup, HuntMode, VoicemailEmailMode};
 pub use short_codes::{default_short_codes, ShortCodeFeature, ShortCodeMatch, ShortCodePattern};
 pub use time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};
+pub use voicemail_settings::{VoicemailSettings, RECORD_KEYS_MAX, VOICEMAIL_CHANNELS};

@@ -39,6 +39,8 @@ pub struct Config {
     pub short_codes: BTreeMap<String, ShortCodeFeature>,
     /// Auto attendants and IVRs (see [`crate::CallFlow`]).
     pub call_flows: Vec<CallFlow>,
+    /// The voicemail channel pool and its reservations (`[voicemail]`).
+    pub voicemail: crate::voicemail_settings::VoicemailSettings,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             hunt_groups: Vec::new(),
             short_codes: default_short_codes(),
             call_flows: Vec::new(),
+            voicemail: Default::default(),
         }
     }
 }
@@ -227,6 +230,10 @@ pub struct CallSettings {
     /// How long a parked call waits to be taken back before it rings the phone that parked
     /// it (10..=3600).
     pub park_timeout_secs: u32,
+    /// The keys a user presses during a call to start or stop recording it into the own
+    /// mailbox (RFC 4733 telephone-events; default `*1`; two to eight of 0-9 * #; empty:
+    /// no recording by keys).
+    pub record_keys: String,
 }
 
 impl Default for CallSettings {
@@ -235,6 +242,7 @@ impl Default for CallSettings {
             session_expires_secs: 1800,
             min_se_secs: 90,
             park_timeout_secs: 120,
+            record_keys: "*1".into(),
         }
     }
 }
@@ -361,6 +369,9 @@ pub struct User {
     /// itself (removed from the mailbox once the email is sent). Anything but off needs
     /// `voicemail_email` and `[system.smtp]`.
     pub voicemail_email_mode: VoicemailEmailMode,
+    /// Every answered call the user takes part in (internal or external, either
+    /// direction) is recorded into the user's mailbox (needs `voicemail`). Default false.
+    pub record_calls: bool,
 }
 
 impl User {
@@ -384,6 +395,7 @@ impl User {
             voicemail_trusted: true,
             voicemail_email: None,
             voicemail_email_mode: VoicemailEmailMode::Off,
+            record_calls: false,
         }
     }
 

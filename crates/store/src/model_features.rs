@@ -205,6 +205,9 @@ pub struct HuntGroup {
     /// it on hold (a WAV file, as `system.music_on_hold`); without it, the member's own,
     /// else the system's.
     pub music_on_hold: Option<String>,
+    /// Calls answered through the group are recorded into the mailbox of the member who
+    /// answered (hunt groups have no mailbox of their own yet). Default false.
+    pub record_calls: bool,
 }
 
 impl HuntGroup {
@@ -225,6 +228,7 @@ impl HuntGroup {
             night_service_to: None,
             in_service: true,
             music_on_hold: None,
+            record_calls: false,
         }
     }
 }

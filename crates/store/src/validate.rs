@@ -73,6 +73,7 @@ pub(crate) fn check(config: &Config, failed: &HashSet<String>, errs: &mut Config
     check_admins(config, failed, &mut found);
     crate::validate_features::check_features(config, failed, &mut found);
     crate::validate_dial_plan::check_dial_plan(config, failed, &mut found);
+    crate::voicemail_settings::check(config, failed, &mut found);
     crate::validate_email::check_email(config, failed, &mut found);
     crate::validate_call_flows::check_call_flows(config, failed, &mut found);
     errs.0

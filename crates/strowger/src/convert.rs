@@ -38,6 +38,15 @@ pub fn pbx_settings(config: &Config) -> PbxSettings {
         session_expires: config.calls.session_expires_secs,
         min_se: config.calls.min_se_secs,
         park_timeout: Duration::from_secs(u64::from(config.calls.park_timeout_secs)),
+        voicemail_channels: pbx::ChannelLimits {
+            channels: config.voicemail.channels,
+            reserve_mailbox: config.voicemail.reserve_mailbox,
+            reserve_attendant: config.voicemail.reserve_attendant,
+            reserve_recording: config.voicemail.reserve_recording,
+        },
+        recording: pbx::RecordingSettings {
+            record_keys: config.calls.record_keys.clone(),
+        },
         ..PbxSettings::default()
     }
 }
@@ -128,6 +137,22 @@ pub fn features(config: &Config, voicemail: bool) -> pbx::Features {
         .with_short_codes(pbx::ShortCodes::new(codes))
         .with_dial_plan(dial_plan(&config.dial_plan))
         .with_music_on_hold(crate::music::choices(config))
+        .with_call_recording(recorded_numbers(config))
+}
+
+/// The users' extensions and hunt groups' numbers whose calls are recorded.
+fn recorded_numbers(config: &Config) -> Vec<String> {
+    let users = config
+        .users
+        .iter()
+        .filter(|u| u.record_calls)
+        .filter_map(|u| u.extension.clone());
+    let groups = config
+        .hunt_groups
+        .iter()
+        .filter(|g| g.record_calls)
+        .map(|g| g.number.clone());
+    users.chain(groups).collect()
 }
 
 fn call_right(r: store::CallRight) -> pbx::CallRight {

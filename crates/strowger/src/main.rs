@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod call_recording;
 mod cli_config;
 mod clock;
 mod control;

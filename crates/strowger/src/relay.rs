@@ -53,6 +53,24 @@ impl EngineRelay {
     }
 }
 
+/// The side of a call an engine leg carries: A the caller's, unless the call turned;
+/// `None` for an extra party's leg.
+pub fn side_of(
+    swapped: &crate::mailbox_calls::SwappedSessions,
+    session: u64,
+    leg: Leg,
+) -> Option<Side> {
+    let turned = swapped
+        .lock()
+        .map(|s| s.contains(&session))
+        .unwrap_or(false);
+    match (leg, turned) {
+        (Leg::A, false) | (Leg::B, true) => Some(Side::Caller),
+        (Leg::B, false) | (Leg::A, true) => Some(Side::Callee),
+        (Leg::Extra(_), _) => None,
+    }
+}
+
 fn describe(out: &mut String, name: &str, s: &LegStats) {
     let _ = write!(
         out,
@@ -101,6 +119,16 @@ impl MediaRelay for EngineRelay {
                 .set_remote(SessionId(session), self.leg(session, side), rtp, rtcp)
         {
             tracing::debug!(error = %e, session, "media remote not set");
+        }
+    }
+
+    fn listen_for_keys(&mut self, session: u64, side: Side, payload_type: u8) {
+        let leg = self.leg(session, side);
+        if let Err(e) =
+            self.engine
+                .set_dtmf_payload_type(SessionId(session), leg, Some(payload_type))
+        {
+            tracing::debug!(error = %e, session, "record keys will not be read");
         }
     }
 

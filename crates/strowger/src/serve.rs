@@ -109,11 +109,23 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let mut clock = local_clock(&config);
     clock.tick(&mut pbx, now);
     let media_ip = opts.media_ip.unwrap_or(opts.sip_listen.ip());
-    // Keys, ends of prompts and silences go straight to the voicemail thread.
+    // Keys, ends of prompts and silences go straight to the voicemail thread; keys also
+    // to the core loop, for the record keys of calls in progress.
     let (vm_calls, vm_rx) = VoicemailCalls::channel();
+    let (key_tx, key_rx) = mpsc::unbounded_channel();
     let events = {
         let vm_calls = vm_calls.clone();
-        media_engine::EventSink::new(move |e| vm_calls.send(ServiceInput::Media(e)))
+        media_engine::EventSink::new(move |e| {
+            if let media_engine::MediaEvent::Digit {
+                session,
+                leg,
+                digit,
+            } = &e
+            {
+                let _ = key_tx.send((*session, *leg, *digit));
+            }
+            vm_calls.send(ServiceInput::Media(e))
+        })
     };
     let engine = media_engine::MediaEngine::start(media_engine::MediaConfig {
         bind_ip: media_ip,
@@ -131,8 +143,13 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let engine = Arc::new(engine);
     let relay = crate::relay::EngineRelay::new(engine.clone(), default_ip, music.clone());
     let swapped = relay.swapped_sessions();
+    let keys = RecordKeys {
+        rx: key_rx,
+        swapped: swapped.clone(),
+    };
     pbx.set_media_relay(Box::new(relay));
     let (vm_tx, vm_commands) = mpsc::unbounded_channel();
+    let mut recorder = None;
     let voicemail = match mwi.store() {
         Some(store) => {
             let book = crate::flows::Book::shared(&config);
@@ -140,7 +157,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
             tracing::info!(prompts = prompts.len(), "voicemail runs");
             let parts = crate::mailbox_calls::Parts {
                 engine: engine.clone(),
-                store,
+                store: store.clone(),
                 mwi: mwi.clone(),
                 prompts,
                 book: book.clone(),
@@ -148,6 +165,15 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 email: email.clone(),
             };
             VoicemailCalls::spawn(vm_rx, parts).context("starting the voicemail thread")?;
+            recorder = Some(
+                crate::call_recording::CallRecorder::spawn(crate::call_recording::Parts {
+                    engine: engine.clone(),
+                    store: store.clone(),
+                    mwi: mwi.clone(),
+                    email: email.clone(),
+                })
+                .context("starting the call recording thread")?,
+            );
             Some(VoicemailEdge::new(vm_calls, swapped, book))
         }
         None => None,
@@ -166,8 +192,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         mwi,
         voicemail,
         email,
+        recorder,
     };
-    let result = core.run(tcp_rx, ctl_rx, mwi_rx, vm_commands).await;
+    let result = core.run(tcp_rx, ctl_rx, mwi_rx, vm_commands, keys).await;
     core.audit.record("server.stop", "");
     let _ = std::fs::remove_file(control::socket_path(&opts.data_dir));
     result
@@ -206,6 +233,15 @@ struct CoreLoop {
     voicemail: Option<VoicemailEdge>,
     /// Voicemail email: `message_deposited` after each new message.
     email: crate::email::EmailNotifier,
+    /// Call recordings, when the voicemail store opened.
+    recorder: Option<crate::call_recording::CallRecorder>,
+}
+
+/// Keys read on relay sessions (telephone-events), for the core's record keys.
+struct RecordKeys {
+    rx: mpsc::UnboundedReceiver<(media_engine::SessionId, media_engine::Leg, char)>,
+    /// Which sessions' caller is on leg B.
+    swapped: crate::mailbox_calls::SwappedSessions,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -227,6 +263,7 @@ impl CoreLoop {
         mut ctl_rx: mpsc::Receiver<ControlRequest>,
         mut mwi_rx: mpsc::UnboundedReceiver<MailboxState>,
         mut vm_commands: mpsc::UnboundedReceiver<CoreCommand>,
+        mut keys: RecordKeys,
     ) -> anyhow::Result<()> {
         let mut buf = vec![0u8; MAX_MESSAGE + 1];
         let mut sigterm =
@@ -269,6 +306,11 @@ impl CoreLoop {
                 Some(command) = vm_commands.recv() => {
                     if let Some(voicemail) = &self.voicemail {
                         voicemail.apply(&mut self.pbx, Instant::now(), command);
+                    }
+                }
+                Some((session, leg, digit)) = keys.rx.recv() => {
+                    if let Some(side) = crate::relay::side_of(&keys.swapped, session.0, leg) {
+                        self.pbx.handle_key(Instant::now(), session.0, side, digit);
                     }
                 }
                 _ = &mut sleep => {
@@ -434,6 +476,9 @@ impl CoreLoop {
             if let Some(voicemail) = self.voicemail.as_mut() {
                 voicemail.on_event(&ev);
             }
+            if let Some(recorder) = &self.recorder {
+                recorder.on_event(&ev);
+            }
             log_event(&ev, &self.audit);
         }
     }
@@ -467,6 +512,13 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
         PbxEvent::VoicemailCall(v) => {
             tracing::info!(call_id = %v.call_id, caller = %v.caller, mailbox = %v.mailbox, reason = ?v.reason, "answered for voicemail")
         }
+        PbxEvent::RecordingStarted(r) => {
+            let mailboxes: Vec<&str> = r.owners.iter().map(|o| o.mailbox.as_str()).collect();
+            tracing::info!(call_id = %r.call_id, ?mailboxes, trigger = ?r.trigger, "call recording started")
+        }
+        PbxEvent::RecordingPaused { call } => tracing::debug!(call, "call recording paused"),
+        PbxEvent::RecordingResumed { call } => tracing::debug!(call, "call recording resumed"),
+        PbxEvent::RecordingStopped { call } => tracing::debug!(call, "call recording stopped"),
         PbxEvent::Unregistered { extension, contact } => {
             tracing::info!(extension = %extension, %contact, "unregistered")
         }

@@ -53,6 +53,20 @@ pub fn render(pbx: &Pbx, now: Instant, trace: &SipTrace) -> String {
         s.registrations,
         pbx.transaction_count()
     );
+    let (used, limits) = pbx.voicemail_channels();
+    let _ = writeln!(
+        out,
+        "voicemail channels: {} in use of {} (mailbox {}, attendant {}, recording {}; \
+         reserved mailbox {}, attendant {}, recording {})",
+        used.total(),
+        limits.channels,
+        used.mailbox,
+        used.attendant,
+        used.recording,
+        limits.reserve_mailbox,
+        limits.reserve_attendant,
+        limits.reserve_recording
+    );
     let _ = writeln!(
         out,
         "sip trace: {}",

@@ -125,6 +125,7 @@ impl Pbx {
         call.deferred_ack = None;
         self.calls.presence.hung_up(now, &[x_ext.as_str()]);
         self.calls.presence.answered(&[z_ext.as_str()]);
+        self.review_recording(now, home);
         Ok(Joined {
             home,
             slot,

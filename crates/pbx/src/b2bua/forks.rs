@@ -160,6 +160,7 @@ impl Pbx {
         for j in others {
             self.cancel_fork(now, id, j);
         }
+        self.review_recording(now, id);
         self.calls.schedule(id);
     }
 

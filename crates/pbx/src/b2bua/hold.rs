@@ -65,6 +65,11 @@ impl HoldState {
         }
     }
 
+    /// Music plays to either party: the call is on hold (or a party hears ringback).
+    pub(super) fn any(&self) -> bool {
+        self.music_to_caller || self.music_to_callee
+    }
+
     /// The call turned around: each party is now on the other side.
     pub(super) fn swap(&mut self) {
         std::mem::swap(&mut self.music_to_caller, &mut self.music_to_callee);
@@ -174,6 +179,7 @@ impl Pbx {
                 }
             }
         }
+        self.recording_hold_changed(id);
     }
 
     /// Plays the ringback tone to `side` (a transferred caller waiting for the target), in
@@ -197,6 +203,7 @@ impl Pbx {
                 payload_type,
             );
         }
+        self.recording_hold_changed(id);
     }
 
     /// Tells a caller waiting in a queue its place, then plays `music` (the group's; `None`
@@ -229,6 +236,7 @@ impl Pbx {
         if let (Some(ports), Some(relay)) = (call.media, self.media_relay.as_mut()) {
             relay.stop_music(ports.session, side);
         }
+        self.recording_hold_changed(id);
     }
 
     /// Stops every music of a call that is ending (before its relay session closes).

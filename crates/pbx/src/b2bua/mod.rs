@@ -39,6 +39,7 @@ mod park;
 mod parties;
 mod pickup;
 mod queue;
+mod recording;
 mod reliable;
 mod reoffer;
 mod replaces;
@@ -169,6 +170,8 @@ struct Call {
     voicemail: Option<String>,
     /// The call is with a call flow (an auto attendant), not a mailbox.
     in_call_flow: bool,
+    /// Call recording: the recording under way, keys pressed.
+    recording: recording::RecordingState,
     /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
     party_ok: Vec<(usize, Resend)>,
     /// Who hears music on hold.
@@ -493,6 +496,7 @@ impl Pbx {
 
     /// Forgets a call and reports its record.
     pub(super) fn end_call(&mut self, now: Instant, id: u64, cause: &str) {
+        self.stop_recording(id);
         self.leave_queue(id);
         self.release_parties(now, id);
         let Some(call) = self.calls.calls.remove(&id) else {

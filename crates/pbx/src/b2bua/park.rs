@@ -74,6 +74,7 @@ impl Pbx {
         // The parker hangs up on the final NOTIFY; if it does not, we do.
         call.release = Some((now + super::attended::TRANSFEROR_GRACE, i));
         self.calls.presence.hung_up(now, &[parker.as_str()]);
+        self.recording_hold_changed(id);
         self.calls.schedule(id);
         tracing::info!(slot, parker, "call parked");
     }
@@ -118,6 +119,9 @@ impl Pbx {
         call.remember_placing();
         call.callee = taker.to_string();
         call.set_winner(i);
+        // Before the music stops: a recording of the parker's call goes on only if the
+        // parker took the call back.
+        self.review_recording(now, id);
         self.stop_music(id, Side::Caller);
         self.calls.presence.answered(&[taker]);
         self.resume_caller_if_held(now, id);

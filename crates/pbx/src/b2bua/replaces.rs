@@ -80,6 +80,7 @@ impl Pbx {
                 if let Some(call) = self.calls.calls.get_mut(&id) {
                     call.set_winner(new);
                 }
+                self.review_recording(now, id);
                 self.stop_music(id, Side::Callee);
                 self.bye_fork(now, id, i);
                 if holds_the_receiver(&session) {

@@ -186,7 +186,9 @@ impl Pbx {
         }
         // Media goes through the relay unless both extensions may talk directly.
         let direct = self.directory.get(caller).is_some_and(|e| e.direct_media)
-            && self.directory.get(&callee).is_some_and(|e| e.direct_media);
+            && self.directory.get(&callee).is_some_and(|e| e.direct_media)
+            // A recorded call is recorded on the relay.
+            && !self.recording_needs_relay(caller, &callee);
         let media = match (&mut self.media_relay, direct) {
             (Some(relay), false) => match relay.open() {
                 Some(ports) => Some(ports),
@@ -317,6 +319,7 @@ impl Pbx {
                 page: None,
                 voicemail: None,
                 in_call_flow: false,
+                recording: Default::default(),
                 party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),
                 hold: hold::HoldState::default(),

@@ -257,6 +257,7 @@ impl Pbx {
         self.calls.presence.answered(&[new_ext.as_str()]);
         // Only the relay's callee side changes: the caller keeps talking to the relay.
         let _ = self.anchor_for_caller(id, resp.body);
+        self.review_recording(now, id);
         // A transferee the referrer left on hold talks to the target two-way.
         self.resume_caller_if_held(now, id);
         if !t.referrer_gone {

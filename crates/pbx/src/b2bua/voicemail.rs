@@ -30,6 +30,17 @@ impl Pbx {
         if call.transfer.is_some() {
             return self.transfer_failed(now, id, 480);
         }
+        let function = match reason {
+            VoicemailReason::CallFlow => crate::channels::ChannelUse::Attendant,
+            _ => crate::channels::ChannelUse::Mailbox,
+        };
+        // A call handed on from a flow to a mailbox keeps the channel it holds.
+        let holds_one = call.voicemail.is_some();
+        if !holds_one && !self.channel_free(function) {
+            // A clear busy, never an answer into silence.
+            tracing::warn!(call = id, mailbox, "no voicemail channel free");
+            return self.refuse_ringing(now, id, 486, "no voicemail channel free".into());
+        }
         let (status, cause) = match reason {
             VoicemailReason::NoAnswer | VoicemailReason::Collect => (480, "no answer"),
             VoicemailReason::Busy => (486, "busy"),

@@ -329,6 +329,12 @@ impl pbx::MediaRelay for ScriptedRelay {
     fn swap_sides(&mut self, session: u64) {
         self.log.lock().unwrap().push(format!("swap {session}"));
     }
+    fn listen_for_keys(&mut self, session: u64, side: pbx::Side, payload_type: u8) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("keys {session} {side:?} pt {payload_type}"));
+    }
     fn close(&mut self, session: u64) -> String {
         self.log.lock().unwrap().push(format!("close {session}"));
         "a->b 10 packets".into()
