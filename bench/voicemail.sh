@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Callers leaving voicemail messages at once, through SIP and the relay: SIPp places CALLS
-# calls (RATE a second) from extensions 1000.. to 2000.., each callee on do not disturb so
+# calls (RATE a second) from extensions 10000.. to 20000.., each callee on do not disturb so
 # that its mailbox answers at once; each caller streams a 1000 Hz PCMU tone (SIPp
 # rtp_stream) for HOLD seconds and hangs up. With HOLD well above CALLS / RATE every call
 # is in voicemail together for a while.
@@ -40,8 +40,8 @@ start() {
 
 start; stop
 { echo number,password,name
-  for ((e = 1000; e < 1000 + CALLS; e++)); do echo "$e,pw$e,Caller $e"; done
-  for ((e = 2000; e < 2000 + CALLS; e++)); do echo "$e,pw$e,Callee $e"; done; } > "$DATA/users.csv"
+  for ((e = 10000; e < 10000 + CALLS; e++)); do echo "$e,pw$e,Caller $e"; done
+  for ((e = 20000; e < 20000 + CALLS; e++)); do echo "$e,pw$e,Callee $e"; done; } > "$DATA/users.csv"
 "$BIN" import extensions "$DATA/users.csv" --data-dir "$DATA" --allow-weak-passwords >&2
 # Callees on do not disturb; enough voicemail channels for every call.
 "$BIN" config export --data-dir "$DATA" > "$DATA/plain.toml"
@@ -51,7 +51,7 @@ src, dst, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
 doc = open(src).read()
 def dnd(m):
     ext = int(m.group(1))
-    return m.group(0).replace("dnd = false", "dnd = true", 1) if 2000 <= ext < 3000 else m.group(0)
+    return m.group(0).replace("dnd = false", "dnd = true", 1) if 20000 <= ext < 30000 else m.group(0)
 doc = re.sub(r'extension = "(\d+)"\n(?:.*\n)*?dnd = false\n', dnd, doc)
 if "[voicemail]" in doc:
     doc = re.sub(r'(\[voicemail\]\n(?:.*\n)*?)channels = \d+', rf'\g<1>channels = {calls + 100}', doc, count=1)
@@ -66,7 +66,7 @@ PY
 echo "callers,callees on DND: $(grep -c 'dnd = true' "$DATA/vm.toml")" >&2
 
 for ((i = 0; i < CALLS; i++)); do
-  echo "$((1000 + i));$((2000 + i));[authentication username=$((1000 + i)) password=pw$((1000 + i))]"
+  echo "$((10000 + i));$((20000 + i));[authentication username=$((10000 + i)) password=pw$((10000 + i))]"
 done | { echo SEQUENTIAL; cat; } > "$DATA/calls.csv"
 sox -q -n -r 8000 -c 1 -e u-law -t ul "$DATA/tone.ul" synth 6 sine 1000 vol 0.5
 sed -e "s#@RTPFILE@#$DATA/tone.ul#" -e "s#@HOLD_MS@#$((HOLD * 1000))#" \
@@ -126,5 +126,5 @@ awk -v t0="$T0" -v t1="$T1" -v c0="$TICKS0" -v c1="$TICKS1" -v hz="$HZ" -v b0="$
   secs = t1 - t0; cpu = (c1 - c0) / hz;
   printf "server CPU: %.1f s over %.1f s = %.0f%% of one core on average, peak %d%% (1 s windows)\n", cpu, secs, 100 * cpu / secs, 100 * peak / hz;
   printf "server disk writes: %.1f MB, %.2f MB/s\n", (b1 - b0) / 1e6, (b1 - b0) / 1e6 / secs }'
-grep -c " WARN \| ERROR " "$DATA/serve.err" | xargs -I{} echo "server warnings/errors logged: {}" >&2
+echo "server warnings/errors logged: $(grep -c " WARN \| ERROR " "$DATA/serve.err" || true)" >&2
 stop
