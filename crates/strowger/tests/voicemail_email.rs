@@ -1,12 +1,12 @@
 //! Voicemail email through the real binary and a real SMTP server (`aiosmtpd` from Debian's
 //! `python3-aiosmtpd`, writing what it receives to a maildir).
 //!
-//! The deposit flow that queues an email after each new message is not wired into calls
-//! yet, so each test does what it will do, with the voicemail crate while the server is
-//! stopped: it stores a message and queues its email in the store's outbox. The mail
-//! server and the users' addresses and modes are set through `config apply`. The server
-//! then sends what its outbox holds when it starts, and the test reads the maildir back
-//! with an independent MIME parser.
+//! One test leaves a message in a real call (baresip, its 1000 Hz tone) and finds the
+//! email with the recording attached. The others prepare the outbox with the voicemail
+//! crate while the server is stopped, to control exactly what is due: they store a message
+//! and queue its email. The mail server and the users' addresses and modes are set through
+//! `config apply`. The server then sends what its outbox holds, and the test reads the
+//! maildir back with an independent MIME parser.
 
 mod common;
 
@@ -537,4 +537,54 @@ fn starttls_required_is_never_downgraded_to_plain_smtp() {
         .join("201")
         .join(&message.file)
         .exists());
+}
+
+#[test]
+fn a_message_left_in_a_call_is_emailed_with_its_recording() {
+    use common::baresip::{file_stat, start_controlled, tone, Baresip};
+    let server = Server::start();
+    let sink = SmtpSink::start(server.scratch(), free_port());
+    apply(
+        &server,
+        &email_config(&server, sink.port, &[("202", "bob@example.com", "copy")]),
+    );
+    // 201 calls 202, which has no phone: the mailbox answers; 201's tone is recorded for
+    // about five seconds after the greeting and the tone.
+    let dir = Baresip::new_dir();
+    let source = tone(dir.path(), 1000);
+    let (_p201, mut caller) = start_controlled(&server, "201", dir, &source, &[], "");
+    caller.command("dial", &format!("sip:202@{}", server.addr()));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(13));
+    caller.command("hangup", "");
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(20));
+
+    let mails = sink.wait_for_messages(1, Duration::from_secs(60));
+    let mail = parse(&mails[0]);
+    assert_eq!(mail.to, "bob@example.com");
+    assert!(
+        mail.text.contains("201"),
+        "the email names the caller:\n{}",
+        mail.text
+    );
+    assert_eq!(
+        mail.attachments.len(),
+        1,
+        "{:?}",
+        mail.attachments.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    let (name, mime, wav) = &mail.attachments[0];
+    assert!(
+        name.starts_with("voicemail-") && name.ends_with(".wav"),
+        "{name}"
+    );
+    assert_eq!(mime, "audio/wav");
+    let attached = server.scratch().join("attached.wav");
+    std::fs::write(&attached, wav).expect("write the attachment");
+    let heard = file_stat(&attached, None);
+    eprintln!("attached recording: {heard:?}");
+    assert!(
+        (950.0..1050.0).contains(&heard.frequency) && heard.rms > 0.1 && heard.seconds > 3.0,
+        "the attachment is not the caller's tone: {heard:?}"
+    );
 }
