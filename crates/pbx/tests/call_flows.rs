@@ -95,20 +95,6 @@ fn a_choice_that_leads_to_a_mailbox_hands_the_call_over_there() {
     assert!(net.pbx.end_voicemail_call(at, vm.call));
 }
 
-/// Calls `number` as a new call; the final status and reason.
-fn call_again(net: &mut Net, a: &mut Caller, suffix: &str, number: &str) -> (u16, String) {
-    a.phone.call_id.push_str(suffix);
-    let out = a.call(net, number);
-    let r = responses_to(&out, a.phone.peer)
-        .into_iter()
-        .find(|r| r.status.0 >= 200)
-        .expect("a final response");
-    if r.status.0 == 200 {
-        net.deliver(a.phone.peer, a.ack_text(&to_tag(&r)).as_bytes());
-    }
-    (r.status.0, r.reason)
-}
-
 #[test]
 fn attendant_calls_use_attendant_channels_and_keep_theirs_when_handed_to_a_mailbox() {
     let settings = PbxSettings {
@@ -120,15 +106,15 @@ fn attendant_calls_use_attendant_channels_and_keep_theirs_when_handed_to_a_mailb
         ..PbxSettings::default()
     };
     let (mut net, mut a, _) = office_with(settings);
-    assert_eq!(call_again(&mut net, &mut a, "-1", "800").0, 200);
+    assert_eq!(a.call_answered_by_pbx(&mut net, "-1", "800").0, 200);
     let first = voicemail_calls(&mut net).remove(0);
     assert_eq!(net.pbx.voicemail_channels().0.attendant, 1);
     // The last channel is the mailboxes' own: a second attendant caller gets busy.
-    let (status, reason) = call_again(&mut net, &mut a, "-2", "800");
+    let (status, reason) = a.call_answered_by_pbx(&mut net, "-2", "800");
     assert_eq!(status, 486);
     assert!(reason.contains("no voicemail channel"), "{reason}");
     // ... while a caller to 202 (on DND) reaches its mailbox.
-    assert_eq!(call_again(&mut net, &mut a, "-3", "202").0, 200);
+    assert_eq!(a.call_answered_by_pbx(&mut net, "-3", "202").0, 200);
     let counts = net.pbx.voicemail_channels().0;
     assert_eq!((counts.attendant, counts.mailbox), (1, 1));
     // The pool is full, yet the attendant caller handed on to 202's mailbox keeps its

@@ -420,20 +420,6 @@ fn without_record_keys_no_keys_are_read() {
     assert!(!net.pbx.handle_key(now, 7, Side::Caller, '*'));
 }
 
-/// 201 calls `number` (a user on DND: its mailbox answers); the final status and reason.
-fn call_mailbox(net: &mut Net, a: &mut Caller, suffix: &str) -> (u16, String) {
-    a.phone.call_id.push_str(suffix);
-    let out = a.call(net, "204");
-    let r = responses_to(&out, a.phone.peer)
-        .into_iter()
-        .find(|r| r.status.0 >= 200)
-        .expect("a final response");
-    if r.status.0 == 200 {
-        net.deliver(a.phone.peer, a.ack_text(&to_tag(&r)).as_bytes());
-    }
-    (r.status.0, r.reason)
-}
-
 /// Settings with this channel pool.
 fn pool(limits: ChannelLimits) -> PbxSettings {
     PbxSettings {
@@ -455,8 +441,8 @@ fn a_caller_who_finds_no_voicemail_channel_gets_busy_saying_so() {
         ..ChannelLimits::default()
     });
     let (mut net, mut a, _, _) = office(settings, dnd_204(), &[], &[]);
-    assert_eq!(call_mailbox(&mut net, &mut a, "-1").0, 200);
-    let (status, reason) = call_mailbox(&mut net, &mut a, "-2");
+    assert_eq!(a.call_answered_by_pbx(&mut net, "-1", "204").0, 200);
+    let (status, reason) = a.call_answered_by_pbx(&mut net, "-2", "204");
     assert_eq!(status, 486);
     assert!(reason.contains("no voicemail channel"), "{reason}");
     assert_eq!(net.pbx.voicemail_channels().0.mailbox, 1);
@@ -470,9 +456,9 @@ fn channels_reserved_for_recording_are_kept_from_mailboxes() {
         ..ChannelLimits::default()
     });
     let (mut net, mut a, p, _) = office(settings, dnd_204(), &["203"], &[("203", 5203)]);
-    assert_eq!(call_mailbox(&mut net, &mut a, "-1").0, 200);
+    assert_eq!(a.call_answered_by_pbx(&mut net, "-1", "204").0, 200);
     assert_eq!(
-        call_mailbox(&mut net, &mut a, "-2").0,
+        a.call_answered_by_pbx(&mut net, "-2", "204").0,
         486,
         "the rest is reserved"
     );

@@ -7,7 +7,6 @@ mod common;
 
 use common::baresip::{file_stat, silence, start_controlled, tone, Baresip, Control, Ears};
 use common::{wait_for, Server};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -22,21 +21,6 @@ fn press(ctl: &mut Control, keys: &str) {
         ctl.command("sndcode", &key.to_string());
         std::thread::sleep(Duration::from_millis(400));
     }
-}
-
-fn messages(server: &Server, mailbox: &str) -> Vec<PathBuf> {
-    let dir = server.data_dir().join("voicemail").join(mailbox);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".wav") && !name.starts_with('.')
-        })
-        .collect()
 }
 
 #[test]
@@ -91,7 +75,7 @@ fn the_operator_choice_ends_in_the_operators_mailbox_when_nobody_is_there() {
     caller.command("hangup", "");
     caller.wait_event("CALL_CLOSED", LIMIT);
     let stored = wait_for("a message in mailbox 201", LIMIT, || {
-        let m = messages(&server, "201");
+        let m = server.mailbox_files("201");
         (!m.is_empty()).then_some(m)
     });
     let whole = file_stat(&stored[0], None);

@@ -11,27 +11,11 @@ mod common;
 
 use common::baresip::{file_stat, start_controlled, tone, Baresip, Control};
 use common::{wait_for, Server};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use voicemail::{MailboxId, MessageKind, MessageState, MessageStore};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// The stored recordings (complete WAV files, not temporary ones) in `mailbox`.
-fn wav_files(server: &Server, mailbox: &str) -> Vec<PathBuf> {
-    let dir = server.data_dir().join("voicemail").join(mailbox);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".wav") && !name.starts_with('.')
-        })
-        .collect()
-}
 
 fn phone(server: &Server, extension: &str, hz: u32) -> (Baresip, Control) {
     let dir = Baresip::new_dir();
@@ -105,13 +89,13 @@ fn a_user_who_records_calls_gets_both_parties_mixed_in_the_mailbox() {
         |_| {},
     );
     let stored = wait_for("the recording in mailbox 201", LIMIT, || {
-        let m = wav_files(&server, "201");
+        let m = server.mailbox_files("201");
         (!m.is_empty()).then_some(m)
     });
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_both_tones(&stored[0], up, up.as_secs_f64() - 2.0);
     assert!(
-        wav_files(&server, "202").is_empty(),
+        server.mailbox_files("202").is_empty(),
         "202 does not record its calls"
     );
     let status = server.cli_ok(&["status"]);
@@ -150,12 +134,12 @@ fn the_record_keys_record_a_call_into_the_pressers_mailbox() {
         },
     );
     let stored = wait_for("the recording in mailbox 202", LIMIT, || {
-        let m = wav_files(&server, "202");
+        let m = server.mailbox_files("202");
         (!m.is_empty()).then_some(m)
     });
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_both_tones(&stored[0], up, 3.0);
-    assert!(wav_files(&server, "201").is_empty());
+    assert!(server.mailbox_files("201").is_empty());
     server.stop();
     let kept = envelopes(&server, "202");
     assert_eq!(kept[0].kind, MessageKind::Recording);

@@ -7,7 +7,6 @@ mod common;
 
 use common::baresip::{file_stat, silence, start_controlled, tone, Baresip, Control, Ears};
 use common::{wait_for, Server};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -17,22 +16,6 @@ fn dial(ctl: &mut Control, server: &Server, number: &str) {
         "dial",
         &format!("sip:{}@{}", number.replace('#', "%23"), server.addr()),
     );
-}
-
-/// The messages (complete WAV files, not temporary ones) in `mailbox`.
-fn messages(server: &Server, mailbox: &str) -> Vec<PathBuf> {
-    let dir = server.data_dir().join("voicemail").join(mailbox);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.ends_with(".wav") && !name.starts_with('.')
-        })
-        .collect()
 }
 
 #[test]
@@ -53,7 +36,7 @@ fn a_message_left_with_a_tone_is_stored_and_heard_back_with_the_voicemail_code()
     caller.command("hangup", "");
     caller.wait_event("CALL_CLOSED", LIMIT);
     let stored = wait_for("the message in mailbox 202", LIMIT, || {
-        let m = messages(&server, "202");
+        let m = server.mailbox_files("202");
         (!m.is_empty()).then_some(m)
     });
     assert_eq!(stored.len(), 1, "{stored:?}");
@@ -92,5 +75,5 @@ fn a_message_left_with_a_tone_is_stored_and_heard_back_with_the_voicemail_code()
         "the message's tone was not heard back: {band:?}"
     );
     // Played, the message is old: the file stays, the lamp goes off (no new message).
-    assert_eq!(messages(&server, "202").len(), 1);
+    assert_eq!(server.mailbox_files("202").len(), 1);
 }

@@ -54,6 +54,26 @@ impl Caller {
         self.call_with_body(net, to, SDP_A)
     }
 
+    /// A new call (the Call-ID made unique with `suffix`) to a number the PBX answers
+    /// itself (a mailbox, a call flow): the final status and reason, the 200 acknowledged.
+    pub fn call_answered_by_pbx(
+        &mut self,
+        net: &mut Net,
+        suffix: &str,
+        number: &str,
+    ) -> (u16, String) {
+        self.phone.call_id.push_str(suffix);
+        let out = self.call(net, number);
+        let r = responses_to(&out, self.phone.peer)
+            .into_iter()
+            .find(|r| r.status.0 >= 200)
+            .expect("a final response");
+        if r.status.0 == 200 {
+            net.deliver(self.phone.peer, self.ack_text(&to_tag(&r)).as_bytes());
+        }
+        (r.status.0, r.reason)
+    }
+
     pub fn call_with_body(&mut self, net: &mut Net, to: &str, body: &str) -> Vec<(Peer, Message)> {
         let first = self.invite_text_with(to, None, body);
         let out = net.deliver(self.phone.peer, first.as_bytes());

@@ -311,6 +311,23 @@ impl Server {
         &self.data_dir
     }
 
+    /// The stored messages and recordings (complete WAV files, not temporary ones) in
+    /// `mailbox`, as the voicemail store keeps them under the data directory.
+    pub fn mailbox_files(&self, mailbox: &str) -> Vec<PathBuf> {
+        let dir = self.data_dir().join("voicemail").join(mailbox);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".wav") && !name.starts_with('.')
+            })
+            .collect()
+    }
+
     /// A scratch directory that goes away with the server.
     pub fn scratch(&self) -> &Path {
         self.dir.path()

@@ -136,16 +136,8 @@ impl Deposit {
         settings: DepositSettings,
         store: &MessageStore,
     ) -> Deposit {
-        let mut d = Deposit {
-            call,
-            settings,
-            state: State::Greeting,
-            out: Outbox::default(),
-        };
-        let mut items = greeting_items(&d.call, store, now_ms / 1000);
-        items.push(Prompt::Beep.into());
-        d.out.play(items);
-        d
+        let greeting = greeting_items(&call, store, now_ms / 1000);
+        Deposit::start_with_greeting(call, settings, greeting)
     }
 
     /// Starts the dialogue with `greeting` in place of the mailbox's (a call flow's own
