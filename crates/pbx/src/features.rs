@@ -138,6 +138,11 @@ pub struct HuntGroupEntry {
     /// (answered, hearing their place and music) for the next free member; 0: no queue,
     /// they get busy (or the overflow).
     pub queue_limit: usize,
+    /// The group has a mailbox on its number: a call still unanswered (ringing or queued)
+    /// this long after it reached the group leaves a message there; so do callers who
+    /// find every member busy and no room in the queue, and callers while the group is out
+    /// of service without a `night_service_to`. `None`: no group mailbox.
+    pub voicemail_after: Option<Duration>,
 }
 
 /// Users and hunt groups by number, the short codes and the dial plan.
@@ -335,5 +340,14 @@ impl Features {
     /// The hunt group with this number.
     pub fn group(&self, number: &str) -> Option<&HuntGroupEntry> {
         self.groups.get(number)
+    }
+
+    /// True when `number` has a mailbox: a user's extension with `voicemail`, or a hunt
+    /// group's number with a mailbox (`voicemail_after`).
+    pub fn has_mailbox(&self, number: &str) -> bool {
+        self.user_at(number).is_some_and(|u| u.voicemail)
+            || self
+                .group(number)
+                .is_some_and(|g| g.voicemail_after.is_some())
     }
 }

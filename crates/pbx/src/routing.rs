@@ -95,8 +95,8 @@ pub(crate) struct Ring {
     pub(crate) on_busy: Next,
     /// Shown to the called phones as the caller's display prefix (a hunt group's name).
     pub(crate) label: Option<String>,
-    /// A hunt group's overflow: after this long in the group, go to the number.
-    pub(crate) overflow: Option<(Duration, String)>,
+    /// A hunt group's overflow or mailbox: after this long in the group, go there.
+    pub(crate) overflow: Option<(Duration, Next)>,
     /// A rotary group offered the call to this member (group number, member).
     pub(crate) offered: Option<(String, String)>,
 }
@@ -294,7 +294,11 @@ impl Router<'_> {
                     return Some(self.hunt_ring(g, left, None, *cycles_left));
                 }
                 if *cycles_left == 0 {
-                    return Some(refuse(486, "no member answered"));
+                    return Some(
+                        group_mailbox(g, VoicemailReason::NoAnswer)
+                            .and_then(|next| self.follow(&next, visited))
+                            .unwrap_or_else(|| refuse(486, "no member answered")),
+                    );
                 }
                 // A new round; the overflow deadline set by the first keeps running.
                 match self.group_step(g, visited, cycles_left - 1) {
@@ -383,9 +387,13 @@ impl Router<'_> {
             .as_ref()
             .filter(|p| self.facts.local_time().is_some_and(|now| !p.is_active(now)));
         if !g.in_service || outside_hours.is_some() {
-            return match &g.night_service_to {
-                Some(target) => self.dial_as(target, Dialler::System, visited),
-                None => Step::Refuse {
+            let mailbox = group_mailbox(g, VoicemailReason::NoAnswer);
+            return match (&g.night_service_to, mailbox) {
+                (Some(target), _) => self.dial_as(target, Dialler::System, visited),
+                (None, Some(next)) => self
+                    .follow(&next, visited)
+                    .unwrap_or_else(|| refuse(480, "night service")),
+                (None, None) => Step::Refuse {
                     status: 480,
                     cause: match outside_hours {
                         Some(p) => format!(
@@ -426,30 +434,41 @@ impl Router<'_> {
                     group: g.number.clone(),
                 };
             }
-            return match &g.overflow {
-                Some((_, target)) => self.dial(target, visited),
-                None => refuse(486, "all members busy"),
+            // Busy when someone is there to be busy; nobody registered is no answer.
+            let reason = if someone {
+                VoicemailReason::Busy
+            } else {
+                VoicemailReason::NoAnswer
+            };
+            return match (&g.overflow, group_mailbox(g, reason)) {
+                (Some((_, target)), _) => self.dial(target, visited),
+                (None, Some(next)) => self
+                    .follow(&next, visited)
+                    .unwrap_or_else(|| refuse(486, "all members busy")),
+                (None, None) => refuse(486, "all members busy"),
             };
         }
         if g.mode == HuntMode::Collective {
+            // Every member refusing (busy, declined) ends in the group's mailbox, if any.
+            let on_fail = |reason| group_mailbox(g, reason).unwrap_or(Next::Fail);
             return Step::Ring(Box::new(Ring {
                 extensions: order,
                 timeout: None,
-                on_no_answer: Next::Fail,
-                on_busy: Next::Fail,
+                on_no_answer: on_fail(VoicemailReason::NoAnswer),
+                on_busy: on_fail(VoicemailReason::Busy),
                 label: Some(g.name.clone()),
-                overflow: g.overflow.clone(),
+                overflow: group_deadline(g),
                 offered: None,
             }));
         }
-        self.hunt_ring(g, order, g.overflow.clone(), cycles)
+        self.hunt_ring(g, order, group_deadline(g), cycles)
     }
 
     fn hunt_ring(
         &self,
         g: &HuntGroupEntry,
         mut order: Vec<String>,
-        overflow: Option<(Duration, String)>,
+        overflow: Option<(Duration, Next)>,
         cycles_left: u32,
     ) -> Step {
         let first = order.remove(0);
@@ -467,6 +486,31 @@ impl Router<'_> {
             overflow,
             offered: Some((g.number.clone(), first)),
         }))
+    }
+}
+
+/// A hunt group's mailbox as a continuation, when the group has one.
+fn group_mailbox(g: &HuntGroupEntry, reason: VoicemailReason) -> Option<Next> {
+    g.voicemail_after.map(|_| Next::Voicemail {
+        mailbox: g.number.clone(),
+        reason,
+    })
+}
+
+/// When a call still unanswered in hunt group `g` leaves it, and where to: the overflow
+/// or the group's mailbox, whichever is due first (the overflow on a tie: it still gives
+/// the caller a person).
+pub(crate) fn group_deadline(g: &HuntGroupEntry) -> Option<(Duration, Next)> {
+    let overflow = g
+        .overflow
+        .clone()
+        .map(|(after, to)| (after, Next::Dial(to)));
+    let mailbox = g
+        .voicemail_after
+        .zip(group_mailbox(g, VoicemailReason::NoAnswer));
+    match (overflow, mailbox) {
+        (Some(o), Some(m)) => Some(if m.0 < o.0 { m } else { o }),
+        (o, m) => o.or(m),
     }
 }
 

@@ -21,8 +21,10 @@ pub enum ShortCodeFeature {
     NightServiceOn,
     /// Hunt group N back in service.
     NightServiceOff,
-    /// Collect voicemail (issue 6).
+    /// Collect the messages of the caller's own mailbox.
     VoicemailCollect,
+    /// Collect the messages of mailbox N (a user's or a hunt group's), with its PIN.
+    VoicemailCollectMailbox,
     /// Park the call to slot N.
     Park,
     /// Take the call parked in slot N.
@@ -48,7 +50,7 @@ pub enum ShortCodeFeature {
 
 impl ShortCodeFeature {
     /// Every feature.
-    pub const ALL: [ShortCodeFeature; 19] = [
+    pub const ALL: [ShortCodeFeature; 20] = [
         ShortCodeFeature::DndOn,
         ShortCodeFeature::DndOff,
         ShortCodeFeature::ForwardUnconditionalOn,
@@ -58,6 +60,7 @@ impl ShortCodeFeature {
         ShortCodeFeature::NightServiceOn,
         ShortCodeFeature::NightServiceOff,
         ShortCodeFeature::VoicemailCollect,
+        ShortCodeFeature::VoicemailCollectMailbox,
         ShortCodeFeature::Park,
         ShortCodeFeature::Unpark,
         ShortCodeFeature::PickupGroup,

@@ -264,6 +264,7 @@ fn a_hunt_group_follows_its_time_profile_by_the_local_time_given() {
         night_service_to: Some("203".into()),
         in_service: true,
         queue_limit: 0,
+        voicemail_after: None,
         time_profile: Some(office_hours()),
     };
     let (mut net, mut a, p) = office(

@@ -35,6 +35,7 @@ fn group(mode: HuntMode, members: &[&str]) -> HuntGroupEntry {
         night_service_to: None,
         in_service: true,
         queue_limit: 0,
+        voicemail_after: None,
         time_profile: None,
     }
 }

@@ -367,6 +367,7 @@ fn the_holders_music_plays_users_and_hunt_groups_own() {
         night_service_to: None,
         in_service: true,
         queue_limit: 0,
+        voicemail_after: None,
         time_profile: None,
     };
     let features = Features::new([], [sales]).with_music_on_hold(music);

@@ -567,3 +567,55 @@ fn a_fetch_with_expires_0_gets_one_terminated_notify() {
     net.run_for(Duration::from_secs(40));
     assert_eq!(net.pbx.transaction_count(), 0, "nothing left behind");
 }
+
+#[test]
+fn a_member_watches_its_hunt_groups_mailbox_and_no_other() {
+    let mut net = net();
+    let group = |number: &str, members: &[&str]| pbx::HuntGroupEntry {
+        name: format!("g{number}"),
+        number: number.into(),
+        mode: pbx::HuntMode::Collective,
+        members: members.iter().map(|m| m.to_string()).collect(),
+        no_answer_after: Duration::from_secs(15),
+        overflow: None,
+        night_service_to: None,
+        in_service: true,
+        queue_limit: 0,
+        voicemail_after: Some(Duration::from_secs(45)),
+        time_profile: None,
+    };
+    let mut no_mailbox = group("302", &["201"]);
+    no_mailbox.voicemail_after = None;
+    net.pbx.set_features(pbx::Features::new(
+        [],
+        [group("300", &["201"]), group("301", &["202"]), no_mailbox],
+    ));
+    const GROUP_WAITING: &str = "Messages-Waiting: yes\r\nVoice-Message: 2/0 (0/0)\r\n";
+    net.pbx
+        .set_message_summary(net.now, "300", true, GROUP_WAITING.as_bytes().to_vec());
+    let mut s = Subscriber::new("201", 5061);
+    let out = s.subscribe(&mut net, "300", "message-summary", "");
+    let ok = &responses_to(&out, s.peer)[0];
+    assert_eq!(ok.status.0, 200, "201 is a member of 300");
+    assert!(header_of(ok, HeaderName::Contact).starts_with("<sip:300@"));
+    let n = notifies(&out, s.peer).remove(0);
+    assert_eq!(body(&n), GROUP_WAITING);
+    answer(&mut net, s.peer, &n, 200);
+    // A new message in the group's mailbox reaches the member at once.
+    net.pbx
+        .set_message_summary(net.now, "300", false, EMPTY.as_bytes().to_vec());
+    let out = net.outputs();
+    assert_eq!(body(&notifies(&out, s.peer)[0]), EMPTY);
+
+    // Not a member of 301; 302 has no mailbox.
+    for (mailbox, port) in [("301", 5062), ("302", 5063)] {
+        let mut t = Subscriber::new("201", port);
+        let out = t.subscribe(&mut net, mailbox, "message-summary", "");
+        assert_eq!(responses_to(&out, t.peer)[0].status.0, 403, "{mailbox}");
+    }
+    assert_eq!(net.pbx.mwi_subscription_count(), 1);
+}
+
+fn header_of(r: &Response, name: HeaderName) -> &str {
+    r.headers.get(&name).unwrap_or_default()
+}

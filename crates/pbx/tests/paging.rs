@@ -36,6 +36,7 @@ fn office() -> (Net, Caller, Vec<Peer>, ScriptedRelay) {
         night_service_to: None,
         in_service: true,
         queue_limit: 0,
+        voicemail_after: None,
         time_profile: None,
     };
     let codes = ShortCodes::new(

@@ -20,6 +20,7 @@ fn sales(members: &[&str]) -> HuntGroupEntry {
         night_service_to: None,
         in_service: true,
         queue_limit: 5,
+        voicemail_after: None,
         time_profile: None,
     }
 }

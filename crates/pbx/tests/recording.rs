@@ -37,8 +37,14 @@ fn codes() -> pbx::ShortCodes {
     ])
 }
 
+thread_local! {
+    /// Whether `office`'s hunt group has a mailbox of its own.
+    static GROUP_MAILBOX: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// 201..204 with mailboxes, `recorded` recording their calls, a hunt group 300 (202,
-/// 203); phones for `phones`; the relay's log.
+/// 203; with a mailbox when `GROUP_MAILBOX` says so); phones for `phones`; the relay's
+/// log.
 fn office(
     settings: PbxSettings,
     users: Vec<UserEntry>,
@@ -56,6 +62,9 @@ fn office(
         night_service_to: None,
         in_service: true,
         queue_limit: 0,
+        voicemail_after: GROUP_MAILBOX
+            .with(|m| m.get())
+            .then_some(Duration::from_secs(45)),
         time_profile: None,
     };
     net.pbx.set_features(
@@ -263,6 +272,30 @@ fn a_hunt_group_call_is_recorded_into_the_answering_members_mailbox() {
     let inv = invites_to(&out, p[0]).remove(0);
     net.deliver(p[0], &answer(&inv, 200, "bob", Some(SDP_B)));
     assert!(started(&mut net).is_empty());
+}
+
+#[test]
+fn a_hunt_group_with_a_mailbox_keeps_its_recorded_calls_there() {
+    GROUP_MAILBOX.with(|m| m.set(true));
+    let (mut net, mut a, p, _) = office(
+        PbxSettings::default(),
+        users(),
+        &["300"],
+        &[("202", 5202), ("203", 5203)],
+    );
+    let out = a.call(&mut net, "300");
+    let inv = invites_to(&out, p[1]).remove(0);
+    net.deliver(p[1], &answer(&inv, 200, "carol", Some(SDP_B)));
+    let rec = started(&mut net).remove(0);
+    assert_eq!(
+        rec.owners,
+        [RecordingOwner {
+            mailbox: "300".into(),
+            other_number: "201".into(),
+            other_name: Some("Alice".into()),
+        }],
+        "the group's mailbox, not the member's"
+    );
 }
 
 #[test]

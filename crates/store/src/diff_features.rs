@@ -275,6 +275,22 @@ pub(crate) fn hunt_groups(old: &Config, new: &Config, out: &mut Vec<String>) {
             opt(&g.music_on_hold),
         );
         line("record_calls", text(o.record_calls), text(g.record_calls));
+        line("voicemail", text(o.voicemail), text(g.voicemail));
+        line(
+            "voicemail_secs",
+            text(o.voicemail_secs),
+            text(g.voicemail_secs),
+        );
+        line(
+            "voicemail_email",
+            opt(&o.voicemail_email),
+            opt(&g.voicemail_email),
+        );
+        line(
+            "voicemail_email_mode",
+            o.voicemail_email_mode.as_str().into(),
+            g.voicemail_email_mode.as_str().into(),
+        );
     }
     let after: HashMap<&str, &HuntGroup> = new
         .hunt_groups

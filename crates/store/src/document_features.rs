@@ -11,8 +11,8 @@ use crate::model_features::{CallRight, Forwarding, HuntGroup, HuntMode, Voicemai
 use crate::short_codes::ShortCodeFeature;
 use crate::time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};
 use crate::validate::{
-    check_unique, short_code_path, FORWARD_NO_ANSWER_SECS, HUNT_NO_ANSWER_SECS, OVERFLOW_SECS,
-    QUEUE_LIMIT,
+    check_unique, short_code_path, FORWARD_NO_ANSWER_SECS, GROUP_VOICEMAIL_SECS,
+    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_LIMIT,
 };
 use crate::walker::Fields;
 use std::collections::BTreeMap;
@@ -47,20 +47,8 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     if let Some(record) = f.boolean("record_calls", &mut r.errs) {
         user.record_calls = record;
     }
-    if let Some(mode) = f.string("voicemail_email_mode", &mut r.errs) {
-        match VoicemailEmailMode::parse(mode) {
-            Some(mode) => user.voicemail_email_mode = mode,
-            None => {
-                let path = f.path_of("voicemail_email_mode");
-                r.errs.push(
-                    &path,
-                    format!(
-                        "unknown mode {mode:?} (expected {})",
-                        names(VoicemailEmailMode::ALL.map(VoicemailEmailMode::as_str))
-                    ),
-                );
-            }
-        }
+    if let Some(mode) = read_email_mode(f, &mut r.errs) {
+        user.voicemail_email_mode = mode;
     }
     let rights = read_enum_list(f, "rights", CallRight::parse, unknown_right, r);
     if let Some(rights) = rights {
@@ -70,6 +58,22 @@ pub(crate) fn read_user_settings(f: &mut Fields<'_>, user: &mut User, r: &mut Re
     if let Some(t) = f.table("forward", &mut r.errs) {
         user.forward = read_forward(Fields::new(t, f.path_of("forward")), &mut r.errs);
     }
+}
+
+/// Reads `voicemail_email_mode` (of a user or a hunt group); an unknown mode is reported.
+fn read_email_mode(f: &mut Fields<'_>, errs: &mut ConfigErrors) -> Option<VoicemailEmailMode> {
+    let mode = f.string("voicemail_email_mode", errs)?;
+    let parsed = VoicemailEmailMode::parse(mode);
+    if parsed.is_none() {
+        errs.push(
+            f.path_of("voicemail_email_mode"),
+            format!(
+                "unknown mode {mode:?} (expected {})",
+                names(VoicemailEmailMode::ALL.map(VoicemailEmailMode::as_str))
+            ),
+        );
+    }
+    parsed
 }
 
 fn unknown_right(name: &str) -> String {
@@ -225,6 +229,14 @@ pub(crate) fn read_hunt_group(mut f: Fields<'_>, r: &mut Reading) -> HuntGroup {
     g.in_service = f.boolean("in_service", errs).unwrap_or(g.in_service);
     g.music_on_hold = f.string("music_on_hold", errs).map(str::to_owned);
     g.record_calls = f.boolean("record_calls", errs).unwrap_or(false);
+    g.voicemail = f.boolean("voicemail", errs).unwrap_or(g.voicemail);
+    g.voicemail_secs = f
+        .uint("voicemail_secs", GROUP_VOICEMAIL_SECS, errs)
+        .unwrap_or(g.voicemail_secs);
+    g.voicemail_email = f.string("voicemail_email", errs).map(str::to_owned);
+    if let Some(mode) = read_email_mode(&mut f, errs) {
+        g.voicemail_email_mode = mode;
+    }
     f.finish(&mut r.errs);
     g
 }

@@ -202,6 +202,10 @@ fn write_hunt_group(out: &mut String, g: &HuntGroup) {
     field_bool(out, "in_service", g.in_service);
     field_opt(out, "music_on_hold", &g.music_on_hold);
     field_bool(out, "record_calls", g.record_calls);
+    field_bool(out, "voicemail", g.voicemail);
+    field_num(out, "voicemail_secs", g.voicemail_secs);
+    field_opt(out, "voicemail_email", &g.voicemail_email);
+    field_str(out, "voicemail_email_mode", g.voicemail_email_mode.as_str());
 }
 
 pub(crate) fn field_opt(out: &mut String, key: &str, value: &Option<String>) {

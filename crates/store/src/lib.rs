@@ -149,7 +149,12 @@
 //!                           # the member who answered holds it (default: the member's,
 //!                           # else the system's)
 //! record_calls = false      # record calls answered through the group, into the
-//!                           # answering member's mailbox (no group mailboxes yet)
+//!                           # group's mailbox (else the answering member's)
+//! voicemail = false         # a mailbox on the group's number: unanswered, busy and
+//!                           # out-of-service calls leave messages there
+//! voicemail_secs = 45       # 5..=3600: unanswered (ringing or queued) this long
+//! voicemail_email = "sales@example.com"   # optional, as users'
+//! voicemail_email_mode = "off"            # off | notify | copy | forward
 //!
 //! [[call_flows]]            # an auto attendant (see CallFlow for every action)
 //! name = "reception"        # [a-z0-9._-]{1,32}, unique

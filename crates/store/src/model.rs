@@ -91,6 +91,18 @@ impl Config {
         self.call_flows.iter().find(|f| f.name == name)
     }
 
+    /// True when `number` has a mailbox: a user's extension with `voicemail`, or a hunt
+    /// group's number with `voicemail`.
+    pub fn has_mailbox(&self, number: &str) -> bool {
+        self.users
+            .iter()
+            .any(|u| u.voicemail && u.extension.as_deref() == Some(number))
+            || self
+                .hunt_groups
+                .iter()
+                .any(|g| g.voicemail && g.number == number)
+    }
+
     /// The time profile called `name`, if any.
     pub fn time_profile(&self, name: &str) -> Option<&TimeProfile> {
         self.time_profiles.iter().find(|p| p.name == name)

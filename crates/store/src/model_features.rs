@@ -205,9 +205,22 @@ pub struct HuntGroup {
     /// it on hold (a WAV file, as `system.music_on_hold`); without it, the member's own,
     /// else the system's.
     pub music_on_hold: Option<String>,
-    /// Calls answered through the group are recorded into the mailbox of the member who
-    /// answered (hunt groups have no mailbox of their own yet). Default false.
+    /// Calls answered through the group are recorded: into the group's mailbox when it has
+    /// one (`voicemail`), else into the mailbox of the member who answered. Default false.
     pub record_calls: bool,
+    /// The group has a mailbox of its own, on its number (default false): callers leave
+    /// messages there when nobody answers within `voicemail_secs`, when every member is
+    /// busy and the queue is off or full, and while the group is out of service without
+    /// a `night_service_to`.
+    pub voicemail: bool,
+    /// How long a call rings or waits in the group before the group's mailbox takes it
+    /// (5..=3600, default 45). An `overflow_secs` that comes first wins: the call
+    /// overflows and is the overflow target's from then on.
+    pub voicemail_secs: u32,
+    /// The address the group's voicemail emails go to.
+    pub voicemail_email: Option<String>,
+    /// What a new message in the group's mailbox sends to `voicemail_email` (as users').
+    pub voicemail_email_mode: VoicemailEmailMode,
 }
 
 impl HuntGroup {
@@ -229,6 +242,10 @@ impl HuntGroup {
             in_service: true,
             music_on_hold: None,
             record_calls: false,
+            voicemail: false,
+            voicemail_secs: 45,
+            voicemail_email: None,
+            voicemail_email_mode: VoicemailEmailMode::Off,
         }
     }
 }

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 pub enum ShortCodeFeature {
     /// `voicemail_collect`: listen to one's voicemail.
     VoicemailCollect,
+    /// `voicemail_collect_mailbox` (N): listen to the messages of mailbox N (a user's or a
+    /// hunt group's), with its PIN.
+    VoicemailCollectMailbox,
     /// `forward_unconditional_on` (N): forward every call to N.
     ForwardUnconditionalOn,
     /// `forward_unconditional_off`: stop forwarding every call.
@@ -53,8 +56,9 @@ pub enum ShortCodeFeature {
 
 impl ShortCodeFeature {
     /// Every feature, in the order they are listed.
-    pub const ALL: [ShortCodeFeature; 19] = [
+    pub const ALL: [ShortCodeFeature; 20] = [
         ShortCodeFeature::VoicemailCollect,
+        ShortCodeFeature::VoicemailCollectMailbox,
         ShortCodeFeature::ForwardUnconditionalOn,
         ShortCodeFeature::ForwardUnconditionalOff,
         ShortCodeFeature::DndOn,
@@ -79,6 +83,7 @@ impl ShortCodeFeature {
     pub fn as_str(self) -> &'static str {
         match self {
             ShortCodeFeature::VoicemailCollect => "voicemail_collect",
+            ShortCodeFeature::VoicemailCollectMailbox => "voicemail_collect_mailbox",
             ShortCodeFeature::ForwardUnconditionalOn => "forward_unconditional_on",
             ShortCodeFeature::ForwardUnconditionalOff => "forward_unconditional_off",
             ShortCodeFeature::DndOn => "dnd_on",
@@ -125,6 +130,7 @@ pub fn default_short_codes() -> BTreeMap<String, ShortCodeFeature> {
     use ShortCodeFeature as F;
     [
         ("*17", F::VoicemailCollect),
+        ("*18*N#", F::VoicemailCollectMailbox),
         ("*14*N#", F::ForwardUnconditionalOn),
         ("*15", F::ForwardUnconditionalOff),
         ("*08", F::DndOn),

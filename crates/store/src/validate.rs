@@ -19,8 +19,8 @@ pub use crate::validate_email::{
 };
 pub(crate) use crate::validate_features::{check_unique, short_code_path};
 pub use crate::validate_features::{
-    is_dialable, is_valid_login_code, FORWARD_NO_ANSWER_SECS, HUNT_NO_ANSWER_SECS, OVERFLOW_SECS,
-    QUEUE_LIMIT,
+    is_dialable, is_valid_login_code, FORWARD_NO_ANSWER_SECS, GROUP_VOICEMAIL_SECS,
+    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_LIMIT,
 };
 
 /// `registrar.min_expires`.

@@ -122,12 +122,7 @@ fn check_action(
     failed: &HashSet<String>,
     errs: &mut ConfigErrors,
 ) {
-    let has_mailbox = |number: &str| {
-        config
-            .users
-            .iter()
-            .any(|u| u.voicemail && u.extension.as_deref() == Some(number))
-    };
+    let has_mailbox = |number: &str| config.has_mailbox(number);
     let variable_ok = |name: &str| {
         (1..=32).contains(&name.len())
             && name
@@ -147,7 +142,7 @@ fn check_action(
         {
             errs.push(
                 at("mailbox"),
-                format!("no user with a mailbox at extension {mailbox:?}"),
+                format!("no mailbox {mailbox:?} (a user's extension or a hunt group's number, with voicemail)"),
             );
         }
         FlowAction::GetMail {
@@ -155,7 +150,7 @@ fn check_action(
         } if !has_mailbox(mailbox) => {
             errs.push(
                 at("mailbox"),
-                format!("no user with a mailbox at extension {mailbox:?}"),
+                format!("no mailbox {mailbox:?} (a user's extension or a hunt group's number, with voicemail)"),
             );
         }
         FlowAction::TimeCondition { profile, .. }

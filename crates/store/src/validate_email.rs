@@ -137,32 +137,59 @@ fn is_credential(s: &str) -> bool {
 fn check_users(config: &Config, failed: &HashSet<String>, errs: &mut ConfigErrors) {
     for (i, user) in config.users.iter().enumerate() {
         let at = |field: &str| format!("users[{i}].{field}");
-        if let Some(address) = &user.voicemail_email {
-            if !is_valid_email_address(address) {
-                errs.push(
-                    at("voicemail_email"),
-                    format!("{ADDRESS} (got {address:?})"),
-                );
-            }
-        }
-        let mode = user.voicemail_email_mode;
-        if mode == VoicemailEmailMode::Off || failed.contains(&at("voicemail_email_mode")) {
-            continue;
-        }
-        let mode = mode.as_str();
-        if user.voicemail_email.is_none() && !failed.contains(&at("voicemail_email")) {
+        check_mailbox_email(
+            config,
+            (&user.voicemail_email, user.voicemail_email_mode),
+            &at,
+            failed,
+            errs,
+        );
+    }
+    for (i, group) in config.hunt_groups.iter().enumerate() {
+        let at = |field: &str| format!("hunt_groups[{i}].{field}");
+        check_mailbox_email(
+            config,
+            (&group.voicemail_email, group.voicemail_email_mode),
+            &at,
+            failed,
+            errs,
+        );
+    }
+}
+
+/// The email settings of one mailbox (a user's or a hunt group's): the address is one,
+/// and a mode other than off has an address and a mail server to go through.
+fn check_mailbox_email(
+    config: &Config,
+    (address, mode): (&Option<String>, VoicemailEmailMode),
+    at: &dyn Fn(&str) -> String,
+    failed: &HashSet<String>,
+    errs: &mut ConfigErrors,
+) {
+    if let Some(address) = address {
+        if !is_valid_email_address(address) {
             errs.push(
-                at("voicemail_email_mode"),
-                format!("{mode:?} needs voicemail_email, the address to send to"),
+                at("voicemail_email"),
+                format!("{ADDRESS} (got {address:?})"),
             );
         }
-        // A [system.smtp] the reader rejected whole has been reported there.
-        if config.system.smtp.is_none() && !failed.contains("system.smtp") {
-            errs.push(
-                at("voicemail_email_mode"),
-                format!("{mode:?} needs a mail server: add [system.smtp] with server and from"),
-            );
-        }
+    }
+    if mode == VoicemailEmailMode::Off || failed.contains(&at("voicemail_email_mode")) {
+        return;
+    }
+    let mode = mode.as_str();
+    if address.is_none() && !failed.contains(&at("voicemail_email")) {
+        errs.push(
+            at("voicemail_email_mode"),
+            format!("{mode:?} needs voicemail_email, the address to send to"),
+        );
+    }
+    // A [system.smtp] the reader rejected whole has been reported there.
+    if config.system.smtp.is_none() && !failed.contains("system.smtp") {
+        errs.push(
+            at("voicemail_email_mode"),
+            format!("{mode:?} needs a mail server: add [system.smtp] with server and from"),
+        );
     }
 }
 

@@ -17,6 +17,8 @@ pub const HUNT_NO_ANSWER_SECS: RangeInclusive<u32> = 5..=300;
 pub const QUEUE_LIMIT: RangeInclusive<u32> = 0..=1000;
 /// `hunt_groups.overflow_secs`.
 pub const OVERFLOW_SECS: RangeInclusive<u32> = 5..=3600;
+/// `hunt_groups.voicemail_secs`.
+pub const GROUP_VOICEMAIL_SECS: RangeInclusive<u32> = 5..=3600;
 
 /// True when `code` is a valid hot-desk login code: 4 to 15 digits.
 pub fn is_valid_login_code(code: &str) -> bool {
@@ -292,6 +294,12 @@ fn check_hunt_groups(config: &Config, failed: &HashSet<String>, errs: &mut Confi
         if let Some(secs) = g.overflow_secs {
             in_range(&at("overflow_secs"), secs, OVERFLOW_SECS, errs);
         }
+        in_range(
+            &at("voicemail_secs"),
+            g.voicemail_secs,
+            GROUP_VOICEMAIL_SECS,
+            errs,
+        );
         // Each of the overflow pair leans on the other: no complaint that one is missing
         // when the other was rejected.
         match (&g.overflow_secs, &g.overflow_to) {

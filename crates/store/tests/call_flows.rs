@@ -147,7 +147,7 @@ fn every_broken_rule_is_reported_with_its_path() {
         "call_flows[0].steps[1].choices.\"2\": no step \"gone\" in this flow",
         "call_flows[0].steps[2].variable: must be 1 to 32 of a-z 0-9 _ (got \"Team!\")",
         "call_flows[0].steps[4].to: must be a dialable number: 2 to 20 of 0-9 * # with an optional leading + (got \"x\")",
-        "call_flows[0].steps[5].mailbox: no user with a mailbox at extension \"202\"",
+        "call_flows[0].steps[5].mailbox: no mailbox \"202\" (a user's extension or a hunt group's number, with voicemail)",
         "call_flows[0].steps[7].action: unknown action \"dance\" (expected play, menu, transfer, leave_mail, get_mail, time_condition, set, branch, hang_up)",
     ] {
         assert!(

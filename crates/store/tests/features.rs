@@ -152,6 +152,7 @@ fn the_default_short_codes() {
     let codes = default_short_codes();
     let expected = [
         ("*17", F::VoicemailCollect),
+        ("*18*N#", F::VoicemailCollectMailbox),
         ("*14*N#", F::ForwardUnconditionalOn),
         ("*15", F::ForwardUnconditionalOff),
         ("*08", F::DndOn),
@@ -659,7 +660,7 @@ fn short_code_rules() {
         (
             "\"*17\" = \"voicemail\"",
             "short_codes.\"*17\": unknown feature \"voicemail\" (expected voicemail_collect, \
-             forward_unconditional_on, forward_unconditional_off, dnd_on, dnd_off, park, unpark, \
+             voicemail_collect_mailbox, forward_unconditional_on, forward_unconditional_off, dnd_on, dnd_off, park, unpark, \
              pickup_group, pickup_directed, hunt_group_join, hunt_group_leave, hot_desk_login, \
              hot_desk_logout, account_code, night_service_on, night_service_off, page, listen or intrude)",
         ),

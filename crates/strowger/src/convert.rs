@@ -113,6 +113,8 @@ pub fn features(config: &Config, voicemail: bool) -> pbx::Features {
         night_service_to: g.night_service_to.clone(),
         in_service: g.in_service,
         queue_limit: if g.queue { g.queue_limit as usize } else { 0 },
+        voicemail_after: (voicemail && g.voicemail)
+            .then(|| Duration::from_secs(u64::from(g.voicemail_secs))),
         // Validation guarantees the name refers to a profile.
         time_profile: g
             .time_profile
@@ -220,6 +222,23 @@ fn weekday(d: store::Weekday) -> pbx::time_profile::Weekday {
     }
 }
 
+/// The numbers whose mailbox state the core is told (message waiting lamps): every
+/// extension (a user's mailbox is on its number), and every hunt group with a mailbox.
+pub fn mailbox_numbers(config: &Config) -> Vec<String> {
+    config
+        .extensions
+        .iter()
+        .map(|e| e.number.clone())
+        .chain(
+            config
+                .hunt_groups
+                .iter()
+                .filter(|g| g.voicemail)
+                .map(|g| g.number.clone()),
+        )
+        .collect()
+}
+
 /// The document's name of a short-code feature.
 fn short_code_name(f: pbx::ShortCodeFeature) -> &'static str {
     use pbx::ShortCodeFeature as F;
@@ -233,6 +252,7 @@ fn short_code_name(f: pbx::ShortCodeFeature) -> &'static str {
         F::NightServiceOn => "night_service_on",
         F::NightServiceOff => "night_service_off",
         F::VoicemailCollect => "voicemail_collect",
+        F::VoicemailCollectMailbox => "voicemail_collect_mailbox",
         F::Park => "park",
         F::Unpark => "unpark",
         F::PickupGroup => "pickup_group",

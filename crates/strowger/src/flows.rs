@@ -45,6 +45,13 @@ impl Book {
                 .iter()
                 .filter(|u| u.voicemail)
                 .filter_map(|u| u.extension.clone())
+                .chain(
+                    config
+                        .hunt_groups
+                        .iter()
+                        .filter(|g| g.voicemail)
+                        .map(|g| g.number.clone()),
+                )
                 .collect(),
             numbers,
             flows: config

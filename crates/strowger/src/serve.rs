@@ -103,7 +103,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let voicemail_on = mwi.store().is_some();
     pbx.set_features(convert::features(&config, voicemail_on));
     // Lamps from the start: a phone that registers or subscribes hears its mailbox's state.
-    for s in mwi.states(config.extensions.iter().map(|e| e.number.as_str())) {
+    let numbers = convert::mailbox_numbers(&config);
+    for s in mwi.states(numbers.iter().map(String::as_str)) {
         pbx.set_message_summary(now, &s.extension, s.waiting, s.body);
     }
     let mut clock = local_clock(&config);
@@ -412,8 +413,7 @@ impl CoreLoop {
                     if let Some(voicemail) = &self.voicemail {
                         voicemail.set_config(&config);
                     }
-                    self.mwi
-                        .refresh(config.extensions.iter().map(|e| e.number.clone()).collect());
+                    self.mwi.refresh(convert::mailbox_numbers(&config));
                     self.email.configure(&config);
                     self.clock = local_clock(&config);
                     self.clock.tick(&mut self.pbx, Instant::now());

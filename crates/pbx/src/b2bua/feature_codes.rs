@@ -49,7 +49,11 @@ impl Pbx {
                 return true;
             }
             ShortCodeFeature::VoicemailCollect => {
-                self.collect_voicemail(now, source, tx, req, caller);
+                self.collect_voicemail(now, source, tx, req, caller, None);
+                return true;
+            }
+            ShortCodeFeature::VoicemailCollectMailbox => {
+                self.collect_voicemail(now, source, tx, req, caller, Some(&arg));
                 return true;
             }
             ShortCodeFeature::Page => {

@@ -111,8 +111,8 @@ pub(super) struct RouteState {
     pub(super) stage_deadline: Option<Instant>,
     pub(super) on_no_answer: Option<Next>,
     pub(super) on_busy: Option<Next>,
-    /// A hunt group's overflow: when, and where to.
-    pub(super) overflow_at: Option<(Instant, String)>,
+    /// A hunt group's overflow or mailbox: when, and where to.
+    pub(super) overflow_at: Option<(Instant, Next)>,
     /// Shown to called phones before the caller's name (a hunt group's name).
     pub(super) label: Option<String>,
     /// The final status the caller was given, and why, when the route ran out.

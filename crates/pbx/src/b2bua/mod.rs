@@ -430,8 +430,8 @@ impl Pbx {
         if call.ringing() {
             if now >= call.ring_deadline {
                 self.give_up_ringing(now, id, StatusCode(480), "No Answer");
-            } else if let Some((_, to)) = call.route.overflow_at.take_if(|(at, _)| now >= *at) {
-                self.divert(now, id, &routing::Next::Dial(to));
+            } else if let Some((_, next)) = call.route.overflow_at.take_if(|(at, _)| now >= *at) {
+                self.divert(now, id, &next);
             } else if call.route.stage_deadline.is_some_and(|d| now >= d) {
                 call.route.stage_deadline = None;
                 // Nobody answered in time: this stage's phones get CANCEL, the next rings.

@@ -12,7 +12,7 @@
 //! `transfer`). Not yet: queue statistics.
 
 use super::*;
-use crate::routing::Step;
+use crate::routing::{Next, Step};
 
 /// How often a waiting caller looks for a free member (and its place is said again if it
 /// changed).
@@ -27,7 +27,8 @@ pub(super) struct Queued {
     pub(super) next_check: Instant,
     /// The place last announced.
     position: usize,
-    overflow: Option<(Instant, String)>,
+    /// The group's overflow or mailbox: when, and where to.
+    overflow: Option<(Instant, Next)>,
 }
 
 impl Pbx {
@@ -43,8 +44,8 @@ impl Pbx {
         let overflow = self
             .features
             .group(group)
-            .and_then(|g| g.overflow.clone())
-            .map(|(after, to)| (since + after, to));
+            .and_then(routing::group_deadline)
+            .map(|(after, next)| (since + after, next));
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };
@@ -160,10 +161,17 @@ impl Pbx {
             return;
         }
         let caller = call.caller.clone();
-        if let Some((_, to)) = q.overflow.as_ref().filter(|(at, _)| now >= *at) {
-            self.leave_queue(id);
-            let route = self.route_for(now, &caller, to);
-            return self.ring_from_queue(now, id, route, None);
+        match q.overflow.as_ref().filter(|(at, _)| now >= *at) {
+            Some((_, Next::Voicemail { mailbox, reason })) => {
+                self.leave_queue(id);
+                return self.send_to_voicemail(now, id, mailbox, *reason);
+            }
+            Some((_, Next::Dial(to))) => {
+                self.leave_queue(id);
+                let route = self.route_for(now, &caller, to);
+                return self.ring_from_queue(now, id, route, None);
+            }
+            _ => {}
         }
         // The head of the queue is offered a free member; once it rings, the next caller
         // is the head and may be offered another (a ringing member is spoken for).

@@ -110,7 +110,7 @@ impl Pbx {
     }
 
     fn has_mailbox(&self, number: &str) -> bool {
-        self.features.user_at(number).is_some_and(|u| u.voicemail)
+        self.features.has_mailbox(number)
     }
 
     /// The name of a party: the caller's display name, or its user's full name.
@@ -152,17 +152,30 @@ impl Pbx {
             .and_then(|w| call.forks.get(w))
             .map(|f| f.extension.as_str())
             .unwrap_or_default();
-        let group = call.route.visited.iter().any(|n| {
+        // A group that records the calls its members answer keeps them in its own
+        // mailbox when it has one, else in the answering member's.
+        let group = call.route.visited.iter().find(|n| {
             self.features.records_calls(n)
                 && self
                     .features
                     .group(n)
                     .is_some_and(|g| g.members.iter().any(|m| m == device))
         });
+        let group_box = group.filter(|n| self.has_mailbox(n)).cloned();
+        let member_keeps = group.is_some() && group_box.is_none();
         let mut owners = Vec::new();
         for (me, other, wants) in [
             (caller, callee, self.features.records_calls(caller)),
-            (callee, caller, self.features.records_calls(callee) || group),
+            (
+                callee,
+                caller,
+                self.features.records_calls(callee) || member_keeps,
+            ),
+            (
+                group_box.as_deref().unwrap_or_default(),
+                caller,
+                group_box.is_some(),
+            ),
         ] {
             if !wants || owners.iter().any(|o: &RecordingOwner| o.mailbox == me) {
                 continue;

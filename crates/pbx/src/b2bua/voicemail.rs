@@ -110,8 +110,10 @@ impl Pbx {
         self.calls.schedule(id);
     }
 
-    /// The voicemail short code (`*17`): the caller collects the messages of its own
-    /// user's mailbox.
+    /// The voicemail short codes: `*17` (`mailbox` `None`), the caller collects the
+    /// messages of its own user's mailbox; `*18*N#` (`Some(N)`), of mailbox N — a user's
+    /// or a hunt group's — with its PIN (none asked only of the owner on its own trusted
+    /// phone).
     pub(super) fn collect_voicemail(
         &mut self,
         now: Instant,
@@ -119,13 +121,23 @@ impl Pbx {
         tx: ServerTxId,
         req: &Request,
         caller: &str,
+        mailbox: Option<&str>,
     ) {
-        let refusal = match self.features.user_at(caller) {
-            None => Some((404, "no user at this extension")),
-            Some(u) if !u.voicemail => Some((404, "no mailbox")),
-            Some(_) if self.media_relay.is_none() => Some((503, "voicemail needs the media relay")),
-            Some(_) => None,
+        let refusal = match mailbox {
+            None => match self.features.user_at(caller) {
+                None => Some((404, "no user at this extension")),
+                Some(u) if !u.voicemail => Some((404, "no mailbox")),
+                Some(_) => None,
+            },
+            Some(number) => {
+                (!self.features.has_mailbox(number)).then_some((404, "no such mailbox"))
+            }
         };
+        let refusal = refusal.or_else(|| {
+            self.media_relay
+                .is_none()
+                .then_some((503, "voicemail needs the media relay"))
+        });
         let dialog = page::dialog_of(req);
         let (refusal, dialog) = match (refusal, dialog) {
             (Some(r), _) => (Some(r), None),
@@ -151,7 +163,7 @@ impl Pbx {
             media: ports,
         };
         let id = self.insert_call(now, source, tx, req.clone(), caller.to_string(), admitted);
-        self.send_to_voicemail(now, id, caller, VoicemailReason::Collect);
+        self.send_to_voicemail(now, id, mailbox.unwrap_or(caller), VoicemailReason::Collect);
     }
 
     /// The shell's voicemail dialogue is over: the caller gets BYE and the call ends.

@@ -248,6 +248,14 @@ impl Pbx {
         self.mwi.subs.len()
     }
 
+    /// True when `number` is a hunt group with a mailbox and `extension` one of its
+    /// members: the member's phone may watch the group's mailbox.
+    fn group_mailbox_of_member(&self, number: &str, extension: &str) -> bool {
+        self.features.group(number).is_some_and(|g| {
+            g.voicemail_after.is_some() && g.members.iter().any(|m| m == extension)
+        })
+    }
+
     /// An authenticated SUBSCRIBE outside any dialog from `extension`.
     pub(crate) fn on_subscribe(
         &mut self,
@@ -261,15 +269,17 @@ impl Pbx {
             return self.refuse_event(now, tx, &req);
         }
         // The mailbox is the Request-URI's user: the phone's own number (or none, which
-        // names the own mailbox too). Another extension's mailbox is not its business.
-        match req.uri.user() {
-            None => {}
-            Some(u) if u == extension => {}
-            Some(u) if self.directory.contains(u) => {
+        // names the own mailbox too), or the number of a hunt group the phone's user is a
+        // member of, when the group has a mailbox. Any other mailbox is not its business.
+        let mailbox = match req.uri.user() {
+            None => extension.clone(),
+            Some(u) if u == extension => extension.clone(),
+            Some(u) if self.group_mailbox_of_member(u, &extension) => u.to_string(),
+            Some(u) if self.directory.contains(u) || self.features.group(u).is_some() => {
                 return self.reply(now, tx, &req, StatusCode::FORBIDDEN)
             }
             Some(_) => return self.reply(now, tx, &req, StatusCode::NOT_FOUND),
-        }
+        };
         if !accepts_summary(&req) {
             return self.reply(now, tx, &req, StatusCode(406));
         }
@@ -290,7 +300,7 @@ impl Pbx {
         let mut resp = self.response(&req, StatusCode::OK);
         let local_tag = tag_in(resp.headers.get(&HeaderName::To)).unwrap_or_default();
         let local_host = host_port(&req.uri);
-        self.finish_subscribe_response(&mut resp, expires, &extension, &local_host, source);
+        self.finish_subscribe_response(&mut resp, expires, &mailbox, &local_host, source);
         self.respond_now(now, tx, resp);
 
         let id = self.mwi.next_id;
@@ -305,7 +315,7 @@ impl Pbx {
         );
         let expires_at = now + Duration::from_secs(u64::from(expires));
         let sub = Subscription {
-            extension: extension.clone(),
+            extension: mailbox.clone(),
             dialog: dialog.clone(),
             local: req
                 .headers
@@ -343,7 +353,7 @@ impl Pbx {
         self.mwi.by_dialog.insert(dialog, id);
         self.mwi.expiries.insert((expires_at, id));
         self.events.push_back(PbxEvent::MessageWaitingSubscription {
-            extension,
+            extension: mailbox,
             contact: remote_target,
             change: SubscriptionChange::Started { expires },
         });

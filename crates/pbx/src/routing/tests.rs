@@ -57,6 +57,7 @@ pub(super) fn group(mode: HuntMode) -> HuntGroupEntry {
         night_service_to: None,
         in_service: true,
         queue_limit: 0,
+        voicemail_after: None,
         time_profile: None,
     }
 }

@@ -54,6 +54,24 @@ struct Recipient {
     name: String,
 }
 
+/// Who gets a mailbox's emails, and how; `None` when it gets none.
+fn recipient(
+    (address, mode): (&Option<String>, VoicemailEmailMode),
+    name: &str,
+) -> Option<Recipient> {
+    let mode = match mode {
+        VoicemailEmailMode::Off => return None,
+        VoicemailEmailMode::Notify => EmailMode::Notify,
+        VoicemailEmailMode::Copy => EmailMode::Copy,
+        VoicemailEmailMode::Forward => EmailMode::Forward,
+    };
+    Some(Recipient {
+        address: address.clone()?,
+        mode,
+        name: name.to_string(),
+    })
+}
+
 impl EmailSettings {
     fn from_config(config: &Config) -> EmailSettings {
         let zone = config
@@ -67,24 +85,16 @@ impl EmailSettings {
             .iter()
             .find(|(_, f)| **f == ShortCodeFeature::VoicemailCollect)
             .map(|(code, _)| code.clone());
-        let mailboxes = config
-            .users
-            .iter()
-            .filter_map(|u| {
-                let mode = match u.voicemail_email_mode {
-                    VoicemailEmailMode::Off => return None,
-                    VoicemailEmailMode::Notify => EmailMode::Notify,
-                    VoicemailEmailMode::Copy => EmailMode::Copy,
-                    VoicemailEmailMode::Forward => EmailMode::Forward,
-                };
-                let recipient = Recipient {
-                    address: u.voicemail_email.clone()?,
-                    mode,
-                    name: u.full_name.clone(),
-                };
-                Some((u.extension.clone()?, recipient))
-            })
-            .collect();
+        // Users' mailboxes are on their extensions, hunt groups' on their numbers.
+        let users = config.users.iter().filter_map(|u| {
+            let settings = (&u.voicemail_email, u.voicemail_email_mode);
+            Some((u.extension.clone()?, recipient(settings, &u.full_name)?))
+        });
+        let groups = config.hunt_groups.iter().filter_map(|g| {
+            let settings = (&g.voicemail_email, g.voicemail_email_mode);
+            Some((g.number.clone(), recipient(settings, &g.name)?))
+        });
+        let mailboxes = users.chain(groups).collect();
         EmailSettings {
             smtp: config.system.smtp.clone(),
             head: Letterhead {
