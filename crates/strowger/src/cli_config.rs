@@ -9,7 +9,7 @@ use store::{Config, ConfigErrors, ImportOptions, Store};
 
 /// Who is making the change, for the audit trail: the login name, else the user id (CI
 /// runners and service managers often set no `$USER`).
-fn actor() -> String {
+pub(crate) fn actor() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| {
@@ -24,7 +24,7 @@ fn actor() -> String {
         })
 }
 
-fn open_existing(data_dir: &Path) -> anyhow::Result<(Store, Config)> {
+pub(crate) fn open_existing(data_dir: &Path) -> anyhow::Result<(Store, Config)> {
     if !data_dir.exists() {
         bail!(
             "no data directory at {} (start `strowger serve` once, or pass --data-dir)",

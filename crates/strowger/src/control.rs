@@ -22,27 +22,50 @@ pub enum Command {
     Reload,
     /// Switch the SIP trace on or off.
     Trace(bool),
+    /// Set a mailbox's PIN or unlock it (`strowger mailbox`).
+    Mailbox(crate::mailbox_admin::MailboxAdmin),
 }
 
 impl Command {
     fn parse(line: &str) -> Option<Command> {
-        match line.trim() {
-            "status" => Some(Command::Status),
-            "calls" => Some(Command::Calls),
-            "reload" => Some(Command::Reload),
-            "trace on" => Some(Command::Trace(true)),
-            "trace off" => Some(Command::Trace(false)),
+        use crate::mailbox_admin::MailboxAdmin;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["status"] => Some(Command::Status),
+            ["calls"] => Some(Command::Calls),
+            ["reload"] => Some(Command::Reload),
+            ["trace", "on"] => Some(Command::Trace(true)),
+            ["trace", "off"] => Some(Command::Trace(false)),
+            ["mailbox-pin", mailbox, pin] if digits(mailbox) && digits(pin) => {
+                Some(Command::Mailbox(MailboxAdmin::SetPin {
+                    mailbox: mailbox.to_string(),
+                    pin: pin.to_string(),
+                }))
+            }
+            ["mailbox-unlock", mailbox] if digits(mailbox) => {
+                Some(Command::Mailbox(MailboxAdmin::Unlock {
+                    mailbox: mailbox.to_string(),
+                }))
+            }
             _ => None,
         }
     }
 
-    fn wire(&self) -> &'static str {
+    fn wire(&self) -> String {
+        use crate::mailbox_admin::MailboxAdmin;
         match self {
-            Command::Status => "status",
-            Command::Calls => "calls",
-            Command::Reload => "reload",
-            Command::Trace(true) => "trace on",
-            Command::Trace(false) => "trace off",
+            Command::Status => "status".into(),
+            Command::Calls => "calls".into(),
+            Command::Reload => "reload".into(),
+            Command::Trace(true) => "trace on".into(),
+            Command::Trace(false) => "trace off".into(),
+            Command::Mailbox(MailboxAdmin::SetPin { mailbox, pin }) => {
+                format!("mailbox-pin {mailbox} {pin}")
+            }
+            Command::Mailbox(MailboxAdmin::Unlock { mailbox }) => {
+                format!("mailbox-unlock {mailbox}")
+            }
         }
     }
 }
@@ -86,7 +109,8 @@ pub async fn serve(listener: UnixListener, to_core: mpsc::Sender<ControlRequest>
                 return;
             }
             let answer = match Command::parse(&line) {
-                None => format!("error: unknown command {:?}\n", line.trim()),
+                // The line may hold a PIN: it is not echoed back.
+                None => "error: unknown command\n".to_string(),
                 Some(cmd) => {
                     let (tx, rx) = oneshot::channel();
                     if to_core.send((cmd, tx)).await.is_err() {

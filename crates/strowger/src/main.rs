@@ -11,6 +11,7 @@ mod control;
 mod convert;
 mod email;
 mod flows;
+mod mailbox_admin;
 mod mailbox_calls;
 mod music;
 mod prompts;
@@ -108,6 +109,9 @@ enum Cmd {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Set a mailbox's PIN or unlock it (through the running server when there is one).
+    #[command(subcommand)]
+    Mailbox(MailboxCmd),
     /// Show the audit trail (configuration changes and security events), newest first.
     Audit {
         #[command(flatten)]
@@ -140,6 +144,25 @@ enum ConfigCmd {
     Apply {
         /// The TOML document.
         file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailboxCmd {
+    /// Set the PIN of a mailbox (a user's extension or a hunt group's number), read from
+    /// standard input; its owner must choose a new one at the next login.
+    SetPin {
+        /// The mailbox number.
+        mailbox: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Lift the lock wrong PINs put on a mailbox.
+    Unlock {
+        /// The mailbox number.
+        mailbox: String,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -200,6 +223,17 @@ fn main() -> ExitCode {
         Cmd::Calls { dir, history } => cli_config::calls(&dir.path(), history),
         Cmd::Trace { state, dir } => cli_config::trace(&dir.path(), state == "on"),
         Cmd::Audit { dir, limit } => cli_config::audit(&dir.path(), limit),
+        Cmd::Mailbox(MailboxCmd::SetPin { mailbox, dir }) => {
+            mailbox_admin::read_pin().and_then(|pin| {
+                mailbox_admin::run(
+                    &dir.path(),
+                    mailbox_admin::MailboxAdmin::SetPin { mailbox, pin },
+                )
+            })
+        }
+        Cmd::Mailbox(MailboxCmd::Unlock { mailbox, dir }) => {
+            mailbox_admin::run(&dir.path(), mailbox_admin::MailboxAdmin::Unlock { mailbox })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -384,6 +384,21 @@ impl CoreLoop {
                 text
             }
             Command::Calls => crate::status::render_calls(&self.pbx),
+            Command::Mailbox(action) => {
+                let Some(store) = self.mwi.store() else {
+                    return "error: the voicemail store is not open on the server\n".into();
+                };
+                let done = tokio::task::spawn_blocking(move || {
+                    let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+                    action.apply(&mut store)
+                })
+                .await;
+                match done {
+                    Ok(Ok(answer)) => answer,
+                    Ok(Err(why)) => format!("error: {why}\n"),
+                    Err(_) => "error: the mailbox change did not finish\n".into(),
+                }
+            }
             Command::Trace(on) => {
                 self.trace.set(on);
                 self.audit.record(

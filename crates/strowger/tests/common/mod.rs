@@ -128,12 +128,27 @@ fn drain<R: Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<Stri
 /// Runs a command with stdin closed and a time limit; kills it (by its own id) when the
 /// limit runs out.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    run_bounded_with_input(cmd, None, limit)
+}
+
+/// As [`run_bounded`], with `input` written to the command's standard input (then
+/// closed) when given.
+pub fn run_bounded_with_input(cmd: &mut Command, input: Option<&str>, limit: Duration) -> Output {
+    let stdin = if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    if let (Some(text), Some(mut pipe)) = (input, child.stdin.take()) {
+        use std::io::Write as _;
+        let _ = pipe.write_all(text.as_bytes());
+    }
     let out = drain(child.stdout.take());
     let err = drain(child.stderr.take());
     let (status, timed_out) = wait_bounded(&mut child, limit);
@@ -403,6 +418,19 @@ impl Server {
                 .arg("--data-dir")
                 .arg(&self.data_dir)
                 .env("STROWGER_LOG", "warn"),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// Runs `strowger ARGS --data-dir DIR` with `input` on its standard input.
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> Output {
+        run_bounded_with_input(
+            Command::new(BIN)
+                .args(args)
+                .arg("--data-dir")
+                .arg(&self.data_dir)
+                .env("STROWGER_LOG", "warn"),
+            Some(input),
             Duration::from_secs(60),
         )
     }
