@@ -158,6 +158,8 @@ pub struct Features {
     call_flows: HashMap<String, String>,
     /// Users (by extension) and hunt groups (by number) whose calls are recorded.
     record_calls: HashSet<String>,
+    /// What hunt groups (by number) say to callers waiting in their queues.
+    queue_announcements: HashMap<String, crate::media::QueueAnnouncement>,
 }
 
 impl Features {
@@ -177,6 +179,7 @@ impl Features {
             music_on_hold: HashMap::new(),
             call_flows: HashMap::new(),
             record_calls: HashSet::new(),
+            queue_announcements: HashMap::new(),
         }
     }
 
@@ -228,6 +231,24 @@ impl Features {
     ) -> Features {
         self.music_on_hold = music.into_iter().collect();
         self
+    }
+
+    /// The same, with what these hunt groups (by number) say to callers waiting in their
+    /// queues; the others say the built-in words and the place every 20 s.
+    pub fn with_queue_announcements(
+        mut self,
+        announcements: impl IntoIterator<Item = (String, crate::media::QueueAnnouncement)>,
+    ) -> Features {
+        self.queue_announcements = announcements.into_iter().collect();
+        self
+    }
+
+    /// What hunt group `number` says to callers waiting in its queue.
+    pub fn queue_announcement(&self, number: &str) -> crate::media::QueueAnnouncement {
+        self.queue_announcements
+            .get(number)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The music on hold chosen for a user's extension or a hunt group's number, if any.

@@ -58,7 +58,9 @@ pub use events::{
 };
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};
-pub use media::{MediaRelay, PartyPorts, PartyRole, RelayPorts, Side, RINGBACK_TONE};
+pub use media::{
+    MediaRelay, PartyPorts, PartyRole, QueueAnnouncement, RelayPorts, Side, RINGBACK_TONE,
+};
 pub use recording::{RecordingOwner, RecordingSettings, RecordingStarted, RecordingTrigger};
 pub use settings::{Directory, ExtensionEntry, PbxSettings};
 pub use shortcodes::{ShortCode, ShortCodeFeature, ShortCodes};

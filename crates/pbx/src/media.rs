@@ -11,6 +11,31 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+/// What a caller waiting in a hunt group's queue hears between stretches of music: the
+/// group's own words (or the built-in "all our colleagues are busy"), then, if asked,
+/// its place in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueAnnouncement {
+    /// A piece the media relay knows by this name (the binary: the configured WAV file's
+    /// path), said in place of the built-in words; `None` for those.
+    pub words: Option<String>,
+    /// The caller's place is said ("you are number two in the queue").
+    pub say_place: bool,
+    /// How much music follows before it is all said again.
+    pub music_between: std::time::Duration,
+}
+
+impl Default for QueueAnnouncement {
+    /// The built-in words, the place, 20 s of music.
+    fn default() -> Self {
+        QueueAnnouncement {
+            words: None,
+            say_place: true,
+            music_between: std::time::Duration::from_secs(20),
+        }
+    }
+}
+
 /// Which endpoint of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -77,18 +102,20 @@ pub trait MediaRelay: Send {
     /// the configuration chose (a user's or hunt group's `music_on_hold`); `None` is the
     /// system's. Starting what already plays changes nothing.
     fn start_music(&mut self, session: u64, side: Side, music: Option<&str>, payload_type: u8);
-    /// Plays a caller waiting in a hunt group's queue its place (`position`, 1 first) and
-    /// then `music`, in a loop, like [`start_music`](Self::start_music). A relay without
-    /// spoken prompts plays the music alone.
+    /// Plays a caller waiting in a hunt group's queue the group's `announcement` with its
+    /// place (`position`, 1 first), then `music`, in a loop, like
+    /// [`start_music`](Self::start_music). A relay without spoken prompts plays the music
+    /// alone.
     fn start_queue_announcement(
         &mut self,
         session: u64,
         side: Side,
         position: usize,
+        announcement: &QueueAnnouncement,
         music: Option<&str>,
         payload_type: u8,
     ) {
-        let _ = position;
+        let _ = (position, announcement);
         self.start_music(session, side, music, payload_type);
     }
     /// Reports the RFC 4733 telephone-events `side`'s endpoint sends as `payload_type`

@@ -155,3 +155,46 @@ fn a_call_transferred_blind_to_a_busy_group_waits_in_its_queue() {
     net.deliver(p202, &answer(&ring, 200, "m202q", Some(SDP_B)));
     assert_eq!(net.pbx.active_calls(), [("201".into(), "202".into(), true)]);
 }
+
+#[test]
+fn a_group_with_its_own_announcement_says_it_to_waiting_callers() {
+    let mut net = Net::with_extensions(PbxSettings::default(), &["201", "202", "204", "205"]);
+    let words = pbx::QueueAnnouncement {
+        words: Some("sales-busy.wav".into()),
+        say_place: false,
+        music_between: Duration::from_secs(45),
+    };
+    let features = Features::new([], [sales(&["202"])])
+        .with_queue_announcements([("300".to_string(), words.clone())]);
+    assert_eq!(features.queue_announcement("300"), words);
+    assert_eq!(
+        features.queue_announcement("301"),
+        pbx::QueueAnnouncement::default(),
+        "groups without their own: the built-in words with the place"
+    );
+    net.pbx.set_features(features);
+    let p202 = register_at(&mut net, "202", 5202);
+    let relay = ScriptedRelay::default();
+    let log = relay.log.clone();
+    net.pbx.set_media_relay(Box::new(relay));
+    let mut e = caller_on("205", 5205);
+    talking(&mut net, &mut e, "202", p202, "m202");
+    let mut a = caller_201();
+    waits(&mut net, &mut a);
+    let mut d = caller_on("204", 5204);
+    waits(&mut net, &mut d);
+    let said: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("queue "))
+        .cloned()
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "queue 8 Caller say sales-busy.wav no place system pt 0",
+            "queue 9 Caller say sales-busy.wav no place system pt 0"
+        ]
+    );
+}

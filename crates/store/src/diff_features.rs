@@ -291,6 +291,21 @@ pub(crate) fn hunt_groups(old: &Config, new: &Config, out: &mut Vec<String>) {
             o.voicemail_email_mode.as_str().into(),
             g.voicemail_email_mode.as_str().into(),
         );
+        line(
+            "queue_announcement",
+            opt(&o.queue_announcement),
+            opt(&g.queue_announcement),
+        );
+        line(
+            "queue_announce_place",
+            text(o.queue_announce_place),
+            text(g.queue_announce_place),
+        );
+        line(
+            "queue_announce_every_secs",
+            text(o.queue_announce_every_secs),
+            text(g.queue_announce_every_secs),
+        );
     }
     let after: HashMap<&str, &HuntGroup> = new
         .hunt_groups

@@ -12,7 +12,7 @@ use crate::short_codes::ShortCodeFeature;
 use crate::time_profile::{Date, DateInterval, TimeOfDay, TimeProfile, Weekday, WeeklyInterval};
 use crate::validate::{
     check_unique, short_code_path, FORWARD_NO_ANSWER_SECS, GROUP_VOICEMAIL_SECS,
-    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_LIMIT,
+    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_ANNOUNCE_EVERY_SECS, QUEUE_LIMIT,
 };
 use crate::walker::Fields;
 use std::collections::BTreeMap;
@@ -237,6 +237,13 @@ pub(crate) fn read_hunt_group(mut f: Fields<'_>, r: &mut Reading) -> HuntGroup {
     if let Some(mode) = read_email_mode(&mut f, errs) {
         g.voicemail_email_mode = mode;
     }
+    g.queue_announcement = f.string("queue_announcement", errs).map(str::to_owned);
+    g.queue_announce_place = f
+        .boolean("queue_announce_place", errs)
+        .unwrap_or(g.queue_announce_place);
+    g.queue_announce_every_secs = f
+        .uint("queue_announce_every_secs", QUEUE_ANNOUNCE_EVERY_SECS, errs)
+        .unwrap_or(g.queue_announce_every_secs);
     f.finish(&mut r.errs);
     g
 }

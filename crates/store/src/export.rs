@@ -206,6 +206,13 @@ fn write_hunt_group(out: &mut String, g: &HuntGroup) {
     field_num(out, "voicemail_secs", g.voicemail_secs);
     field_opt(out, "voicemail_email", &g.voicemail_email);
     field_str(out, "voicemail_email_mode", g.voicemail_email_mode.as_str());
+    field_opt(out, "queue_announcement", &g.queue_announcement);
+    field_bool(out, "queue_announce_place", g.queue_announce_place);
+    field_num(
+        out,
+        "queue_announce_every_secs",
+        g.queue_announce_every_secs,
+    );
 }
 
 pub(crate) fn field_opt(out: &mut String, key: &str, value: &Option<String>) {

@@ -155,6 +155,10 @@
 //! voicemail_secs = 45       # 5..=3600: unanswered (ringing or queued) this long
 //! voicemail_email = "sales@example.com"   # optional, as users'
 //! voicemail_email_mode = "off"            # off | notify | copy | forward
+//! queue_announcement = "sounds/sales-busy.wav"   # optional, a WAV as music_on_hold:
+//!                           # said to waiting callers instead of "all our colleagues..."
+//! queue_announce_place = true     # "you are number 2 in the queue"
+//! queue_announce_every_secs = 20  # 5..=600 s of music between announcements
 //!
 //! [[call_flows]]            # an auto attendant (see CallFlow for every action)
 //! name = "reception"        # [a-z0-9._-]{1,32}, unique

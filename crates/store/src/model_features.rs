@@ -221,6 +221,15 @@ pub struct HuntGroup {
     pub voicemail_email: Option<String>,
     /// What a new message in the group's mailbox sends to `voicemail_email` (as users').
     pub voicemail_email_mode: VoicemailEmailMode,
+    /// A WAV file (as `music_on_hold`) said to callers waiting in the queue, in place of
+    /// the built-in "all our colleagues are busy"; optional.
+    pub queue_announcement: Option<String>,
+    /// Waiting callers are told their place in the queue ("you are number 2 in the
+    /// queue"), default true.
+    pub queue_announce_place: bool,
+    /// Seconds of music between two announcements to a waiting caller (5..=600, default
+    /// 20).
+    pub queue_announce_every_secs: u32,
 }
 
 impl HuntGroup {
@@ -246,6 +255,9 @@ impl HuntGroup {
             voicemail_secs: 45,
             voicemail_email: None,
             voicemail_email_mode: VoicemailEmailMode::Off,
+            queue_announcement: None,
+            queue_announce_place: true,
+            queue_announce_every_secs: 20,
         }
     }
 }

@@ -20,7 +20,7 @@ pub use crate::validate_email::{
 pub(crate) use crate::validate_features::{check_unique, short_code_path};
 pub use crate::validate_features::{
     is_dialable, is_valid_login_code, FORWARD_NO_ANSWER_SECS, GROUP_VOICEMAIL_SECS,
-    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_LIMIT,
+    HUNT_NO_ANSWER_SECS, OVERFLOW_SECS, QUEUE_ANNOUNCE_EVERY_SECS, QUEUE_LIMIT,
 };
 
 /// `registrar.min_expires`.

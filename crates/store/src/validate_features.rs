@@ -17,6 +17,8 @@ pub const HUNT_NO_ANSWER_SECS: RangeInclusive<u32> = 5..=300;
 pub const QUEUE_LIMIT: RangeInclusive<u32> = 0..=1000;
 /// `hunt_groups.overflow_secs`.
 pub const OVERFLOW_SECS: RangeInclusive<u32> = 5..=3600;
+/// `hunt_groups.queue_announce_every_secs`.
+pub const QUEUE_ANNOUNCE_EVERY_SECS: RangeInclusive<u32> = 5..=600;
 /// `hunt_groups.voicemail_secs`.
 pub const GROUP_VOICEMAIL_SECS: RangeInclusive<u32> = 5..=3600;
 
@@ -233,6 +235,7 @@ fn check_hunt_groups(config: &Config, failed: &HashSet<String>, errs: &mut Confi
     for (i, g) in config.hunt_groups.iter().enumerate() {
         let at = |field: &str| format!("hunt_groups[{i}].{field}");
         crate::validate::check_music_path(&at("music_on_hold"), &g.music_on_hold, errs);
+        crate::validate::check_music_path(&at("queue_announcement"), &g.queue_announcement, errs);
         let path = at("name");
         if !is_valid_login(&g.name) {
             errs.push(
@@ -294,6 +297,12 @@ fn check_hunt_groups(config: &Config, failed: &HashSet<String>, errs: &mut Confi
         if let Some(secs) = g.overflow_secs {
             in_range(&at("overflow_secs"), secs, OVERFLOW_SECS, errs);
         }
+        in_range(
+            &at("queue_announce_every_secs"),
+            g.queue_announce_every_secs,
+            QUEUE_ANNOUNCE_EVERY_SECS,
+            errs,
+        );
         in_range(
             &at("voicemail_secs"),
             g.voicemail_secs,

@@ -1,6 +1,7 @@
 //! Hunt-group mailboxes in the document: `voicemail`, `voicemail_secs` and the group's
 //! email settings — defaults, the export round trip, the rules with their paths, audit
-//! lines, and call flows that name a group's mailbox.
+//! lines, and call flows that name a group's mailbox; and the group's own queue
+//! announcement settings.
 
 mod common;
 
@@ -113,5 +114,40 @@ fn call_flows_may_leave_mail_in_a_group_mailbox() {
         &format!("{flow}\n{}", doc("", "")),
         "call_flows[0].steps[0].mailbox: no mailbox \"300\" (a user's extension or a hunt \
          group's number, with voicemail)",
+    );
+}
+
+#[test]
+fn queue_announcement_settings_round_trip_with_their_rules() {
+    let c = parse(&doc("", ""));
+    let g = &c.hunt_groups[0];
+    assert_eq!(g.queue_announcement, None);
+    assert!(g.queue_announce_place);
+    assert_eq!(g.queue_announce_every_secs, 20);
+
+    let c = parse(&doc(
+        "",
+        "queue_announcement = \"sounds/busy.wav\"\nqueue_announce_place = false\n\
+         queue_announce_every_secs = 45",
+    ));
+    let g = &c.hunt_groups[0];
+    assert_eq!(g.queue_announcement.as_deref(), Some("sounds/busy.wav"));
+    assert!(!g.queue_announce_place);
+    assert_eq!(g.queue_announce_every_secs, 45);
+    assert_eq!(parse(&c.to_toml()), c);
+    let lines = changes(&parse(&doc("", "")), &c);
+    assert!(
+        lines.contains(&"hunt group sales queue_announce_every_secs 20 -> 45".to_string()),
+        "{lines:#?}"
+    );
+
+    assert_rejected_with(
+        &doc("", "queue_announce_every_secs = 1"),
+        "hunt_groups[0].queue_announce_every_secs: must be between 5 and 600 (got 1)",
+    );
+    assert_rejected_with(
+        &doc("", "queue_announcement = \"\""),
+        "hunt_groups[0].queue_announcement: must be the path of a WAV file: 1 to 1024 bytes \
+         without control characters",
     );
 }

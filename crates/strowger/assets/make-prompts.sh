@@ -29,6 +29,7 @@ while IFS='|' read -r name words; do
 done <<'WORDS'
 queue-intro|All our colleagues are busy. You are number
 queue-outro|in the queue. Please hold.
+queue-you-are|You are number
 queue-many|All our colleagues are busy. Please hold, you will be connected shortly.
 number-0|zero
 number-1|one

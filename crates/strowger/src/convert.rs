@@ -139,6 +139,14 @@ pub fn features(config: &Config, voicemail: bool) -> pbx::Features {
         .with_short_codes(pbx::ShortCodes::new(codes))
         .with_dial_plan(dial_plan(&config.dial_plan))
         .with_music_on_hold(crate::music::choices(config))
+        .with_queue_announcements(config.hunt_groups.iter().map(|g| {
+            let said = pbx::QueueAnnouncement {
+                words: g.queue_announcement.clone(),
+                say_place: g.queue_announce_place,
+                music_between: Duration::from_secs(u64::from(g.queue_announce_every_secs)),
+            };
+            (g.number.clone(), said)
+        }))
         .with_call_recording(recorded_numbers(config))
 }
 

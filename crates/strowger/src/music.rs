@@ -19,14 +19,18 @@ const BUILT_IN: &[u8] = include_bytes!("../assets/hold-music.wav");
 /// The call queue's place is said up to this number; past it, without the number.
 const SAID_PLACES: usize = 9;
 
-/// How much music follows the announcement before it is said again.
-const MUSIC_BETWEEN_ANNOUNCEMENTS: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// What a caller waiting in a queue at `position` hears, in a loop: "All our colleagues
-/// are busy. You are number three in the queue. Please hold." (past nine: without the
-/// number), then 20 s of `music`. `None` when a built-in prompt does not load (a broken
+/// What a caller waiting in a queue at `position` hears, in a loop: the group's own
+/// `words` (a configured file) or the built-in "All our colleagues are busy.", then, when
+/// `say_place`, "You are number three in the queue. Please hold." (past nine, or without
+/// the place: "Please hold, you will be connected shortly." after the built-in words),
+/// then `music_between` of `music`. `None` when a built-in prompt does not load (a broken
 /// build: logged), and the caller then hears the music alone.
-pub fn queue_announcement(position: usize, music: &Music) -> Option<Music> {
+pub fn queue_announcement(
+    position: usize,
+    announcement: &pbx::QueueAnnouncement,
+    words: Option<&Music>,
+    music: &Music,
+) -> Option<Music> {
     // The prompts built into the binary (`crate::prompts`), English for now.
     let load = |name: &str| {
         let bytes = crate::prompts::bytes(crate::prompts::FALLBACK_LANGUAGE, name);
@@ -43,16 +47,22 @@ pub fn queue_announcement(position: usize, music: &Music) -> Option<Music> {
             }
         }
     };
-    let interlude = music.first(MUSIC_BETWEEN_ANNOUNCEMENTS);
-    let parts = if (1..=SAID_PLACES).contains(&position) {
-        vec![
-            load("queue-intro")?,
-            load(&format!("number-{position}"))?,
-            load("queue-outro")?,
-        ]
-    } else {
-        vec![load("queue-many")?]
-    };
+    let place = announcement.say_place && (1..=SAID_PLACES).contains(&position);
+    let mut parts: Vec<Music> = Vec::new();
+    match (words, place) {
+        (Some(words), true) => {
+            parts.push(words.clone());
+            parts.push(load("queue-you-are")?);
+        }
+        (Some(words), false) => parts.push(words.clone()),
+        (None, true) => parts.push(load("queue-intro")?),
+        (None, false) => parts.push(load("queue-many")?),
+    }
+    if place {
+        parts.push(load(&format!("number-{position}"))?);
+        parts.push(load("queue-outro")?);
+    }
+    let interlude = music.first(announcement.music_between);
     let mut all: Vec<&Music> = parts.iter().collect();
     all.push(&interlude);
     Some(Music::joined(format!("queue position {position}"), &all))
@@ -137,6 +147,10 @@ impl MusicLibrary {
             if let Some(name) = &group.music_on_hold {
                 load(format!("hunt_groups[{i}].music_on_hold"), name);
             }
+            // A group's queue announcement is a WAV file like its music.
+            if let Some(name) = &group.queue_announcement {
+                load(format!("hunt_groups[{i}].queue_announcement"), name);
+            }
         }
         (MusicLibrary { system, by_name }, errors)
     }
@@ -147,6 +161,11 @@ impl MusicLibrary {
         name.and_then(|n| self.by_name.get(n))
             .or(self.system.as_ref())
             .cloned()
+    }
+
+    /// The file loaded under `name` (a configured path), if it loaded.
+    pub fn file(&self, name: &str) -> Option<Arc<Music>> {
+        self.by_name.get(name).cloned()
     }
 
     /// How many files are loaded (the built-in piece not counted).
@@ -176,8 +195,12 @@ mod tests {
     #[test]
     fn queue_announcements_say_the_place_then_play_music() {
         let music = built_in().expect("the built-in music");
-        let third = queue_announcement(3, &music).expect("the prompts load");
-        let tenth = queue_announcement(10, &music).expect("the prompts load");
+        let usual = pbx::QueueAnnouncement::default();
+        let said = |place, a: &pbx::QueueAnnouncement, words: Option<&Music>| {
+            queue_announcement(place, a, words, &music).expect("the prompts load")
+        };
+        let third = said(3, &usual, None);
+        let tenth = said(10, &usual, None);
         assert_eq!(third.name(), "queue position 3");
         // Intro, number and outro are a few seconds of speech before 20 s of music.
         let speech = third.duration() - Duration::from_secs(20);
@@ -191,9 +214,39 @@ mod tests {
             tenth.duration()
         );
         assert_ne!(
-            queue_announcement(1, &music).unwrap().duration(),
-            queue_announcement(7, &music).unwrap().duration()
+            said(1, &usual, None).duration(),
+            said(7, &usual, None).duration()
         );
+
+        // A group's own words (here 3 s of the music standing in for them) replace the
+        // built-in intro; without the place they are all that is said; the music between
+        // is the group's.
+        let words = music.first(Duration::from_secs(3));
+        let own = pbx::QueueAnnouncement {
+            words: Some("w.wav".into()),
+            say_place: false,
+            music_between: Duration::from_secs(10),
+        };
+        assert_eq!(
+            said(3, &own, Some(&words)).duration(),
+            Duration::from_secs(13)
+        );
+        let with_place = pbx::QueueAnnouncement {
+            say_place: true,
+            ..own.clone()
+        };
+        let longer = said(3, &with_place, Some(&words)).duration();
+        assert!(
+            longer > Duration::from_secs(14) && longer < Duration::from_secs(19),
+            "words, \"you are number three in the queue\", music: {longer:?}"
+        );
+        // Without its own words and without the place: "please hold" and the music.
+        let plain = pbx::QueueAnnouncement {
+            say_place: false,
+            ..usual.clone()
+        };
+        let short = said(3, &plain, None).duration() - Duration::from_secs(20);
+        assert!(short > Duration::from_secs(2), "{short:?}");
     }
 
     #[test]

@@ -159,18 +159,24 @@ impl MediaRelay for EngineRelay {
         session: u64,
         side: Side,
         position: usize,
+        announcement: &pbx::QueueAnnouncement,
         music: Option<&str>,
         payload_type: u8,
     ) {
-        let piece = self
-            .music
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(music);
+        let (piece, words) = {
+            let library = self
+                .music
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let words = announcement.words.as_deref().and_then(|w| library.file(w));
+            (library.get(music), words)
+        };
         let Some(piece) = piece else {
             return;
         };
-        let said = crate::music::queue_announcement(position, &piece).map(Arc::new);
+        let said =
+            crate::music::queue_announcement(position, announcement, words.as_deref(), &piece)
+                .map(Arc::new);
         if let Err(e) = self.engine.start_music(
             SessionId(session),
             self.leg(session, side),

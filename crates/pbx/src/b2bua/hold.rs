@@ -208,7 +208,13 @@ impl Pbx {
 
     /// Tells a caller waiting in a queue its place, then plays `music` (the group's; `None`
     /// the system's), replacing what it heard.
-    pub(super) fn play_queue_announcement(&mut self, id: u64, place: usize, music: Option<&str>) {
+    pub(super) fn play_queue_announcement(
+        &mut self,
+        id: u64,
+        place: usize,
+        announcement: &crate::media::QueueAnnouncement,
+        music: Option<&str>,
+    ) {
         self.stop_music(id, Side::Caller);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
@@ -220,7 +226,14 @@ impl Pbx {
         };
         call.hold.set(Side::Caller, true);
         if let Some(relay) = self.media_relay.as_mut() {
-            relay.start_queue_announcement(ports.session, Side::Caller, place, music, payload_type);
+            relay.start_queue_announcement(
+                ports.session,
+                Side::Caller,
+                place,
+                announcement,
+                music,
+                payload_type,
+            );
         }
     }
 

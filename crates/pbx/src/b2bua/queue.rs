@@ -136,7 +136,8 @@ impl Pbx {
         }
         q.position = place;
         let music = self.features.music_on_hold(&q.group).map(str::to_string);
-        self.play_queue_announcement(id, place, music.as_deref());
+        let announcement = self.features.queue_announcement(&q.group);
+        self.play_queue_announcement(id, place, &announcement, music.as_deref());
     }
 
     /// Leaves the queue (to ring a member or the overflow, or because the call ends).

@@ -302,11 +302,23 @@ impl pbx::MediaRelay for ScriptedRelay {
         session: u64,
         side: pbx::Side,
         position: usize,
+        announcement: &pbx::QueueAnnouncement,
         music: Option<&str>,
         payload_type: u8,
     ) {
+        // The group's own words, when it has them, are logged before the place.
+        let words = announcement
+            .words
+            .as_deref()
+            .map(|w| format!("say {w} "))
+            .unwrap_or_default();
+        let place = if announcement.say_place {
+            format!("place {position}")
+        } else {
+            "no place".to_string()
+        };
         self.log.lock().unwrap().push(format!(
-            "queue {session} {side:?} place {position} {} pt {payload_type}",
+            "queue {session} {side:?} {words}{place} {} pt {payload_type}",
             music.unwrap_or("system")
         ));
     }
