@@ -36,6 +36,11 @@ pub fn render(pbx: &Pbx, now: Instant, trace: &SipTrace) -> String {
             r.user_agent.as_deref().unwrap_or("-")
         );
     }
+    let _ = writeln!(
+        out,
+        "message-waiting subscriptions: {}",
+        pbx.mwi_subscription_count()
+    );
     let blocked = pbx.blocked(now);
     let _ = writeln!(out, "blocked: {}", blocked.len());
     for (target, left) in blocked {
