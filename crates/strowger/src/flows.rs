@@ -133,11 +133,15 @@ pub fn unknown_prompts(config: &Config) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, flow) in config.call_flows.iter().enumerate() {
         for (j, step) in flow.steps.iter().enumerate() {
-            for (k, say) in step.action.say().iter().enumerate() {
+            let lists = step.action.prompt_lists();
+            let said = lists
+                .iter()
+                .flat_map(|(field, list)| list.iter().enumerate().map(move |(k, p)| (field, k, p)));
+            for (field, k, say) in said {
                 if let FlowPrompt::BuiltIn(name) = say {
                     if Prompt::from_name(name).is_none() {
                         errors.push(FieldError::new(
-                            format!("call_flows[{i}].steps[{j}].say[{k}]"),
+                            format!("call_flows[{i}].steps[{j}].{field}[{k}]"),
                             format!("no built-in prompt {name:?} (the attendant-* and vm-* prompts are; or give an absolute path to a .wav file)"),
                         ));
                     }
