@@ -53,8 +53,8 @@ pub use crate::core::Pbx;
 pub use channels::{ChannelCounts, ChannelLimits, ChannelUse};
 pub use dialplan::{CallClass, CallRight, DialPlan};
 pub use events::{
-    CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, SubscriptionChange,
-    SubscriptionEnd, Transmit, VoicemailCall, VoicemailReason,
+    CallRecord, FeatureChange, PbxEvent, RegistrationView, ScreenAnswered, Stats,
+    SubscriptionChange, SubscriptionEnd, Transmit, VoicemailCall, VoicemailReason,
 };
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};
