@@ -6,12 +6,14 @@
 mod audit;
 mod call_recording;
 mod cli_config;
+mod clips;
 mod clock;
 mod control;
 mod convert;
 mod email;
 mod flows;
 mod mailbox_calls;
+mod mailbox_edge;
 mod music;
 mod prompts;
 mod relay;
