@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod b2bua;
+pub use b2bua::screen::SCREEN_RING_TIMEOUT;
 pub mod channels;
 mod core;
 pub mod dialplan;

@@ -330,11 +330,17 @@ fn a_screened_target_that_never_answers_times_out_into_the_flow() {
     let out = net.outputs();
     let ring = invites_to(&out, phone);
     net.deliver(phone, &answer(&ring[0], 180, "m203", None));
-    let out = net.run_for(Duration::from_secs(200));
-    assert!(cancels_to(&out, phone) >= 1, "the target stops ringing");
+    let out = net.run_for(Duration::from_secs(29));
+    assert_eq!(cancels_to(&out, phone), 0, "still ringing after 29 s");
+    assert!(screen_events(&mut net).is_empty());
+    let out = net.run_for(Duration::from_secs(2));
+    assert!(
+        cancels_to(&out, phone) >= 1,
+        "the target stops ringing at 30 s"
+    );
     let events = screen_events(&mut net);
     assert!(
-        matches!(events[..], [PbxEvent::ScreenFailed { call, .. }] if call == vm.call),
+        matches!(events[..], [PbxEvent::ScreenFailed { call, status: 480 }] if call == vm.call),
         "{events:?}"
     );
     assert!(requests_to(&out, vm_caller_peer())

@@ -44,7 +44,7 @@ mod reliable;
 mod reoffer;
 mod replaces;
 mod resend;
-mod screen;
+pub(crate) mod screen;
 mod session_timer;
 mod setup;
 mod transfer;

@@ -22,6 +22,11 @@
 use super::*;
 use crate::events::ScreenAnswered;
 
+/// How long a screened transfer's target may ring before the caller goes back to its
+/// call flow: a caller listening to ringback in an attendant should not wait the three
+/// minutes of an ordinary call.
+pub const SCREEN_RING_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Pbx {
     /// Rings `number` for call `call`, which is in voicemail (a call flow), without
     /// putting the caller through when it answers: [`PbxEvent::ScreenAnswered`] then
@@ -29,7 +34,8 @@ impl Pbx {
     /// [`Pbx::accept_screened`] or [`Pbx::refuse_screened`]. The number is routed with the
     /// caller's rights, like [`Pbx::route_voicemail_call`], but only phones ring: a number
     /// that leads to a mailbox, a flow or a hunt group's queue fails. The caller hears
-    /// ringback while it rings. `Err(status)` when nothing can ring (the caller stays in
+    /// ringback while it rings, for at most [`SCREEN_RING_TIMEOUT`] (then 480).
+    /// `Err(status)` when nothing can ring (the caller stays in
     /// voicemail); a failure after that comes as [`PbxEvent::ScreenFailed`]. `Err(491)`
     /// while another screened transfer of the call is under way.
     pub fn screen_voicemail_call(
@@ -51,6 +57,11 @@ impl Pbx {
         let step = self.route_for(now, &caller, number);
         tracing::info!(call, number, "screened transfer rings");
         let result = self.ring_for_answered_call_as(now, call, 0, true, true, step);
+        if let Some(c) = self.calls.calls.get_mut(&call) {
+            if c.transfer.is_some() {
+                c.ring_deadline = now + SCREEN_RING_TIMEOUT;
+            }
+        }
         self.calls.schedule(call);
         result
     }
