@@ -31,6 +31,8 @@ use voicemail::dialogue::{
 };
 use voicemail::{AudioWriter, CommitOutcome, MailboxId, MessageStore};
 
+mod flow_media;
+
 /// How long a caller may say nothing before a recording ends.
 const SILENCE_ENDS_RECORDING: Duration = Duration::from_secs(6);
 /// How often recorded audio is moved to its file.
@@ -408,40 +410,6 @@ impl Service {
             .map(|(id, _)| *id)
     }
 
-    /// The target of a screened transfer answered: its keys are heard, prompts can be
-    /// played to it.
-    fn screen_answered(&mut self, answered: pbx::ScreenAnswered) {
-        let Some(id) = self.session_of(answered.call) else {
-            return;
-        };
-        let Some(s) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        let leg = other_leg(s.leg);
-        s.target = Some((leg, answered.payload_type));
-        if let Err(e) = self
-            .parts
-            .engine
-            .set_dtmf_payload_type(id, leg, answered.dtmf_payload_type)
-        {
-            tracing::warn!(error = %e, "the screened target's keys will not be heard");
-        }
-        self.feed(id, Input::ScreenAnswered);
-    }
-
-    /// The screened target is gone (or never came): nothing more plays to it or is
-    /// heard from it.
-    fn forget_target(&mut self, id: SessionId) {
-        let Some(s) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        s.target_playing = None;
-        if let Some((leg, _)) = s.target.take() {
-            let _ = self.parts.engine.stop_play(id, leg);
-            let _ = self.parts.engine.set_dtmf_payload_type(id, leg, None);
-        }
-    }
-
     /// Hands an input to a session's dialogue and carries out what it asks.
     fn feed(&mut self, id: SessionId, input: Input) {
         self.handle(id, input);
@@ -602,43 +570,13 @@ impl Service {
                 None
             }
             Action::StartClip { name } => {
-                if s.gone {
-                    return None;
-                }
-                let writer = match self.parts.clips.start() {
-                    Ok(w) => w,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "flow recording not started");
-                        return None;
-                    }
-                };
-                let options = RecordOptions {
-                    silence_after: Some(SILENCE_ENDS_RECORDING),
-                    ..RecordOptions::default()
-                };
-                match engine.start_recording(id, RecordSource::Leg(s.leg), options) {
-                    Ok(recording) => s.clip_recording = Some((recording, writer, name)),
-                    Err(e) => tracing::warn!(error = %e, "flow recording not started"),
+                if !s.gone {
+                    self.start_clip(id, name);
                 }
                 None
             }
             Action::FinishClip => {
-                self.drain(id);
-                let s = self.sessions.get_mut(&id)?;
-                let (recording, mut writer, name) = s.clip_recording.take()?;
-                let _ = engine.stop_recording(id, recording.id);
-                while let Ok(frame) = recording.frames.try_recv() {
-                    if let Err(e) = writer.write_samples(&frame.samples) {
-                        tracing::warn!(error = %e, "flow recording not kept");
-                        return None;
-                    }
-                }
-                match writer.finish() {
-                    Ok(clip) => {
-                        s.clips.insert(name, clip);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "flow recording not kept"),
-                }
+                self.finish_clip(id);
                 None
             }
             Action::ScreenTransfer { to } => {
@@ -647,25 +585,7 @@ impl Service {
                 }
                 None
             }
-            Action::PlayToTarget { tag, items } => {
-                let Some((leg, payload_type)) = s.target else {
-                    // The target is gone already: the play is over at once.
-                    return Some(Input::PlayFinished(tag));
-                };
-                let music = assemble(&self.parts.prompts, &items, &s.clips);
-                let s = self.sessions.get_mut(&id)?;
-                let engine_tag = self.next_tag;
-                self.next_tag += 1;
-                match engine.play(id, leg, Arc::new(music), payload_type, engine_tag) {
-                    Ok(()) => s.target_playing = Some((engine_tag, tag)),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "prompt to the screened target not played");
-                        s.target_playing = None;
-                        return Some(Input::PlayFinished(tag));
-                    }
-                }
-                None
-            }
+            Action::PlayToTarget { tag, items } => self.play_to_target(id, tag, &items),
             Action::AcceptScreened => {
                 let call = s.call;
                 self.forget_target(id);
@@ -759,14 +679,6 @@ impl Service {
             Err(e) => RecordingReport::from_error(&e),
         };
         Some(Input::Recording(report))
-    }
-}
-
-/// The other of a relay session's two legs: where a screened transfer's target is.
-fn other_leg(leg: Leg) -> Leg {
-    match leg {
-        Leg::A => Leg::B,
-        _ => Leg::A,
     }
 }
 
