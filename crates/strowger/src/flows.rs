@@ -167,6 +167,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_prompt_in_an_announcement_is_named_with_its_path() {
+        let mut config = Config::default();
+        config.call_flows.push(CallFlow {
+            name: "screened".into(),
+            number: Some("300".into()),
+            start: "screen".into(),
+            steps: vec![store::FlowStep {
+                name: "screen".into(),
+                action: store::FlowAction::AssistedTransfer {
+                    to: "201".into(),
+                    say: vec![FlowPrompt::BuiltIn("attendant-transferring".into())],
+                    announce: vec![
+                        FlowPrompt::Recording("name".into()),
+                        FlowPrompt::BuiltIn("attendant-who".into()),
+                    ],
+                    on_fail: None,
+                },
+            }],
+        });
+        let errors: Vec<String> = unknown_prompts(&config)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("call_flows[0].steps[0].announce[1]: no built-in prompt"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn typed_digits_are_matched_against_whole_and_longer_numbers() {
         let b = book(&["201", "2015", "300", "800"]);
         let m = |t| {
