@@ -85,6 +85,22 @@ pub struct VoicemailCall {
     pub trusted: bool,
 }
 
+/// The target of a screened transfer ([`crate::Pbx::screen_voicemail_call`]) answered:
+/// the shell plays it the announcement on the callee side of the call's relay session and
+/// hears its keys there, then calls [`crate::Pbx::accept_screened`] or
+/// [`crate::Pbx::refuse_screened`]. The caller hears ringback meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenAnswered {
+    /// The core's handle of the call (the one in voicemail).
+    pub call: u64,
+    /// The relay session; the target's endpoint is on its callee side.
+    pub relay_session: u64,
+    /// The target's G.711 payload type (0 PCMU, 8 PCMA), from its answer.
+    pub payload_type: u8,
+    /// The payload type of the target's RFC 4733 telephone events, if it sends them.
+    pub dtmf_payload_type: Option<u8>,
+}
+
 /// Something the shell should log, audit or show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PbxEvent {
@@ -92,6 +108,19 @@ pub enum PbxEvent {
     CallEnded(CallRecord),
     /// A call was answered for voicemail.
     VoicemailCall(VoicemailCall),
+    /// The target of a screened transfer answered.
+    ScreenAnswered(ScreenAnswered),
+    /// A screened transfer ended without the target taking the call: nothing could
+    /// ring, nobody answered in time, or the target hung up before choosing. The caller
+    /// is still in voicemail (its ringback stopped). Not sent after
+    /// [`crate::Pbx::refuse_screened`], nor when the caller hung up.
+    ScreenFailed {
+        /// The call.
+        call: u64,
+        /// The SIP status that ended it (the target's final response; 487 when the target
+        /// hung up after answering).
+        status: u16,
+    },
     /// A call's recording starts (see [`crate::recording`]).
     RecordingStarted(crate::recording::RecordingStarted),
     /// A call's recording pauses: the call is on hold or parked.

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod b2bua;
+pub use b2bua::screen::SCREEN_RING_TIMEOUT;
 pub mod channels;
 mod core;
 pub mod dialplan;
@@ -53,8 +54,8 @@ pub use crate::core::Pbx;
 pub use channels::{ChannelCounts, ChannelLimits, ChannelUse};
 pub use dialplan::{CallClass, CallRight, DialPlan};
 pub use events::{
-    CallRecord, FeatureChange, PbxEvent, RegistrationView, Stats, SubscriptionChange,
-    SubscriptionEnd, Transmit, VoicemailCall, VoicemailReason,
+    CallRecord, FeatureChange, PbxEvent, RegistrationView, ScreenAnswered, Stats,
+    SubscriptionChange, SubscriptionEnd, Transmit, VoicemailCall, VoicemailReason,
 };
 pub use features::{Features, Forwarding, HuntGroupEntry, HuntMode, UserEntry, NO_USER_RIGHTS};
 pub use guard::{BlockTarget, GuardSettings};

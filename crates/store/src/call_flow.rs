@@ -34,10 +34,31 @@
 //! say = ["attendant-closed"]
 //! ```
 //!
-//! What is said (`say`) is a list of built-in prompt names (the files of the product's
-//! prompt folder, such as `attendant-welcome`) or absolute paths of WAV files the
-//! administrator recorded. Reading and checking live here and in
-//! [`crate::validate`]; running a flow is the voicemail service's business.
+//! What is said (`say`, `announce`) is a list of built-in prompt names (the files of the
+//! product's prompt folder, such as `attendant-welcome`), absolute paths of WAV files the
+//! administrator recorded, or `$name`: what the caller said in this call's `record` step
+//! that keeps its recording as `name`. A screened transfer that announces the caller by
+//! name:
+//!
+//! ```toml
+//! [[call_flows.steps]]
+//! name = "ask-name"
+//! action = "record"
+//! say = ["attendant-say-name"]   # then a beep; `#`, silence or max_secs ends it
+//! variable = "name"
+//! max_secs = 5
+//! next = "screen"
+//!
+//! [[call_flows.steps]]
+//! name = "screen"
+//! action = "assisted_transfer"
+//! to = "201"
+//! announce = ["attendant-call-from", "$name"]  # then "press 1 to accept, 2 to refuse"
+//! on_fail = "closed"
+//! ```
+//!
+//! Reading and checking live here and in [`crate::validate`]; running a flow is the
+//! voicemail service's business.
 
 use crate::document::Reading;
 use crate::walker::Fields;
@@ -49,6 +70,10 @@ use toml::Value;
 pub const MENU_TIMEOUT_SECS: RangeInclusive<u32> = 1..=60;
 /// `call_flows.steps.retries` of a menu.
 pub const MENU_RETRIES: RangeInclusive<u32> = 0..=9;
+/// `call_flows.steps.max_secs` of a `record` step.
+pub const RECORD_MAX_SECS: RangeInclusive<u32> = 1..=300;
+/// `call_flows.steps.max_secs` of a `record` step when not given.
+pub const RECORD_DEFAULT_SECS: u32 = 30;
 
 /// One call flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +105,7 @@ pub struct FlowStep {
     pub action: FlowAction,
 }
 
-/// Something to say: a built-in prompt or a recorded file.
+/// Something to say: a built-in prompt, a recorded file, or a recording of this call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowPrompt {
     /// A built-in prompt by name (`[a-z0-9_-]{1,64}`; which names exist is the binary's
@@ -88,22 +113,29 @@ pub enum FlowPrompt {
     BuiltIn(String),
     /// An absolute path to a WAV file.
     File(String),
+    /// `$name`: what the caller said in this call's `record` step whose `variable` is
+    /// `name` (nothing, when the call has not been through that step).
+    Recording(String),
 }
 
 impl FlowPrompt {
-    /// Reads a `say` entry: a path when it starts with `/`, else a prompt name.
+    /// Reads a `say` entry: a path when it starts with `/`, a recording when it starts
+    /// with `$`, else a prompt name.
     pub fn parse(text: &str) -> FlowPrompt {
         if text.starts_with('/') {
             FlowPrompt::File(text.to_owned())
+        } else if let Some(name) = text.strip_prefix('$') {
+            FlowPrompt::Recording(name.to_owned())
         } else {
             FlowPrompt::BuiltIn(text.to_owned())
         }
     }
 
     /// As written in the document.
-    pub fn as_str(&self) -> &str {
+    pub fn written(&self) -> String {
         match self {
-            FlowPrompt::BuiltIn(s) | FlowPrompt::File(s) => s,
+            FlowPrompt::BuiltIn(s) | FlowPrompt::File(s) => s.clone(),
+            FlowPrompt::Recording(name) => format!("${name}"),
         }
     }
 }
@@ -199,11 +231,42 @@ pub enum FlowAction {
         /// Said first.
         say: Vec<FlowPrompt>,
     },
+    /// `record`: say `say` (optional), then a beep, then record the caller until `#`,
+    /// silence or `max_secs`; the recording is kept for the rest of the call as
+    /// `variable` (a later `$variable` in a `say` or `announce` plays it; a second
+    /// `record` with the same variable replaces it). Then `next` (or hang up).
+    Record {
+        /// Said first.
+        say: Vec<FlowPrompt>,
+        /// The name the recording is kept under (`[a-z0-9_]{1,32}`).
+        variable: String,
+        /// The longest recording, in seconds ([`RECORD_MAX_SECS`], default
+        /// [`RECORD_DEFAULT_SECS`]).
+        max_secs: u32,
+        /// The step after.
+        next: Option<String>,
+    },
+    /// `assisted_transfer` (a screened transfer): say `say` (optional, "please hold
+    /// while I put you through" without it); the caller hears ringback while `to` rings;
+    /// when it answers it hears `announce` and "press 1 to accept, 2 to refuse". On 1
+    /// the two are put through and the flow is over; on 2, no key in time, a hang-up, no
+    /// answer or nothing that can ring, the caller goes on to `on_fail` (or hears that
+    /// the number cannot be reached, and goodbye).
+    AssistedTransfer {
+        /// The number.
+        to: String,
+        /// Said to the caller first.
+        say: Vec<FlowPrompt>,
+        /// Said to the target when it answers, before the keys prompt.
+        announce: Vec<FlowPrompt>,
+        /// The step when the target does not take the call.
+        on_fail: Option<String>,
+    },
 }
 
 impl FlowAction {
     /// Every action name, as written in the document.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 11] = [
         "play",
         "menu",
         "transfer",
@@ -213,6 +276,8 @@ impl FlowAction {
         "set",
         "branch",
         "hang_up",
+        "record",
+        "assisted_transfer",
     ];
 
     /// The action's name as written in the document.
@@ -227,6 +292,8 @@ impl FlowAction {
             FlowAction::Set { .. } => "set",
             FlowAction::Branch { .. } => "branch",
             FlowAction::HangUp { .. } => "hang_up",
+            FlowAction::Record { .. } => "record",
+            FlowAction::AssistedTransfer { .. } => "assisted_transfer",
         }
     }
 
@@ -246,7 +313,10 @@ impl FlowAction {
                 t.extend(one("on_fail", &m.on_fail));
                 t
             }
-            FlowAction::Transfer { on_fail, .. } => one("on_fail", on_fail),
+            FlowAction::Transfer { on_fail, .. } | FlowAction::AssistedTransfer { on_fail, .. } => {
+                one("on_fail", on_fail)
+            }
+            FlowAction::Record { next, .. } => one("next", next),
             FlowAction::TimeCondition {
                 in_profile,
                 out_of_profile,
@@ -272,16 +342,27 @@ impl FlowAction {
         }
     }
 
-    /// What the step says, if anything.
+    /// What the step says to the caller, if anything.
     pub fn say(&self) -> &[FlowPrompt] {
         match self {
             FlowAction::Play { say, .. }
             | FlowAction::Transfer { say, .. }
             | FlowAction::LeaveMail { say, .. }
-            | FlowAction::HangUp { say } => say,
+            | FlowAction::HangUp { say }
+            | FlowAction::Record { say, .. }
+            | FlowAction::AssistedTransfer { say, .. } => say,
             FlowAction::Menu(m) => &m.say,
             _ => &[],
         }
+    }
+
+    /// Every list of prompts the step has, with its field (`say`, `announce`).
+    pub fn prompt_lists(&self) -> Vec<(&'static str, &[FlowPrompt])> {
+        let mut lists = vec![("say", self.say())];
+        if let FlowAction::AssistedTransfer { announce, .. } = self {
+            lists.push(("announce", announce.as_slice()));
+        }
+        lists
     }
 }
 
@@ -384,6 +465,20 @@ fn read_step(mut f: Fields<'_>, r: &mut Reading) -> Option<FlowStep> {
         "hang_up" => FlowAction::HangUp {
             say: read_say(&mut f, r),
         },
+        "record" => FlowAction::Record {
+            say: read_say(&mut f, r),
+            variable: req(&mut f, "variable", r),
+            max_secs: f
+                .uint("max_secs", RECORD_MAX_SECS, &mut r.errs)
+                .unwrap_or(RECORD_DEFAULT_SECS),
+            next: opt(&mut f, "next", r),
+        },
+        "assisted_transfer" => FlowAction::AssistedTransfer {
+            to: req(&mut f, "to", r),
+            say: read_say(&mut f, r),
+            announce: read_prompts(&mut f, "announce", r),
+            on_fail: opt(&mut f, "on_fail", r),
+        },
         other => {
             r.errs.push(
                 f.path_of("action"),
@@ -404,11 +499,16 @@ fn read_step(mut f: Fields<'_>, r: &mut Reading) -> Option<FlowStep> {
 
 /// The `say` list: one string or an array of strings.
 fn read_say(f: &mut Fields<'_>, r: &mut Reading) -> Vec<FlowPrompt> {
-    if let Some(Value::String(one)) = f.peek("say") {
-        let one = f.string("say", &mut r.errs).unwrap_or(one);
+    read_prompts(f, "say", r)
+}
+
+/// A list of prompts (`say`, `announce`): one string or an array of strings.
+fn read_prompts(f: &mut Fields<'_>, key: &'static str, r: &mut Reading) -> Vec<FlowPrompt> {
+    if let Some(Value::String(one)) = f.peek(key) {
+        let one = f.string(key, &mut r.errs).unwrap_or(one);
         return vec![FlowPrompt::parse(one)];
     }
-    f.strings("say", &mut r.errs)
+    f.strings(key, &mut r.errs)
         .unwrap_or_default()
         .into_iter()
         .flatten()
@@ -498,14 +598,39 @@ pub(crate) fn write_call_flow(out: &mut String, flow: &CallFlow) {
                 field_opt(out, "otherwise", otherwise);
             }
             FlowAction::HangUp { .. } => {}
+            FlowAction::Record {
+                variable,
+                max_secs,
+                next,
+                ..
+            } => {
+                field_str(out, "variable", variable);
+                field_num(out, "max_secs", *max_secs);
+                field_opt(out, "next", next);
+            }
+            FlowAction::AssistedTransfer {
+                to,
+                announce,
+                on_fail,
+                ..
+            } => {
+                field_str(out, "to", to);
+                write_prompts(out, "announce", announce);
+                field_opt(out, "on_fail", on_fail);
+            }
         }
     }
 }
 
 fn write_say(out: &mut String, say: &[FlowPrompt]) {
-    if !say.is_empty() {
-        let items: Vec<&str> = say.iter().map(FlowPrompt::as_str).collect();
-        crate::export::field_str_list(out, "say", &items);
+    write_prompts(out, "say", say);
+}
+
+fn write_prompts(out: &mut String, key: &str, prompts: &[FlowPrompt]) {
+    if !prompts.is_empty() {
+        let items: Vec<String> = prompts.iter().map(FlowPrompt::written).collect();
+        let items: Vec<&str> = items.iter().map(String::as_str).collect();
+        crate::export::field_str_list(out, key, &items);
     }
 }
 

@@ -215,7 +215,9 @@ mod voicemail_settings;
 mod walker;
 
 pub use audit::AuditEntry;
-pub use call_flow::{CallFlow, FlowAction, FlowPrompt, FlowStep, Menu};
+pub use call_flow::{
+    CallFlow, FlowAction, FlowPrompt, FlowStep, Menu, RECORD_DEFAULT_SECS, RECORD_MAX_SECS,
+};
 pub use cdr::CallRecordRow;
 pub use csv_import::{import_extensions_csv, ImportOptions};
 pub use db::{Store, VersionInfo, DATABASE_FILE};

@@ -1,5 +1,6 @@
 //! The rules of call flows: names and numbers unique, every step a flow names exists,
-//! every time profile, mailbox and number they use is one.
+//! every time profile, mailbox and number they use is one, and every `$name` said is
+//! kept by a `record` step of the same flow.
 
 use crate::call_flow::{CallFlow, FlowAction, FlowPrompt};
 use crate::error::ConfigErrors;
@@ -64,6 +65,16 @@ fn check_steps(
         errs.push(format!("{base}.start"), format!("no step {:?}", flow.start));
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    // A `$name` is checked against the flow's record steps, not against the order the
+    // steps run in: a caller who did not pass the record step hears nothing there.
+    let recorded: HashSet<&str> = flow
+        .steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            FlowAction::Record { variable, .. } => Some(variable.as_str()),
+            _ => None,
+        })
+        .collect();
     for (j, step) in flow.steps.iter().enumerate() {
         let at = |field: &str| format!("{base}.steps[{j}].{field}");
         let path = at("name");
@@ -86,15 +97,29 @@ fn check_steps(
                 errs.push(path, format!("no step {target:?} in this flow"));
             }
         }
-        for (k, prompt) in step.action.say().iter().enumerate() {
-            check_prompt(&at(&format!("say[{k}]")), prompt, errs);
+        for (field, prompts) in step.action.prompt_lists() {
+            for (k, prompt) in prompts.iter().enumerate() {
+                check_prompt(&at(&format!("{field}[{k}]")), prompt, &recorded, errs);
+            }
         }
         check_action(config, &step.action, &at, failed, errs);
     }
 }
 
-fn check_prompt(path: &str, prompt: &FlowPrompt, errs: &mut ConfigErrors) {
+fn check_prompt(
+    path: &str,
+    prompt: &FlowPrompt,
+    recorded: &HashSet<&str>,
+    errs: &mut ConfigErrors,
+) {
     match prompt {
+        FlowPrompt::Recording(name) if !recorded.contains(name.as_str()) => {
+            errs.push(
+                path,
+                format!("no record step of this flow keeps a recording as {name:?} (${name})"),
+            );
+        }
+        FlowPrompt::Recording(_) => {}
         FlowPrompt::BuiltIn(name) => {
             let ok = (1..=64).contains(&name.len())
                 && name.bytes().all(|b| {
@@ -131,7 +156,9 @@ fn check_action(
     };
     let bad_variable = |name: &str| format!("must be 1 to 32 of a-z 0-9 _ (got {name:?})");
     match action {
-        FlowAction::Transfer { to, .. } if !failed.contains(&at("to")) && !is_dialable(to) => {
+        FlowAction::Transfer { to, .. } | FlowAction::AssistedTransfer { to, .. }
+            if !failed.contains(&at("to")) && !is_dialable(to) =>
+        {
             errs.push(
                 at("to"),
                 format!("must be a dialable number: 2 to 20 of 0-9 * # with an optional leading + (got {to:?})"),
@@ -171,7 +198,9 @@ fn check_action(
                 );
             }
         }
-        FlowAction::Set { variable, .. } | FlowAction::Branch { variable, .. }
+        FlowAction::Set { variable, .. }
+        | FlowAction::Branch { variable, .. }
+        | FlowAction::Record { variable, .. }
             if !failed.contains(&at("variable")) && !variable_ok(variable) =>
         {
             errs.push(at("variable"), bad_variable(variable));

@@ -148,7 +148,7 @@ fn every_broken_rule_is_reported_with_its_path() {
         "call_flows[0].steps[2].variable: must be 1 to 32 of a-z 0-9 _ (got \"Team!\")",
         "call_flows[0].steps[4].to: must be a dialable number: 2 to 20 of 0-9 * # with an optional leading + (got \"x\")",
         "call_flows[0].steps[5].mailbox: no mailbox \"202\" (a user's extension or a hunt group's number, with voicemail)",
-        "call_flows[0].steps[7].action: unknown action \"dance\" (expected play, menu, transfer, leave_mail, get_mail, time_condition, set, branch, hang_up)",
+        "call_flows[0].steps[7].action: unknown action \"dance\" (expected play, menu, transfer, leave_mail, get_mail, time_condition, set, branch, hang_up, record, assisted_transfer)",
     ] {
         assert!(
             errors.iter().any(|e| e == expected),
@@ -191,4 +191,107 @@ fn the_audit_names_flows_and_changed_steps() {
         changes(&before, &parse(&doc(""))),
         ["call flow reception removed"]
     );
+}
+
+/// A flow that records the caller's name and announces it in a screened transfer.
+const SCREENED: &str = r#"
+[[call_flows]]
+name = "screened"
+number = "801"
+start = "ask-name"
+
+[[call_flows.steps]]
+name = "ask-name"
+action = "record"
+say = ["attendant-say-name"]
+variable = "name"
+max_secs = 5
+next = "screen"
+
+[[call_flows.steps]]
+name = "screen"
+action = "assisted_transfer"
+to = "201"
+say = "attendant-transferring"
+announce = ["attendant-call-from", "$name"]
+on_fail = "closed"
+
+[[call_flows.steps]]
+name = "closed"
+action = "leave_mail"
+mailbox = "201"
+say = ["$name", "/srv/prompts/closed.wav"]
+"#;
+
+#[test]
+fn record_and_assisted_transfer_are_read_and_export_the_same() {
+    let c = parse(&doc(SCREENED));
+    let flow = c.call_flow("screened").expect("the flow");
+    assert_eq!(
+        flow.step("ask-name").expect("record").action,
+        FlowAction::Record {
+            say: vec![FlowPrompt::BuiltIn("attendant-say-name".into())],
+            variable: "name".into(),
+            max_secs: 5,
+            next: Some("screen".into()),
+        }
+    );
+    assert_eq!(
+        flow.step("screen").expect("screen").action,
+        FlowAction::AssistedTransfer {
+            to: "201".into(),
+            say: vec![FlowPrompt::BuiltIn("attendant-transferring".into())],
+            announce: vec![
+                FlowPrompt::BuiltIn("attendant-call-from".into()),
+                FlowPrompt::Recording("name".into()),
+            ],
+            on_fail: Some("closed".into()),
+        }
+    );
+    assert_eq!(
+        flow.step("closed").expect("closed").action.say()[0],
+        FlowPrompt::Recording("name".into())
+    );
+    let text = c.to_toml();
+    assert!(
+        text.contains("announce = [\"attendant-call-from\", \"$name\"]"),
+        "{text}"
+    );
+    let again = parse(&text);
+    assert_eq!(again.call_flows, c.call_flows);
+}
+
+#[test]
+fn a_record_step_keeps_thirty_seconds_by_default() {
+    let c = parse(&doc(&SCREENED.replace("max_secs = 5\n", "")));
+    let Some(FlowAction::Record { max_secs, .. }) =
+        c.call_flows[0].step("ask-name").map(|s| &s.action)
+    else {
+        panic!("a record step");
+    };
+    assert_eq!(*max_secs, store::RECORD_DEFAULT_SECS);
+}
+
+#[test]
+fn record_and_assisted_transfer_rules_have_paths() {
+    let broken = SCREENED
+        .replace("max_secs = 5", "max_secs = 301")
+        .replace("variable = \"name\"", "variable = \"Name!\"")
+        .replace("to = \"201\"", "to = \"x\"")
+        .replace("on_fail = \"closed\"", "on_fail = \"nowhere\"")
+        .replace("\"$name\", \"/srv", "\"$nobody\", \"/srv");
+    let errors = errors_of(&doc(&broken));
+    for expected in [
+        "call_flows[0].steps[0].max_secs: ",
+        "call_flows[0].steps[0].variable: must be 1 to 32 of a-z 0-9 _ (got \"Name!\")",
+        "call_flows[0].steps[1].to: must be a dialable number: 2 to 20 of 0-9 * # with an optional leading + (got \"x\")",
+        "call_flows[0].steps[1].on_fail: no step \"nowhere\" in this flow",
+        "call_flows[0].steps[1].announce[1]: no record step of this flow keeps a recording as \"name\" ($name)",
+        "call_flows[0].steps[2].say[0]: no record step of this flow keeps a recording as \"nobody\" ($nobody)",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(expected)),
+            "expected {expected:?} among {errors:#?}"
+        );
+    }
 }

@@ -80,6 +80,9 @@ attendant-invalid|Sorry, that is not a valid choice.
 attendant-transferring|Please hold while I put you through.
 attendant-closed|Our office is closed at the moment.
 attendant-unreachable|Sorry, that number cannot be reached.
+attendant-say-name|After the tone, please say your name, then press hash.
+attendant-call-from|You have a call from
+attendant-screen-keys|To accept the call, press one. To refuse it, press two.
 vm-unavailable|Sorry, voicemail is not available at the moment. Please try again later.
 vm-enter-mailbox|Please enter your mailbox number, then press hash.
 vm-enter-pin|Please enter your PIN, then press hash.

@@ -140,11 +140,15 @@ pub fn unknown_prompts(config: &Config) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, flow) in config.call_flows.iter().enumerate() {
         for (j, step) in flow.steps.iter().enumerate() {
-            for (k, say) in step.action.say().iter().enumerate() {
+            let lists = step.action.prompt_lists();
+            let said = lists
+                .iter()
+                .flat_map(|(field, list)| list.iter().enumerate().map(move |(k, p)| (field, k, p)));
+            for (field, k, say) in said {
                 if let FlowPrompt::BuiltIn(name) = say {
                     if Prompt::from_name(name).is_none() {
                         errors.push(FieldError::new(
-                            format!("call_flows[{i}].steps[{j}].say[{k}]"),
+                            format!("call_flows[{i}].steps[{j}].{field}[{k}]"),
                             format!("no built-in prompt {name:?} (the attendant-* and vm-* prompts are; or give an absolute path to a .wav file)"),
                         ));
                     }
@@ -167,6 +171,37 @@ mod tests {
             profiles: HashMap::new(),
             zone: TimeZone::UTC,
         }
+    }
+
+    #[test]
+    fn an_unknown_prompt_in_an_announcement_is_named_with_its_path() {
+        let mut config = Config::default();
+        config.call_flows.push(CallFlow {
+            name: "screened".into(),
+            number: Some("300".into()),
+            start: "screen".into(),
+            steps: vec![store::FlowStep {
+                name: "screen".into(),
+                action: store::FlowAction::AssistedTransfer {
+                    to: "201".into(),
+                    say: vec![FlowPrompt::BuiltIn("attendant-transferring".into())],
+                    announce: vec![
+                        FlowPrompt::Recording("name".into()),
+                        FlowPrompt::BuiltIn("attendant-who".into()),
+                    ],
+                    on_fail: None,
+                },
+            }],
+        });
+        let errors: Vec<String> = unknown_prompts(&config)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("call_flows[0].steps[0].announce[1]: no built-in prompt"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! What it asks of the core — end the call, route it on — goes back to the core loop as a
 //! [`CoreCommand`].
 
+use crate::clips::{Clip, ClipFolder, ClipWriter};
 use crate::flows::SharedBook;
 use crate::prompts::PromptLibrary;
 use crate::voicemail::{MessageWaiting, SharedStore};
@@ -20,7 +21,7 @@ use media_engine::{
     Leg, MediaEngine, MediaEvent, Music, RecordOptions, RecordSource, Recording, SessionId,
 };
 use pbx::{VoicemailCall, VoicemailReason};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,6 +30,8 @@ use voicemail::dialogue::{
     DepositSettings, Dialogue, Finish, Flow, FlowCall, Input, PlayItem, PlayTag, RecordingReport,
 };
 use voicemail::{AudioWriter, CommitOutcome, MailboxId, MessageStore};
+
+mod flow_media;
 
 /// How long a caller may say nothing before a recording ends.
 const SILENCE_ENDS_RECORDING: Duration = Duration::from_secs(6);
@@ -52,6 +55,12 @@ pub enum ServiceInput {
     /// The core put the call (by its handle) through to the number a dialogue asked for
     /// (true), or nothing could ring there (false).
     Routed(u64, bool),
+    /// The target of a screened transfer a dialogue asked for answered: it is on the
+    /// other leg of the caller's relay session.
+    ScreenAnswered(pbx::ScreenAnswered),
+    /// A screened transfer (by the call's handle) is over without the target taking
+    /// the call.
+    ScreenFailed(u64),
 }
 
 /// What the voicemail thread asks of the core.
@@ -61,6 +70,12 @@ pub enum CoreCommand {
     End(u64),
     /// The caller goes on to this number.
     Route(u64, String),
+    /// Ring this number for the caller without putting it through (screened transfer).
+    Screen(u64, String),
+    /// The screened target takes the call.
+    AcceptScreened(u64),
+    /// The screened target is hung up on; the caller stays.
+    RefuseScreened(u64),
 }
 
 /// Sends inputs to the voicemail thread. Cheap to clone.
@@ -109,6 +124,8 @@ pub struct Parts {
     pub to_core: tokio::sync::mpsc::UnboundedSender<CoreCommand>,
     /// Emails about new messages.
     pub email: crate::email::EmailNotifier,
+    /// Where calls' own recordings (a flow's `record` step) are kept while they last.
+    pub clips: ClipFolder,
 }
 
 /// One call in voicemail.
@@ -123,6 +140,14 @@ struct Session {
     recording: Option<(Recording, AudioWriter)>,
     /// The caller is gone: nothing more is played or sent to the core.
     gone: bool,
+    /// The call's own recordings by name; their files go with the session.
+    clips: HashMap<String, Clip>,
+    /// The own recording under way: its name.
+    clip_recording: Option<(Recording, ClipWriter, String)>,
+    /// The target of a screened transfer that answered: its leg and payload type.
+    target: Option<(Leg, u8)>,
+    /// The play to the target under way: the engine's tag and the dialogue's.
+    target_playing: Option<(u64, PlayTag)>,
 }
 
 struct Service {
@@ -174,7 +199,7 @@ impl Service {
         let recording = self
             .sessions
             .values()
-            .any(|s| s.recording.is_some())
+            .any(|s| s.recording.is_some() || s.clip_recording.is_some())
             .then_some(DRAIN_EVERY);
         [timer, recording, Some(IDLE_WAKE)]
             .into_iter()
@@ -202,15 +227,34 @@ impl Service {
             }
             ServiceInput::Media(event) => self.on_media(event),
             ServiceInput::Routed(call, routed) => self.routed(call, routed),
+            ServiceInput::ScreenAnswered(answered) => self.screen_answered(answered),
+            ServiceInput::ScreenFailed(call) => {
+                if let Some(id) = self.session_of(call) {
+                    self.forget_target(id);
+                    self.feed(id, Input::ScreenFailed);
+                }
+            }
         }
     }
 
     fn on_media(&mut self, event: MediaEvent) {
         match event {
-            MediaEvent::Digit { session, digit, .. }
-                if digit.is_ascii_digit() || "*#".contains(digit) =>
-            {
-                self.feed(session, Input::Digit(digit));
+            MediaEvent::Digit {
+                session,
+                digit,
+                leg,
+            } if digit.is_ascii_digit() || "*#".contains(digit) => {
+                let Some(s) = self.sessions.get(&session) else {
+                    return;
+                };
+                let input = if leg == s.leg {
+                    Input::Digit(digit)
+                } else if s.target.is_some_and(|(target, _)| target == leg) {
+                    Input::TargetDigit(digit)
+                } else {
+                    return;
+                };
+                self.feed(session, input);
             }
             MediaEvent::PlayFinished {
                 session,
@@ -219,11 +263,14 @@ impl Service {
                 ..
             } => {
                 let finished = self.sessions.get_mut(&session).and_then(|s| {
-                    let (engine_tag, play) = s.playing?;
-                    (engine_tag == tag).then(|| {
-                        s.playing = None;
-                        play
-                    })
+                    let ours = |playing: &mut Option<(u64, PlayTag)>| {
+                        let (engine_tag, play) = (*playing)?;
+                        (engine_tag == tag).then(|| {
+                            *playing = None;
+                            play
+                        })
+                    };
+                    ours(&mut s.playing).or_else(|| ours(&mut s.target_playing))
                 });
                 if let Some(play) = finished {
                     self.feed(session, Input::PlayFinished(play));
@@ -331,6 +378,10 @@ impl Service {
                 playing: None,
                 recording: None,
                 gone: false,
+                clips: HashMap::new(),
+                clip_recording: None,
+                target: None,
+                target_playing: None,
             },
         );
         self.act(session);
@@ -340,11 +391,7 @@ impl Service {
     /// "press 0 for the operator") does not wait for it: when nothing could ring, the call
     /// ends.
     fn routed(&mut self, call: u64, routed: bool) {
-        let found = self
-            .sessions
-            .iter()
-            .find(|(_, s)| s.call == call)
-            .map(|(id, _)| *id);
+        let found = self.session_of(call);
         match (found, routed) {
             (Some(id), true) => self.feed(id, Input::Transferred),
             (Some(id), false) => self.feed(id, Input::TransferFailed),
@@ -353,6 +400,14 @@ impl Service {
                 let _ = self.parts.to_core.send(CoreCommand::End(call));
             }
         }
+    }
+
+    /// The session of the call with this handle.
+    fn session_of(&self, call: u64) -> Option<SessionId> {
+        self.sessions
+            .iter()
+            .find(|(_, s)| s.call == call)
+            .map(|(id, _)| *id)
     }
 
     /// Hands an input to a session's dialogue and carries out what it asks.
@@ -417,6 +472,10 @@ impl Service {
                     let _ = self.parts.engine.stop_recording(id, recording.id);
                     writer.abort();
                 }
+                if let Some((recording, _, _)) = s.clip_recording {
+                    let _ = self.parts.engine.stop_recording(id, recording.id);
+                }
+                // The call's own recordings (s.clips) are removed as they drop here.
                 tracing::info!(call_id = %s.call_id, "voicemail dialogue ends");
             }
         }
@@ -430,7 +489,7 @@ impl Service {
                 if s.gone {
                     return None;
                 }
-                let music = self.assemble(&items);
+                let music = assemble(&self.parts.prompts, &items, &s.clips);
                 let s = self.sessions.get_mut(&id)?;
                 let engine_tag = self.next_tag;
                 self.next_tag += 1;
@@ -510,39 +569,43 @@ impl Service {
                 self.parts.mwi.mailbox_changed(mailbox.as_str());
                 None
             }
-        }
-    }
-
-    /// One piece of audio for a play's items: prompts from the library, greetings and
-    /// messages from their files (one that does not read is left out, and logged).
-    fn assemble(&self, items: &[PlayItem]) -> Music {
-        let pieces: Vec<Arc<Music>> = items
-            .iter()
-            .filter_map(|item| match item {
-                PlayItem::Prompt(p) => {
-                    let m = self.parts.prompts.get(LANGUAGE, p.name());
-                    if m.is_none() {
-                        tracing::error!(prompt = p.name(), "prompt not built in");
-                    }
-                    m
+            Action::StartClip { name } => {
+                if !s.gone {
+                    self.start_clip(id, name);
                 }
-                PlayItem::Greeting { path, .. }
-                | PlayItem::Message { path, .. }
-                | PlayItem::File(path) => Music::load(path)
-                    .map(Arc::new)
-                    .map_err(|e| tracing::warn!(error = %e, "recording does not play"))
-                    .ok(),
-            })
-            .collect();
-        let refs: Vec<&Music> = pieces.iter().map(Arc::as_ref).collect();
-        Music::joined("voicemail", &refs)
+                None
+            }
+            Action::FinishClip => {
+                self.finish_clip(id);
+                None
+            }
+            Action::ScreenTransfer { to } => {
+                if !s.gone {
+                    let _ = self.parts.to_core.send(CoreCommand::Screen(s.call, to));
+                }
+                None
+            }
+            Action::PlayToTarget { tag, items } => self.play_to_target(id, tag, &items),
+            Action::AcceptScreened => {
+                let call = s.call;
+                self.forget_target(id);
+                let _ = self.parts.to_core.send(CoreCommand::AcceptScreened(call));
+                None
+            }
+            Action::RefuseScreened => {
+                let call = s.call;
+                self.forget_target(id);
+                let _ = self.parts.to_core.send(CoreCommand::RefuseScreened(call));
+                None
+            }
+        }
     }
 
     fn drain_recordings(&mut self) {
         let ids: Vec<SessionId> = self
             .sessions
             .iter()
-            .filter(|(_, s)| s.recording.is_some())
+            .filter(|(_, s)| s.recording.is_some() || s.clip_recording.is_some())
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
@@ -556,6 +619,18 @@ impl Service {
         let Some(s) = self.sessions.get_mut(&id) else {
             return;
         };
+        if let Some((recording, writer, _)) = s.clip_recording.as_mut() {
+            while let Ok(frame) = recording.frames.try_recv() {
+                if let Err(e) = writer.write_samples(&frame.samples) {
+                    // The dialogue goes on; the recording plays as nothing.
+                    tracing::warn!(error = %e, "flow recording not kept");
+                    if let Some((recording, _, _)) = s.clip_recording.take() {
+                        let _ = self.parts.engine.stop_recording(id, recording.id);
+                    }
+                    break;
+                }
+            }
+        }
         let Some((recording, writer)) = s.recording.as_mut() else {
             return;
         };
@@ -573,78 +648,6 @@ impl Service {
             }
             self.feed(id, Input::Recording(report));
         }
-    }
-}
-
-/// The relay sessions whose call turned around (their caller is on leg B), as the relay
-/// keeps them.
-pub type SwappedSessions = Arc<std::sync::Mutex<HashSet<u64>>>;
-
-/// The core loop's side of voicemail: hands the voicemail thread the calls the core
-/// answered for voicemail and the ends of those calls, and carries its commands back.
-pub struct VoicemailEdge {
-    calls: VoicemailCalls,
-    /// The Call-IDs of the calls in voicemail.
-    in_voicemail: HashSet<String>,
-    swapped: SwappedSessions,
-    book: SharedBook,
-}
-
-impl VoicemailEdge {
-    /// The edge for a running voicemail thread.
-    pub fn new(calls: VoicemailCalls, swapped: SwappedSessions, book: SharedBook) -> Self {
-        VoicemailEdge {
-            calls,
-            in_voicemail: HashSet::new(),
-            swapped,
-            book,
-        }
-    }
-
-    /// Passes on what concerns voicemail in an event of the core.
-    pub fn on_event(&mut self, event: &pbx::PbxEvent) {
-        match event {
-            pbx::PbxEvent::VoicemailCall(call) => {
-                let swapped = self
-                    .swapped
-                    .lock()
-                    .map(|s| s.contains(&call.relay_session))
-                    .unwrap_or(false);
-                let leg = if swapped { Leg::B } else { Leg::A };
-                self.in_voicemail.insert(call.call_id.clone());
-                self.calls.send(ServiceInput::Call(call.clone(), leg));
-            }
-            pbx::PbxEvent::CallEnded(record) if self.in_voicemail.remove(&record.call_id) => {
-                self.calls.send(ServiceInput::Ended(record.call_id.clone()));
-            }
-            _ => {}
-        }
-    }
-
-    /// Carries out a command of the voicemail thread on the core; the outcome of a
-    /// route goes back to the thread.
-    pub fn apply(&self, pbx: &mut pbx::Pbx, now: std::time::Instant, command: CoreCommand) {
-        match command {
-            CoreCommand::End(call) => {
-                pbx.end_voicemail_call(now, call);
-            }
-            CoreCommand::Route(call, number) => {
-                let routed = pbx.route_voicemail_call(now, call, &number);
-                if let Err(status) = routed {
-                    tracing::info!(number, status, "voicemail caller could not be routed on");
-                }
-                self.calls.send(ServiceInput::Routed(call, routed.is_ok()));
-            }
-        }
-    }
-
-    /// The voicemail thread's view of a configuration just applied.
-    pub fn set_config(&self, config: &store::Config) {
-        let book = crate::flows::Book::from_config(config);
-        *self
-            .book
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = book;
     }
 }
 
@@ -677,4 +680,37 @@ impl Service {
         };
         Some(Input::Recording(report))
     }
+}
+
+/// One piece of audio for a play's items: prompts from the library, greetings and
+/// messages from their files, the call's own recordings by name (one that does not read
+/// is left out, and logged).
+fn assemble(prompts: &PromptLibrary, items: &[PlayItem], clips: &HashMap<String, Clip>) -> Music {
+    let pieces: Vec<Arc<Music>> = items
+        .iter()
+        .filter_map(|item| match item {
+            PlayItem::Prompt(p) => {
+                let m = prompts.get(LANGUAGE, p.name());
+                if m.is_none() {
+                    tracing::error!(prompt = p.name(), "prompt not built in");
+                }
+                m
+            }
+            PlayItem::Greeting { path, .. }
+            | PlayItem::Message { path, .. }
+            | PlayItem::File(path) => Music::load(path)
+                .map(Arc::new)
+                .map_err(|e| tracing::warn!(error = %e, "recording does not play"))
+                .ok(),
+            PlayItem::Clip(name) => {
+                let clip = clips.get(name)?;
+                Music::load(clip.path())
+                    .map(Arc::new)
+                    .map_err(|e| tracing::warn!(error = %e, "flow recording does not play"))
+                    .ok()
+            }
+        })
+        .collect();
+    let refs: Vec<&Music> = pieces.iter().map(Arc::as_ref).collect();
+    Music::joined("voicemail", &refs)
 }

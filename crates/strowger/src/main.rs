@@ -6,6 +6,7 @@
 mod audit;
 mod call_recording;
 mod cli_config;
+mod clips;
 mod clock;
 mod control;
 mod convert;
@@ -13,6 +14,7 @@ mod email;
 mod flows;
 mod mailbox_admin;
 mod mailbox_calls;
+mod mailbox_edge;
 mod music;
 mod prompts;
 mod relay;

@@ -18,7 +18,7 @@ pub struct EngineRelay {
     ringback: Arc<Music>,
     /// Sessions whose call turned around: their caller is on leg B. Shared with the
     /// voicemail edge, which plays to and records the caller.
-    swapped: crate::mailbox_calls::SwappedSessions,
+    swapped: crate::mailbox_edge::SwappedSessions,
 }
 
 impl EngineRelay {
@@ -35,7 +35,7 @@ impl EngineRelay {
     }
 
     /// The sessions whose caller is on leg B.
-    pub fn swapped_sessions(&self) -> crate::mailbox_calls::SwappedSessions {
+    pub fn swapped_sessions(&self) -> crate::mailbox_edge::SwappedSessions {
         self.swapped.clone()
     }
 
@@ -56,7 +56,7 @@ impl EngineRelay {
 /// The side of a call an engine leg carries: A the caller's, unless the call turned;
 /// `None` for an extra party's leg.
 pub fn side_of(
-    swapped: &crate::mailbox_calls::SwappedSessions,
+    swapped: &crate::mailbox_edge::SwappedSessions,
     session: u64,
     leg: Leg,
 ) -> Option<Side> {

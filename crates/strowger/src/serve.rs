@@ -5,7 +5,8 @@
 use crate::clock::LocalClock;
 use crate::control::{self, Command, ControlRequest};
 use crate::convert;
-use crate::mailbox_calls::{CoreCommand, ServiceInput, VoicemailCalls, VoicemailEdge};
+use crate::mailbox_calls::{CoreCommand, ServiceInput, VoicemailCalls};
+use crate::mailbox_edge::VoicemailEdge;
 use crate::music::{MusicLibrary, SharedMusic};
 use crate::sip_limits::MAX_MESSAGE;
 use crate::tcp::{self, TcpEvent};
@@ -164,6 +165,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 book: book.clone(),
                 to_core: vm_tx,
                 email: email.clone(),
+                clips: crate::clips::ClipFolder::open(opts.data_dir.join("flow-recordings"))
+                    .context("preparing the folder of call flows' recordings")?,
             };
             VoicemailCalls::spawn(vm_rx, parts).context("starting the voicemail thread")?;
             recorder = Some(
@@ -242,7 +245,7 @@ struct CoreLoop {
 struct RecordKeys {
     rx: mpsc::UnboundedReceiver<(media_engine::SessionId, media_engine::Leg, char)>,
     /// Which sessions' caller is on leg B.
-    swapped: crate::mailbox_calls::SwappedSessions,
+    swapped: crate::mailbox_edge::SwappedSessions,
 }
 
 /// The clock of the configured time zone. A zone this machine does not know (the document
@@ -530,6 +533,10 @@ fn log_event(ev: &PbxEvent, audit: &crate::audit::AuditSink) {
         PbxEvent::RecordingStarted(r) => {
             let mailboxes: Vec<&str> = r.owners.iter().map(|o| o.mailbox.as_str()).collect();
             tracing::info!(call_id = %r.call_id, ?mailboxes, trigger = ?r.trigger, "call recording started")
+        }
+        PbxEvent::ScreenAnswered(s) => tracing::info!(call = s.call, "screened target answered"),
+        PbxEvent::ScreenFailed { call, status } => {
+            tracing::info!(call, status, "screened transfer failed")
         }
         PbxEvent::RecordingPaused { call } => tracing::debug!(call, "call recording paused"),
         PbxEvent::RecordingResumed { call } => tracing::debug!(call, "call recording resumed"),

@@ -269,3 +269,177 @@ fn leave_mail_plays_the_flows_words_then_records_into_the_mailbox() {
         }]
     );
 }
+
+/// Records the caller's name, then puts the caller through to 201 screened, announcing
+/// the name; when 201 does not take the call, the caller leaves 201 a message that
+/// starts with the name.
+const SCREENED: &str = "[[call_flows.steps]]\nname = \"a\"\naction = \"record\"\n\
+    say = [\"attendant-say-name\"]\nvariable = \"name\"\nmax_secs = 5\nnext = \"screen\"\n\
+    [[call_flows.steps]]\nname = \"screen\"\naction = \"assisted_transfer\"\nto = \"201\"\n\
+    announce = [\"attendant-call-from\", \"$name\"]\non_fail = \"closed\"\n\
+    [[call_flows.steps]]\nname = \"closed\"\naction = \"leave_mail\"\nmailbox = \"201\"\n\
+    say = [\"$name\", \"attendant-closed\"]\n";
+
+/// Runs `SCREENED` up to the target's answer; returns the play to the target.
+fn screened_until_answer(r: &mut Run) -> (PlayTag, Vec<PlayItem>) {
+    let out = r.actions();
+    let out = r.play_ends(&out);
+    assert_eq!(
+        out,
+        [Action::StartClip {
+            name: "name".into()
+        }]
+    );
+    let out = r.key('#');
+    assert_eq!(out[0], Action::FinishClip);
+    assert_eq!(prompts(&last_play(&out).1), [Prompt::AttendantTransferring]);
+    let out = r.play_ends(&out);
+    assert_eq!(out, [Action::ScreenTransfer { to: "201".into() }]);
+    assert!(!r.flow.is_finished(), "waits for the target");
+    let out = r.input(Input::ScreenAnswered);
+    match &out[..] {
+        [Action::PlayToTarget { tag, items }] => (*tag, items.clone()),
+        other => panic!("expected one play to the target, got {other:?}"),
+    }
+}
+
+#[test]
+fn record_keeps_the_callers_words_for_later_steps() {
+    let steps = "[[call_flows.steps]]\nname = \"a\"\naction = \"record\"\n\
+        say = [\"attendant-say-name\"]\nvariable = \"name\"\nmax_secs = 5\nnext = \"b\"\n\
+        [[call_flows.steps]]\nname = \"b\"\naction = \"play\"\n\
+        say = [\"attendant-call-from\", \"$name\"]\n";
+    let mut r = start(steps, true);
+    let out = r.actions();
+    assert_eq!(
+        prompts(&last_play(&out).1),
+        [Prompt::AttendantSayName, Prompt::Beep]
+    );
+    assert_eq!(
+        r.key('1'),
+        [],
+        "keys before the beep are not the recording's end"
+    );
+    r.now += 3_000;
+    let out = r.play_ends(&out);
+    assert_eq!(
+        out,
+        [Action::StartClip {
+            name: "name".into()
+        }]
+    );
+    assert_eq!(r.flow.poll_timeout(), Some(r.now + 5_000), "max_secs");
+    // Silence ends it like `#`; the next step says it.
+    let out = r.input(Input::Silence);
+    assert_eq!(out[0], Action::FinishClip);
+    assert_eq!(
+        last_play(&out).1,
+        [
+            PlayItem::Prompt(Prompt::AttendantCallFrom),
+            PlayItem::Clip("name".into())
+        ]
+    );
+    assert_eq!(r.flow.poll_timeout(), None);
+    // Max length: the timer ends it.
+    let mut r = start(steps, true);
+    let out = r.actions();
+    r.play_ends(&out);
+    let out = r.wait();
+    assert_eq!(out[0], Action::FinishClip);
+    assert_eq!(r.now, T0 + 5_000);
+    assert_eq!(prompts(&last_play(&out).1), [Prompt::AttendantCallFrom]);
+}
+
+#[test]
+fn a_target_that_presses_1_takes_the_screened_call() {
+    let mut r = start(SCREENED, true);
+    let (tag, items) = screened_until_answer(&mut r);
+    assert_eq!(
+        items,
+        [
+            PlayItem::Prompt(Prompt::AttendantCallFrom),
+            PlayItem::Clip("name".into()),
+            PlayItem::Prompt(Prompt::AttendantScreenKeys)
+        ]
+    );
+    // The caller's own keys choose nothing.
+    assert_eq!(r.key('1'), []);
+    // The announcement ends: the keys again, and ten seconds to choose.
+    let out = r.input(Input::PlayFinished(tag));
+    assert!(
+        matches!(&out[..], [Action::PlayToTarget { items, .. }]
+            if *items == [PlayItem::Prompt(Prompt::AttendantScreenKeys)]),
+        "{out:?}"
+    );
+    assert_eq!(r.flow.poll_timeout(), Some(r.now + 10_000));
+    assert_eq!(r.input(Input::TargetDigit('7')), []);
+    assert_eq!(r.input(Input::TargetDigit('1')), [Action::AcceptScreened]);
+    assert!(r.flow.is_finished());
+    assert_eq!(r.flow.poll_timeout(), None);
+}
+
+#[test]
+fn a_target_that_presses_2_sends_the_caller_to_on_fail() {
+    let mut r = start(SCREENED, true);
+    screened_until_answer(&mut r);
+    let out = r.input(Input::TargetDigit('2'));
+    assert_eq!(out[0], Action::RefuseScreened);
+    assert_eq!(
+        last_play(&out).1,
+        [
+            PlayItem::Clip("name".into()),
+            PlayItem::Prompt(Prompt::AttendantClosed),
+            PlayItem::Prompt(Prompt::Beep)
+        ]
+    );
+    let out = r.play_ends(&out);
+    assert!(
+        matches!(&out[..], [Action::StartRecording { mailbox, .. }] if mailbox.as_str() == "201"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_target_that_says_nothing_is_refused_after_ten_seconds() {
+    let mut r = start(SCREENED, true);
+    let (tag, _) = screened_until_answer(&mut r);
+    r.now += 4_000;
+    r.input(Input::PlayFinished(tag));
+    let out = r.wait();
+    assert_eq!(r.now, T0 + 4_000 + 10_000);
+    assert_eq!(out[0], Action::RefuseScreened);
+    assert_eq!(last_play(&out).1[0], PlayItem::Clip("name".into()));
+}
+
+#[test]
+fn a_target_that_hangs_up_or_never_answers_sends_the_caller_on() {
+    // Hangs up while it hears the announcement: nobody to refuse, on to on_fail.
+    let mut r = start(SCREENED, true);
+    screened_until_answer(&mut r);
+    let out = r.input(Input::ScreenFailed);
+    assert!(!out.contains(&Action::RefuseScreened), "{out:?}");
+    assert_eq!(last_play(&out).1[0], PlayItem::Clip("name".into()));
+    // Never answers, and the step has no on_fail: "cannot be reached", goodbye.
+    let steps = "[[call_flows.steps]]\nname = \"a\"\naction = \"assisted_transfer\"\n\
+        to = \"201\"\nsay = \"attendant-welcome\"\n";
+    let mut r = start(steps, true);
+    let out = r.actions();
+    assert_eq!(prompts(&last_play(&out).1), [Prompt::AttendantWelcome]);
+    let out = r.play_ends(&out);
+    assert_eq!(out, [Action::ScreenTransfer { to: "201".into() }]);
+    let out = r.input(Input::ScreenFailed);
+    assert_eq!(
+        prompts(&last_play(&out).1),
+        [Prompt::AttendantUnreachable, Prompt::Goodbye]
+    );
+    assert_eq!(r.play_ends(&out), [Action::HangUp]);
+    assert!(r.flow.is_finished());
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_the_target_rings_ends_the_flow() {
+    let mut r = start(SCREENED, true);
+    screened_until_answer(&mut r);
+    assert_eq!(r.input(Input::HungUp), []);
+    assert!(r.flow.is_finished());
+}

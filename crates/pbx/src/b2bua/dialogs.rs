@@ -156,6 +156,9 @@ impl Pbx {
                 if self.referrer_hung_up(id, i) {
                     return true; // the caller waits for the transfer target
                 }
+                if self.screened_hung_up(id, i) {
+                    return true; // the caller goes back to its call flow
+                }
                 if let Some(call) = self.calls.calls.get_mut(&id) {
                     // A transferor (or parker) hanging up on the final NOTIFY, as it should.
                     if call.release.take_if(|r| r.1 == i).is_some() {

@@ -71,8 +71,8 @@ impl Pbx {
             if for_transfer && state != ForkState::Answered {
                 return self.transfer_answered(now, id, i, resp);
             }
-            if call.winner == Some(i) {
-                // The winner retransmits its 2xx: our ACK was lost, or (late offer) it is
+            if call.winner == Some(i) || call.screened == Some(i) {
+                // The winner (or a screened transfer's target) retransmits its 2xx: our ACK was lost, or (late offer) it is
                 // still waiting for the caller's answer.
                 if !call.ack_pending {
                     self.resend_fork_ack(id, i);

@@ -44,6 +44,7 @@ mod reliable;
 mod reoffer;
 mod replaces;
 mod resend;
+pub(crate) mod screen;
 mod session_timer;
 mod setup;
 mod transfer;
@@ -170,6 +171,9 @@ struct Call {
     voicemail: Option<String>,
     /// The call is with a call flow (an auto attendant), not a mailbox.
     in_call_flow: bool,
+    /// The fork of a screened transfer's target that answered and has not chosen yet
+    /// (not the winner: the caller is still in voicemail).
+    screened: Option<usize>,
     /// Call recording: the recording under way, keys pressed.
     recording: recording::RecordingState,
     /// Our 2xx to a supervisor's INVITE (by its fork), retransmitted until its ACK.
@@ -496,6 +500,7 @@ impl Pbx {
 
     /// Forgets a call and reports its record.
     pub(super) fn end_call(&mut self, now: Instant, id: u64, cause: &str) {
+        self.release_screened(now, id);
         self.stop_recording(id);
         self.leave_queue(id);
         self.release_parties(now, id);

@@ -319,6 +319,7 @@ impl Pbx {
                 page: None,
                 voicemail: None,
                 in_call_flow: false,
+                screened: None,
                 recording: Default::default(),
                 party_ok: Vec::new(),
                 account_code: self.calls.dialling_account.take(),

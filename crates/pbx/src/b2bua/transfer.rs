@@ -30,6 +30,9 @@ pub(super) struct Transfer {
     referrer_gone: bool,
     /// Forks of this stage and later ring the target.
     pub(super) first_stage: u32,
+    /// A screened transfer of a call in voicemail (see `screen`): the answer is not put
+    /// through, and a failure leaves the caller in voicemail.
+    pub(super) screened: bool,
 }
 
 impl Pbx {
@@ -193,6 +196,19 @@ impl Pbx {
         referrer_gone: bool,
         (step, visited): (Step, Vec<String>),
     ) -> Result<(), u16> {
+        self.ring_for_answered_call_as(now, id, referrer, referrer_gone, false, (step, visited))
+    }
+
+    /// [`Self::ring_for_answered_call`], screened or not (see `screen`).
+    pub(super) fn ring_for_answered_call_as(
+        &mut self,
+        now: Instant,
+        id: u64,
+        referrer: usize,
+        referrer_gone: bool,
+        screened: bool,
+        (step, visited): (Step, Vec<String>),
+    ) -> Result<(), u16> {
         let ring = match step {
             Step::Refuse { status, .. } => return Err(status),
             // Only a blind transfer queues (`transfer_away`); a parked call ringing
@@ -209,6 +225,7 @@ impl Pbx {
             referrer,
             referrer_gone,
             first_stage: call.route.stage + 1,
+            screened,
         });
         call.ring_deadline = now + RING_TIMEOUT;
         call.route.visited = visited;
@@ -236,6 +253,9 @@ impl Pbx {
 
     /// The transfer target answered (fork `i`): it takes the referrer's place.
     pub(super) fn transfer_answered(&mut self, now: Instant, id: u64, i: usize, resp: Response) {
+        if self.is_screening(id) {
+            return self.screen_answered(now, id, i, resp);
+        }
         self.ack_fork(id, i, None);
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
@@ -270,6 +290,9 @@ impl Pbx {
     /// The target could not be reached: the referrer hears why and keeps the call, or,
     /// having hung up, the caller gets BYE.
     pub(super) fn transfer_failed(&mut self, now: Instant, id: u64, status: u16) {
+        if self.is_screening(id) {
+            return self.screen_failed(now, id, status);
+        }
         let Some(call) = self.calls.calls.get_mut(&id) else {
             return;
         };

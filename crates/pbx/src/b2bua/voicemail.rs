@@ -172,6 +172,15 @@ impl Pbx {
         if !self.in_voicemail(call) {
             return false;
         }
+        let ringing = self
+            .calls
+            .calls
+            .get(&call)
+            .and_then(|c| c.transfer.as_ref());
+        if let Some(first_stage) = ringing.map(|t| t.first_stage) {
+            // A screened transfer's target rings: it stops.
+            self.cancel_transfer_forks(now, call, first_stage, None);
+        }
         if let Some((bye, peer)) = self.a_request(call, Method::Bye) {
             if let Err(e) = self.transactions.send_request(now, bye, peer) {
                 tracing::debug!(error = %e, "BYE to voicemail caller not sent");

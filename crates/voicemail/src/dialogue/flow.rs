@@ -9,6 +9,13 @@
 //!     │  retries run out ─▶ on_fail (or "Goodbye." and hang up)
 //!  transfer ─▶ [say] ─▶ Transfer ─▶ Transferred: done │ TransferFailed: on_fail, or
 //!                                   "cannot be reached" and back to the menu it came from
+//!  record ─▶ [say] beep ─▶ StartClip ─▶ `#`, silence or max_secs ─▶ FinishClip ─▶ next
+//!  assisted_transfer ─▶ [say] ─▶ ScreenTransfer (the caller hears ringback)
+//!     ScreenAnswered ─▶ PlayToTarget(announce, "press 1 to accept, 2 to refuse")
+//!        target's 1 ─▶ AcceptScreened: done
+//!        target's 2, no key SCREEN_KEY_TIMEOUT_MS after the announcement ─▶ RefuseScreened
+//!     ─▶ on_fail (also on ScreenFailed: no answer, nothing rings, the target hung up),
+//!        or "cannot be reached", goodbye
 //!  leave_mail ─▶ a Deposit (the flow's words in place of the greeting) to its end
 //!  get_mail ─▶ a Collect to its end
 //!  time_condition, set, branch ─▶ the next step at once
@@ -26,7 +33,7 @@
 
 use crate::dialogue::collect::{Collect, CollectEntry, CollectSettings};
 use crate::dialogue::deposit::{Deposit, DepositCall, DepositReason, DepositSettings};
-use crate::dialogue::io::{Action, Input, PlayItem};
+use crate::dialogue::io::{Action, Input, PlayItem, PlayTag};
 use crate::dialogue::outbox::Outbox;
 use crate::dialogue::prompt::Prompt;
 use crate::dialogue::Dialogue;
@@ -35,6 +42,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::{CallFlow, FlowAction, FlowPrompt, Menu};
+
+mod screen;
+
+pub use screen::SCREEN_KEY_TIMEOUT_MS;
 
 /// Steps run one after another without the caller's input before the flow gives up.
 pub const MAX_HOPS: u32 = 64;
@@ -103,6 +114,35 @@ enum State {
     /// Waiting for the core's answer to the transfer.
     Transferring {
         on_fail: Fallback,
+    },
+    /// A `record` step's words and beep play; then the recording.
+    RecordPrompt {
+        variable: String,
+        max_ms: u64,
+        then: After,
+    },
+    /// The caller is recorded into the call's clip; `#`, silence or the timer end it.
+    Recording {
+        then: After,
+    },
+    /// An assisted transfer's words to the caller play; then the target rings.
+    ScreenAnnouncing {
+        to: String,
+        announce: Vec<FlowPrompt>,
+        on_fail: Option<String>,
+    },
+    /// The target rings; the caller hears ringback from the core.
+    ScreenRinging {
+        announce: Vec<FlowPrompt>,
+        on_fail: Option<String>,
+    },
+    /// The target answered: it hears the announcement (`tag`), then the keys prompt
+    /// again and again until it chooses or the timer (set once the announcement ended)
+    /// runs out.
+    ScreenAsking {
+        on_fail: Option<String>,
+        tag: PlayTag,
+        timed: bool,
     },
     /// A voicemail dialogue runs the call.
     Delegated,
@@ -199,6 +239,10 @@ impl Flow {
                     return self.leave_mail(now_ms, mailbox, say, store)
                 }
                 FlowAction::GetMail { mailbox } => return self.get_mail(now_ms, mailbox, store),
+                action @ FlowAction::Record { .. } => return self.start_record(action),
+                action @ FlowAction::AssistedTransfer { .. } => {
+                    return self.start_screening(action)
+                }
                 FlowAction::TimeCondition {
                     profile,
                     in_profile,
@@ -482,6 +526,23 @@ impl Flow {
                 self.out.push(Action::Transfer { to });
                 self.state = State::Transferring { on_fail };
             }
+            State::RecordPrompt {
+                variable,
+                max_ms,
+                then,
+            } => {
+                self.out.push(Action::StartClip { name: variable });
+                self.out.set_timer(now_ms + max_ms);
+                self.state = State::Recording { then };
+            }
+            State::ScreenAnnouncing {
+                to,
+                announce,
+                on_fail,
+            } => {
+                self.out.push(Action::ScreenTransfer { to });
+                self.state = State::ScreenRinging { announce, on_fail };
+            }
             state @ State::Menu { .. } => {
                 self.state = state;
                 let State::Menu { step, .. } = &self.state else {
@@ -506,8 +567,23 @@ impl Dialogue for Flow {
                 self.out.caller_hung_up();
                 self.end();
             }
+            (State::ScreenAsking { tag: playing, .. }, Input::PlayFinished(tag))
+                if *playing == tag =>
+            {
+                self.screen_play_ended(now_ms);
+            }
             (_, Input::PlayFinished(tag)) if self.out.finished(tag) => {
                 self.play_ended(now_ms, store);
+            }
+            (State::Recording { .. }, Input::Digit('#') | Input::Silence) => {
+                self.clip_ends(now_ms, store);
+            }
+            (State::ScreenRinging { .. }, Input::ScreenAnswered) => self.screen_answered(),
+            (State::ScreenRinging { .. } | State::ScreenAsking { .. }, Input::ScreenFailed) => {
+                self.screen_failed(now_ms, store);
+            }
+            (State::ScreenAsking { .. }, Input::TargetDigit(key)) => {
+                self.screen_key(now_ms, key, store);
             }
             (State::Menu { .. }, Input::Digit(key)) => self.menu_key(now_ms, key, store),
             (State::Transferring { .. }, Input::Transferred) => {
@@ -526,8 +602,13 @@ impl Dialogue for Flow {
         if let Some(sub) = self.sub.as_mut() {
             return sub.handle_timeout(now_ms, store);
         }
-        if self.out.timer_due(now_ms) {
-            self.menu_timeout(now_ms, store);
+        if !self.out.timer_due(now_ms) {
+            return;
+        }
+        match self.state {
+            State::Recording { .. } => self.clip_ends(now_ms, store),
+            State::ScreenAsking { .. } => self.screen_refused(now_ms, store),
+            _ => self.menu_timeout(now_ms, store),
         }
     }
 
@@ -553,7 +634,8 @@ impl Dialogue for Flow {
     }
 }
 
-/// What to play for `say`: built-in prompts by name, files by path. A name that is no
+/// What to play for `say`: built-in prompts by name, files by path, the call's
+/// recordings by their name. A name that is no
 /// built-in prompt is logged and left out (the binary checks names when a configuration
 /// is applied, so this is a prompt removed since).
 fn play_items(say: &[FlowPrompt]) -> Vec<PlayItem> {
@@ -567,6 +649,7 @@ fn play_items(say: &[FlowPrompt]) -> Vec<PlayItem> {
                 found.map(PlayItem::from)
             }
             FlowPrompt::File(path) => Some(PlayItem::File(PathBuf::from(path))),
+            FlowPrompt::Recording(name) => Some(PlayItem::Clip(name.clone())),
         })
         .collect()
 }

@@ -53,6 +53,17 @@ pub enum Input {
     /// The answer to [`Action::Transfer`]: nothing can ring at the number (unknown,
     /// barred, unreachable); the caller is still here.
     TransferFailed,
+    /// The answer to [`Action::ScreenTransfer`]: the target answered. From now on
+    /// [`Action::PlayToTarget`] reaches it and its keys come as [`Input::TargetDigit`],
+    /// until [`Action::AcceptScreened`], [`Action::RefuseScreened`] or
+    /// [`Input::ScreenFailed`].
+    ScreenAnswered,
+    /// The answer to [`Action::ScreenTransfer`], or its end before a choice: nothing
+    /// could ring at the number, nobody answered, or the target hung up. The caller is
+    /// still here (its ringback stopped).
+    ScreenFailed,
+    /// The target of a screened transfer pressed a key (`'0'`–`'9'`, `'*'`, `'#'`).
+    TargetDigit(char),
 }
 
 /// What became of a recording.
@@ -109,6 +120,9 @@ pub enum PlayItem {
         /// Its audio file.
         path: PathBuf,
     },
+    /// What the caller said in a call flow's `record` step, by the name it is kept under
+    /// ([`Action::StartClip`]); nothing when the call has no recording of that name.
+    Clip(String),
 }
 
 impl From<Prompt> for PlayItem {
@@ -220,4 +234,37 @@ pub enum Action {
     },
     /// A mailbox's messages changed: update its message-waiting lamps.
     MailboxChanged(MailboxId),
+    /// Start recording the caller into a recording of the call's own, kept under `name`
+    /// (a call flow's `record` step): a temporary file the call owns, removed when the
+    /// call ends, never a message of the store. Nothing comes back: a recording that
+    /// could not be made is logged and plays as nothing.
+    StartClip {
+        /// The name it is kept under; one recorded earlier under it is replaced.
+        name: String,
+    },
+    /// Stop the recording [`Action::StartClip`] started; from now on
+    /// [`PlayItem::Clip`] with its name plays it.
+    FinishClip,
+    /// Ring `to` for the caller without putting the two through (a screened transfer);
+    /// the caller hears ringback meanwhile. The answer comes as [`Input::ScreenAnswered`]
+    /// or [`Input::ScreenFailed`].
+    ScreenTransfer {
+        /// The number to ring.
+        to: String,
+    },
+    /// Play these items to the target of the screened transfer (which answered),
+    /// replacing whatever plays to it; report [`Input::PlayFinished`] with `tag` at the
+    /// end (tags are shared with [`Action::Play`], so they never collide).
+    PlayToTarget {
+        /// Names this play.
+        tag: PlayTag,
+        /// What to play, in order.
+        items: Vec<PlayItem>,
+    },
+    /// The target took the call: stop playing to it and put the caller through; the
+    /// dialogue is over.
+    AcceptScreened,
+    /// The target refused (or did not choose in time): hang up on it; the caller stays
+    /// with the dialogue.
+    RefuseScreened,
 }

@@ -70,6 +70,8 @@
 //!             }
 //!             Action::MailboxChanged(_mailbox) => {} // MessageWaiting::mailbox_changed
 //!             Action::StopPlaying | Action::HangUp | Action::Transfer { .. } => {}
+//!             // Only a call flow records clips and screens transfers.
+//!             _ => {}
 //!         }
 //!     }
 //!     let Some(input) = inputs.pop_front() else { break };
@@ -94,7 +96,9 @@ mod prompt;
 
 pub use collect::{Collect, CollectEntry, CollectSettings, MailboxLookup};
 pub use deposit::{Deposit, DepositCall, DepositReason, DepositSettings};
-pub use flow::{Flow, FlowCall, FlowEnv, NumberMatch, SharedMailboxLookup, MAX_HOPS};
+pub use flow::{
+    Flow, FlowCall, FlowEnv, NumberMatch, SharedMailboxLookup, MAX_HOPS, SCREEN_KEY_TIMEOUT_MS,
+};
 pub use io::{Action, Commit, Finish, Input, PlayItem, PlayTag, RecordPurpose, RecordingReport};
 pub use prompt::{say_digits, say_number, Prompt};
 

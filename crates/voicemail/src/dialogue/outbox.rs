@@ -30,6 +30,15 @@ impl Outbox {
         tag
     }
 
+    /// Plays `items` to the target of a screened transfer and returns the play's tag;
+    /// the caller's play and the timer are untouched.
+    pub(crate) fn play_to_target(&mut self, items: Vec<PlayItem>) -> PlayTag {
+        let tag = PlayTag(self.next_tag);
+        self.next_tag = self.next_tag.wrapping_add(1);
+        self.actions.push_back(Action::PlayToTarget { tag, items });
+        tag
+    }
+
     /// Stops what plays, if anything does.
     pub(crate) fn stop(&mut self) {
         if self.playing.take().is_some() {

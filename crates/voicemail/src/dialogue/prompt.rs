@@ -244,6 +244,14 @@ prompts! {
     AttendantClosed => "attendant-closed",
     /// "Sorry, that number cannot be reached."
     AttendantUnreachable => "attendant-unreachable",
+    /// "After the tone, please say your name, then press hash." (a `record` step may say
+    /// it before its beep)
+    AttendantSayName => "attendant-say-name",
+    /// "You have a call from" (an assisted transfer's announcement may start with it)
+    AttendantCallFrom => "attendant-call-from",
+    /// "To accept the call, press one. To refuse it, press two." (said to the target of
+    /// every assisted transfer after its announcement)
+    AttendantScreenKeys => "attendant-screen-keys",
 }
 
 const UNITS: [Prompt; 20] = [

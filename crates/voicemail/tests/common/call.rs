@@ -178,6 +178,7 @@ impl<D: Dialogue> Call<D> {
             Action::HangUp => "hang up".into(),
             Action::Transfer { to } => format!("transfer to {to}"),
             Action::MailboxChanged(mb) => format!("changed {mb}"),
+            other => panic!("a mailbox dialogue never asks for {other:?}"),
         }
     }
 }
@@ -214,5 +215,6 @@ fn item(i: &PlayItem) -> String {
             format!("[message {id}]")
         }
         PlayItem::File(path) => format!("[file {}]", path.display()),
+        PlayItem::Clip(name) => format!("[clip {name}]"),
     }
 }

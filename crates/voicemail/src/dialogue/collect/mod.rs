@@ -475,7 +475,12 @@ impl Dialogue for Collect {
                 }
             }
             Input::Recording(report) => self.recording_report(report),
-            Input::Transferred | Input::TransferFailed => {}
+            // Only a call flow transfers or screens.
+            Input::Transferred
+            | Input::TransferFailed
+            | Input::ScreenAnswered
+            | Input::ScreenFailed
+            | Input::TargetDigit(_) => {}
         }
     }
 
