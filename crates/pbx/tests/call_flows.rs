@@ -8,16 +8,6 @@ use common::Net;
 use pbx::{Features, PbxEvent, PbxSettings, UserEntry, VoicemailCall, VoicemailReason};
 use std::time::Duration;
 
-fn voicemail_calls(net: &mut Net) -> Vec<VoicemailCall> {
-    net.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            PbxEvent::VoicemailCall(v) => Some(v),
-            _ => None,
-        })
-        .collect()
-}
-
 fn office() -> (Net, Caller, pbx::Peer) {
     office_with(PbxSettings::default())
 }

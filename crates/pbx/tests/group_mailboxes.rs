@@ -9,8 +9,8 @@ mod common;
 use common::calls::*;
 use common::Net;
 use pbx::{
-    Features, HuntGroupEntry, HuntMode, PbxEvent, PbxSettings, Peer, ShortCode, ShortCodeFeature,
-    ShortCodes, UserEntry, VoicemailCall, VoicemailReason,
+    Features, HuntGroupEntry, HuntMode, PbxSettings, Peer, ShortCode, ShortCodeFeature, ShortCodes,
+    UserEntry, VoicemailReason,
 };
 use sip::Request;
 use std::time::Duration;
@@ -54,23 +54,6 @@ fn office(group: HuntGroupEntry) -> (Net, Caller, Peer, Peer) {
     let p202 = register_at(&mut net, "202", 5202);
     let p203 = register_at(&mut net, "203", 5203);
     (net, caller_201(), p202, p203)
-}
-
-fn voicemail_calls(net: &mut Net) -> Vec<VoicemailCall> {
-    net.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            PbxEvent::VoicemailCall(v) => Some(v),
-            _ => None,
-        })
-        .collect()
-}
-
-fn finals(out: &[(Peer, sip::Message)], peer: Peer) -> Vec<sip::Response> {
-    responses_to(out, peer)
-        .into_iter()
-        .filter(|r| r.status.0 >= 200)
-        .collect()
 }
 
 /// `from` calls `number`, answered by the phone at `callee` with To tag `tag`.

@@ -6,7 +6,7 @@ mod common;
 
 use common::calls::*;
 use common::Net;
-use pbx::{Features, PbxEvent, PbxSettings, Peer, UserEntry, VoicemailCall, VoicemailReason};
+use pbx::{Features, PbxSettings, Peer, UserEntry, VoicemailReason};
 use sip::{Method, Request};
 use std::time::Duration;
 
@@ -33,24 +33,6 @@ fn office(users: Vec<UserEntry>, phones: &[(&str, u16)]) -> (Net, Caller, Vec<Pe
         .map(|(ext, port)| register_at(&mut net, ext, *port))
         .collect();
     (net, caller_201(), peers)
-}
-
-fn voicemail_calls(net: &mut Net) -> Vec<VoicemailCall> {
-    net.events()
-        .into_iter()
-        .filter_map(|e| match e {
-            PbxEvent::VoicemailCall(v) => Some(v),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The caller's final responses.
-fn finals(out: &[(Peer, sip::Message)], peer: Peer) -> Vec<sip::Response> {
-    responses_to(out, peer)
-        .into_iter()
-        .filter(|r| r.status.0 >= 200)
-        .collect()
 }
 
 #[test]

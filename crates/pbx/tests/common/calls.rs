@@ -471,3 +471,22 @@ pub fn caller_on(ext: &'static str, port: u16) -> Caller {
         extra_headers: String::new(),
     }
 }
+
+/// The calls the core handed to the shell for voicemail since the events were last taken.
+pub fn voicemail_calls(net: &mut super::Net) -> Vec<pbx::VoicemailCall> {
+    net.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            pbx::PbxEvent::VoicemailCall(v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The final responses (200 and above) sent to `peer`.
+pub fn finals(out: &[(Peer, Message)], peer: Peer) -> Vec<Response> {
+    responses_to(out, peer)
+        .into_iter()
+        .filter(|r| r.status.0 >= 200)
+        .collect()
+}
